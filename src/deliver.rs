@@ -1,0 +1,149 @@
+//! PutEvaluations in batches, with every evaluation accounted for: delivered, or named as not.
+
+use crate::error::{ApiFailure, FailureKind};
+use crate::evaluation::Evaluation;
+use crate::evaluations::{BATCH_LIMIT, Evaluations};
+use crate::event::ResultToken;
+use std::time::Duration;
+
+/// An evaluation that was computed but that Config did not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undelivered {
+    pub resource_type: String,
+    pub resource_id: String,
+    pub reason: String,
+}
+
+/// Retries for evaluations Config reported as failed, or for whole calls that failed after
+/// the SDK's own retries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            first_delay: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Collects evaluations and sends each batch as soon as it is full.
+pub struct Delivery<'a, E> {
+    sink: &'a E,
+    token: &'a ResultToken,
+    policy: RetryPolicy,
+    pending: Vec<Evaluation>,
+    pub delivered: usize,
+    pub undelivered: Vec<Undelivered>,
+    /// Set when Config refuses the resource type itself: no later batch can succeed.
+    pub refused_type: Option<(String, String)>,
+}
+
+impl<'a, E: Evaluations> Delivery<'a, E> {
+    pub fn new(sink: &'a E, token: &'a ResultToken, policy: RetryPolicy) -> Self {
+        Delivery {
+            sink,
+            token,
+            policy,
+            pending: Vec::with_capacity(BATCH_LIMIT),
+            delivered: 0,
+            undelivered: Vec::new(),
+            refused_type: None,
+        }
+    }
+
+    pub async fn push(&mut self, evaluation: Evaluation) {
+        self.pending.push(evaluation);
+        if self.pending.len() >= BATCH_LIMIT {
+            self.flush().await;
+        }
+    }
+
+    /// Sends what is left.
+    pub async fn finish(&mut self) {
+        if !self.pending.is_empty() {
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        let mut batch = std::mem::take(&mut self.pending);
+        if let Some((resource_type, _)) = &self.refused_type {
+            let reason = format!("Config refused ComplianceResourceType {resource_type}");
+            self.give_up(batch, &reason);
+            return;
+        }
+        let mut delay = self.policy.first_delay;
+        let mut reason = String::new();
+        for attempt in 1..=self.policy.attempts {
+            match self.sink.put(&batch, self.token).await {
+                Ok(failed) => {
+                    let before = batch.len();
+                    batch.retain(|evaluation| {
+                        failed.iter().any(|(resource_type, resource_id)| {
+                            *resource_type == evaluation.compliance_resource_type
+                                && *resource_id == evaluation.compliance_resource_id
+                        })
+                    });
+                    self.delivered += before - batch.len();
+                    if batch.is_empty() {
+                        return;
+                    }
+                    reason = format!(
+                        "PutEvaluations reported it in FailedEvaluations {attempt} time(s)"
+                    );
+                    tracing::warn!(
+                        failed = batch.len(),
+                        attempt,
+                        "Config reported failed evaluations; retrying them"
+                    );
+                }
+                Err(failure) if is_type_refusal(&failure) => {
+                    let resource_type = batch[0].compliance_resource_type.clone();
+                    tracing::error!(%failure, resource_type, "Config refused the resource type");
+                    self.refused_type = Some((resource_type, failure.message.clone()));
+                    self.give_up(batch, &failure.to_string());
+                    return;
+                }
+                Err(failure) if !failure.kind.is_transient() => {
+                    tracing::error!(%failure, evaluations = batch.len(), "PutEvaluations failed");
+                    self.give_up(batch, &failure.to_string());
+                    return;
+                }
+                Err(failure) => {
+                    tracing::warn!(%failure, attempt, "PutEvaluations failed; retrying the batch");
+                    reason = failure.to_string();
+                }
+            }
+            if attempt < self.policy.attempts {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+        self.give_up(batch, &reason);
+    }
+
+    fn give_up(&mut self, batch: Vec<Evaluation>, reason: &str) {
+        self.undelivered
+            .extend(batch.into_iter().map(|evaluation| Undelivered {
+                resource_type: evaluation.compliance_resource_type,
+                resource_id: evaluation.compliance_resource_id,
+                reason: reason.to_owned(),
+            }));
+    }
+}
+
+/// Config answers an unknown ComplianceResourceType with InvalidParameterValueException and a
+/// message that lists the permitted types.
+fn is_type_refusal(failure: &ApiFailure) -> bool {
+    failure.kind == FailureKind::Refused
+        && failure.code.as_deref() == Some("InvalidParameterValueException")
+        && failure
+            .message
+            .to_ascii_lowercase()
+            .contains("resourcetype")
+}

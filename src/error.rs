@@ -1,0 +1,205 @@
+//! Errors the operator sees, each with enough context to act on.
+
+use crate::event::EventError;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::fmt;
+
+/// Why an AWS call did not give an answer, reduced to what decides retry and reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    AccessDenied,
+    Throttled,
+    Server,
+    Timeout,
+    Transport,
+    /// The service refused the request as written (validation, bad token, unknown rule).
+    Refused,
+}
+
+impl FailureKind {
+    /// Whether trying the same request again later can succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            FailureKind::Throttled
+                | FailureKind::Server
+                | FailureKind::Timeout
+                | FailureKind::Transport
+        )
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailureKind::AccessDenied => "access denied",
+            FailureKind::Throttled => "throttled",
+            FailureKind::Server => "server error",
+            FailureKind::Timeout => "timed out",
+            FailureKind::Transport => "connection failed",
+            FailureKind::Refused => "refused",
+        })
+    }
+}
+
+/// A failed AWS call, after the SDK's own retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation}: {kind}{}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), if message.is_empty() { String::new() } else { format!(": {message}") })]
+pub struct ApiFailure {
+    pub operation: &'static str,
+    pub kind: FailureKind,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ApiFailure {
+    pub fn from_sdk<E, R>(operation: &'static str, error: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        match error {
+            SdkError::ServiceError(context) => {
+                let service = context.err();
+                let code = service.code().map(str::to_owned);
+                let message = service.message().unwrap_or_default().to_owned();
+                ApiFailure {
+                    operation,
+                    kind: classify(code.as_deref()),
+                    code,
+                    message,
+                }
+            }
+            SdkError::TimeoutError(_) => ApiFailure {
+                operation,
+                kind: FailureKind::Timeout,
+                code: None,
+                message: "no response within the configured timeout".into(),
+            },
+            SdkError::DispatchFailure(failure) => ApiFailure {
+                operation,
+                kind: if failure.is_timeout() {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Transport
+                },
+                code: None,
+                message: source_chain(error),
+            },
+            SdkError::ResponseError(_) => ApiFailure {
+                operation,
+                kind: FailureKind::Server,
+                code: None,
+                message: format!("unreadable response: {}", source_chain(error)),
+            },
+            _ => ApiFailure {
+                operation,
+                kind: FailureKind::Refused,
+                code: None,
+                message: source_chain(error),
+            },
+        }
+    }
+}
+
+fn classify(code: Option<&str>) -> FailureKind {
+    match code {
+        Some(code) if code.contains("AccessDenied") || code == "UnauthorizedOperation" => {
+            FailureKind::AccessDenied
+        }
+        Some(code)
+            if code.contains("Throttl")
+                || code == "TooManyRequestsException"
+                || code == "RequestLimitExceeded"
+                || code == "LimitExceededException" =>
+        {
+            FailureKind::Throttled
+        }
+        Some(code)
+            if code.contains("InternalFailure")
+                || code.contains("InternalError")
+                || code.contains("ServiceUnavailable")
+                || code.contains("InternalServerError") =>
+        {
+            FailureKind::Server
+        }
+        _ => FailureKind::Refused,
+    }
+}
+
+fn source_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Why an invocation did not finish its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The event itself is unusable: nothing was judged.
+    #[error("bad input: {0}")]
+    BadInput(#[from] EventError),
+    /// Config does not know the resource type in this region: nothing can be recorded.
+    #[error(
+        "AWS Config refused ComplianceResourceType {resource_type} in this region ({message}); no evaluation was recorded. This rule will not report schedules under AWS::::Account instead: enable recording of {resource_type} or deploy in a region that supports it."
+    )]
+    TypeRefused {
+        resource_type: String,
+        message: String,
+    },
+    /// Some resources were not judged or not delivered; everything else was.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+impl Error {
+    /// The command line's exit code: 2 for bad input, 1 for work left undone.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::BadInput(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(
+            classify(Some("AccessDeniedException")),
+            FailureKind::AccessDenied
+        );
+        assert_eq!(
+            classify(Some("ThrottlingException")),
+            FailureKind::Throttled
+        );
+        assert_eq!(classify(Some("InternalFailure")), FailureKind::Server);
+        assert_eq!(classify(Some("ValidationException")), FailureKind::Refused);
+        assert_eq!(classify(None), FailureKind::Refused);
+        assert!(FailureKind::Throttled.is_transient());
+        assert!(!FailureKind::AccessDenied.is_transient());
+    }
+
+    #[test]
+    fn failures_read_as_one_line() {
+        let failure = ApiFailure {
+            operation: "DescribeMonitoringSchedule",
+            kind: FailureKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            message: "not authorized".into(),
+        };
+        assert_eq!(
+            failure.to_string(),
+            "DescribeMonitoringSchedule: access denied (AccessDeniedException): not authorized"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! One binary, two front doors: the Lambda runtime when `AWS_LAMBDA_RUNTIME_API` is set, the
+//! command line otherwise.
+
+#![recursion_limit = "256"]
+use clap::Parser;
+use monitoring_schedule_isolation::evaluations::AwsEvaluations;
+use monitoring_schedule_isolation::rule::Service;
+use monitoring_schedule_isolation::sagemaker::AwsSchedules;
+use monitoring_schedule_isolation::{cli, lambda, logging, sdk};
+
+#[tokio::main]
+async fn main() {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        logging::init_lambda();
+        let clients = match sdk::load().await {
+            Ok(clients) => clients,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                std::process::exit(1);
+            }
+        };
+        let service = Service::new(
+            AwsSchedules::new(clients.sagemaker),
+            AwsEvaluations::new(clients.config),
+            clients.counter,
+        );
+        if let Err(error) = lambda::run(service).await {
+            tracing::error!(%error, "the Lambda runtime stopped");
+            std::process::exit(1);
+        }
+    } else {
+        let cli = cli::Cli::parse();
+        logging::init_cli(cli.verbose);
+        std::process::exit(cli::run(cli).await);
+    }
+}

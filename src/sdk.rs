@@ -1,0 +1,120 @@
+//! Building the AWS clients once per process, from the standard AWS environment.
+
+use crate::calls::CallCounter;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_types::retry::RetryMode;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Attempts per request unless `AWS_MAX_ATTEMPTS` says otherwise: large sweeps meet bursts of
+/// throttling, and a schedule left unjudged costs more than a late answer.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+/// A single HTTP attempt that takes longer than this is abandoned and retried.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub config: aws_sdk_config::Client,
+    pub sdk_config: SdkConfig,
+    pub counter: CallCounter,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no AWS region is configured: set AWS_REGION (or a region in your AWS profile)")]
+    NoRegion,
+    #[error("{name} is not valid: '{value}' ({expected})")]
+    BadSetting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// The retry policy: the SDK's adaptive mode by default, so a throttled account makes the
+/// client slow down rather than retry harder. `AWS_RETRY_MODE` and `AWS_MAX_ATTEMPTS` override it.
+pub fn retry_config() -> Result<RetryConfig, SetupError> {
+    let mode = match std::env::var("AWS_RETRY_MODE") {
+        Ok(value) => RetryMode::from_str(value.trim()).map_err(|_| SetupError::BadSetting {
+            name: "AWS_RETRY_MODE",
+            value,
+            expected: "standard or adaptive",
+        })?,
+        Err(_) => RetryMode::Adaptive,
+    };
+    let attempts = match std::env::var("AWS_MAX_ATTEMPTS") {
+        Ok(value) => match value.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(SetupError::BadSetting {
+                    name: "AWS_MAX_ATTEMPTS",
+                    value,
+                    expected: "a positive integer",
+                });
+            }
+        },
+        Err(_) => DEFAULT_MAX_ATTEMPTS,
+    };
+    let config = match mode {
+        RetryMode::Adaptive => RetryConfig::adaptive(),
+        _ => RetryConfig::standard(),
+    };
+    Ok(config.with_max_attempts(attempts))
+}
+
+/// `ATTEMPT_TIMEOUT_MS` bounds each HTTP attempt (default 10 s).
+pub fn timeout_config() -> Result<TimeoutConfig, SetupError> {
+    let attempt = match std::env::var("ATTEMPT_TIMEOUT_MS") {
+        Ok(value) => match value.trim().parse::<u64>() {
+            Ok(ms) if ms > 0 => Duration::from_millis(ms),
+            _ => {
+                return Err(SetupError::BadSetting {
+                    name: "ATTEMPT_TIMEOUT_MS",
+                    value,
+                    expected: "a positive number of milliseconds",
+                });
+            }
+        },
+        Err(_) => DEFAULT_ATTEMPT_TIMEOUT,
+    };
+    Ok(TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3).min(attempt))
+        .operation_attempt_timeout(attempt)
+        .build())
+}
+
+/// Loads the environment (`AWS_REGION`, `AWS_PROFILE`, credentials, `AWS_ENDPOINT_URL`).
+pub async fn load() -> Result<Clients, SetupError> {
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config()?)
+        .timeout_config(timeout_config()?)
+        .load()
+        .await;
+    if sdk_config.region().is_none() {
+        return Err(SetupError::NoRegion);
+    }
+    Ok(clients_for(sdk_config, CallCounter::default()))
+}
+
+/// Clients over one `SdkConfig`, all counted by `counter`.
+pub fn clients_for(sdk_config: SdkConfig, counter: CallCounter) -> Clients {
+    let sagemaker = aws_sdk_sagemaker::Client::from_conf(
+        aws_sdk_sagemaker::config::Builder::from(&sdk_config)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let config = aws_sdk_config::Client::from_conf(
+        aws_sdk_config::config::Builder::from(&sdk_config)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    Clients {
+        sagemaker,
+        config,
+        sdk_config,
+        counter,
+    }
+}
