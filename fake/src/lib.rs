@@ -1,1 +1,673 @@
-pub fn x() {}
+//! A small local fake of the SageMaker, AWS Config and STS APIs, speaking their wire protocols
+//! (awsJson1.1 routed by `X-Amz-Target`, awsQuery XML for STS) on 127.0.0.1, plus a Lambda
+//! Runtime API so the rule's Lambda front door can be driven the way Lambda drives it.
+//!
+//! No emulator covers monitoring schedules, so the project keeps this one. It checks SigV4
+//! signatures, enforces the API limits the rule must respect (page sizes, batch sizes,
+//! annotation length), records what it was asked, and injects faults on request.
+
+pub mod config;
+pub mod faults;
+pub mod runtime;
+pub mod sagemaker;
+pub mod seed;
+pub mod sigv4;
+pub mod sts;
+
+use bytes::Bytes;
+use faults::{Dice, Faults, Injected, RateLimiter};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use seed::{DEFAULT_ACCESS_KEY, DEFAULT_ACCOUNT, DEFAULT_SECRET_KEY, Seed};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// One account's resources and what Config holds for it.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub schedules: BTreeMap<String, Value>,
+    /// By (kind, name): the same name can exist under several kinds.
+    pub job_definitions: BTreeMap<(String, String), Value>,
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    pub config_items: Vec<Value>,
+    pub discovered: Option<Vec<Value>>,
+    /// Config's results, by (rule name, resource type, resource id).
+    pub results: BTreeMap<(String, String, String), Value>,
+}
+
+/// A credential the fake accepts, and the account it acts in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub secret: String,
+    pub session_token: Option<String>,
+    pub account: String,
+}
+
+/// One call as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecord {
+    pub operation: String,
+    pub access_key: String,
+    pub account: String,
+    pub injected: String,
+}
+
+/// One evaluation Config accepted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedEvaluation {
+    pub account: String,
+    pub access_key: String,
+    pub result_token: String,
+    pub test_mode: bool,
+    pub evaluation: Value,
+}
+
+/// One successful PutEvaluations call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PutRecord {
+    pub account: String,
+    pub evaluations: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub accounts: BTreeMap<String, Account>,
+    pub credentials: HashMap<String, Credential>,
+    pub faults: Faults,
+    pub dice: Dice,
+    pub limiter: RateLimiter,
+    pub calls: Vec<CallRecord>,
+    pub evaluations: Vec<RecordedEvaluation>,
+    pub puts: Vec<PutRecord>,
+    /// Role ARNs whose AssumeRole is refused with AccessDenied.
+    pub denied_roles: Vec<String>,
+    /// Requests (UpdateMonitoringSchedule, Create*JobDefinition) as received.
+    pub writes: Vec<(String, Value)>,
+}
+
+impl State {
+    pub fn new(seed: Seed) -> Result<State, String> {
+        let mut accounts = BTreeMap::new();
+        accounts.insert(DEFAULT_ACCOUNT.to_owned(), account_from(seed.account)?);
+        for (id, account) in seed.accounts {
+            accounts.insert(id, account_from(account)?);
+        }
+        let mut credentials = HashMap::new();
+        credentials.insert(
+            DEFAULT_ACCESS_KEY.to_owned(),
+            Credential {
+                secret: DEFAULT_SECRET_KEY.to_owned(),
+                session_token: None,
+                account: DEFAULT_ACCOUNT.to_owned(),
+            },
+        );
+        Ok(State {
+            accounts,
+            credentials,
+            faults: Faults::default(),
+            dice: Dice::new(1),
+            limiter: RateLimiter::default(),
+            calls: Vec::new(),
+            evaluations: Vec::new(),
+            puts: Vec::new(),
+            denied_roles: Vec::new(),
+            writes: Vec::new(),
+        })
+    }
+
+    pub fn account(&mut self, id: &str) -> &mut Account {
+        self.accounts.entry(id.to_owned()).or_default()
+    }
+}
+
+fn account_from(seed: seed::AccountSeed) -> Result<Account, String> {
+    let mut account = Account::default();
+    for schedule in seed.schedules {
+        let schedule = seed::normalise(schedule);
+        let name = schedule
+            .get("MonitoringScheduleName")
+            .and_then(Value::as_str)
+            .ok_or("a seeded schedule has no MonitoringScheduleName")?
+            .to_owned();
+        account.schedules.insert(name, schedule);
+    }
+    for definition in seed.job_definitions {
+        let mut definition = seed::normalise(definition);
+        let kind = seed::job_definition_kind(&mut definition)
+            .ok_or("a seeded job definition has no recognisable kind")?;
+        let name = definition
+            .get("JobDefinitionName")
+            .and_then(Value::as_str)
+            .ok_or("a seeded job definition has no JobDefinitionName")?
+            .to_owned();
+        account.job_definitions.insert((kind, name), definition);
+    }
+    account.tags = seed.tags;
+    account.config_items = seed.config_items;
+    account.discovered = seed.discovered;
+    for result in seed.results {
+        let field = |name: &str| {
+            result
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        account.results.insert(
+            (
+                field("ConfigRuleName"),
+                field("ResourceType"),
+                field("ResourceId"),
+            ),
+            result.clone(),
+        );
+    }
+    Ok(account)
+}
+
+/// What an API handler answers.
+pub enum Reply {
+    Json(Value),
+    /// An awsJson1.1 error: HTTP status, `__type`, message.
+    Error(StatusCode, &'static str, String),
+    Xml(StatusCode, String),
+}
+
+impl Reply {
+    pub fn client_error(code: &'static str, message: impl Into<String>) -> Reply {
+        Reply::Error(StatusCode::BAD_REQUEST, code, message.into())
+    }
+}
+
+pub(crate) struct Shared {
+    pub state: Mutex<State>,
+    pub runtime: runtime::Runtime,
+    requests: AtomicU64,
+}
+
+/// A running fake on its own thread and runtime, so that synchronous tests, benchmarks and the
+/// demo can use it alike. Dropping it stops the server.
+pub struct FakeAws {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeAws {
+    pub fn start(seed: Seed) -> Result<FakeAws, String> {
+        Self::start_on(seed, 0)
+    }
+
+    pub fn start_on(seed: Seed, port: u16) -> Result<FakeAws, String> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(seed)?),
+            runtime: runtime::Runtime::default(),
+            requests: AtomicU64::new(0),
+        });
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .map_err(|error| format!("cannot listen on 127.0.0.1:{port}: {error}"))?;
+        std_listener
+            .set_nonblocking(true)
+            .map_err(|error| error.to_string())?;
+        let addr = std_listener
+            .local_addr()
+            .map_err(|error| error.to_string())?;
+        let (shutdown, stopped) = oneshot::channel();
+        let server_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("fake-aws".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime for the fake");
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(std_listener).expect("listener");
+                    tokio::select! {
+                        _ = serve(listener, server_shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .map_err(|error| error.to_string())?;
+        Ok(FakeAws {
+            addr,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `127.0.0.1:PORT`, for `AWS_LAMBDA_RUNTIME_API`.
+    pub fn runtime_api(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Runs `f` with the fake's state locked: to seed more, change faults, or read records.
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.shared.state.lock().expect("fake state lock"))
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.with_state(|state| {
+            state.dice = Dice::new(faults.seed.max(1));
+            state.faults = faults;
+        });
+    }
+
+    pub fn evaluations(&self) -> Vec<RecordedEvaluation> {
+        self.with_state(|state| state.evaluations.clone())
+    }
+
+    pub fn puts(&self) -> Vec<PutRecord> {
+        self.with_state(|state| state.puts.clone())
+    }
+
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.with_state(|state| state.calls.clone())
+    }
+
+    /// Calls per operation, faulted ones included.
+    pub fn call_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for call in self.calls() {
+            *counts.entry(call.operation).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Invokes the function attached to the Lambda Runtime API and waits for its answer:
+    /// `Ok(response)` or `Err(error body)`.
+    pub fn invoke(
+        &self,
+        event: &Value,
+        deadline_in: Duration,
+        wait: Duration,
+    ) -> Result<Value, Value> {
+        self.shared.runtime.invoke(event, deadline_in, wait)
+    }
+}
+
+impl Drop for FakeAws {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move { handle(shared, request).await }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Returned to hyper to drop the connection without an answer.
+#[derive(Debug)]
+struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault injection")
+    }
+}
+
+impl std::error::Error for Reset {}
+
+type HttpResponse = Response<Full<Bytes>>;
+
+async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpResponse, Reset> {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/2018-06-01/runtime/") {
+        return Ok(runtime::handle(&shared.runtime, request).await);
+    }
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Err(Reset),
+    };
+    if path.starts_with("/_fake/") {
+        return Ok(admin(&shared, &path, &body));
+    }
+    let request_id = format!(
+        "fake-{:08}",
+        shared.requests.fetch_add(1, Ordering::Relaxed)
+    );
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let (protocol, operation) = match &target {
+        Some(target) => match target.split_once('.') {
+            Some((service, operation)) => {
+                (Protocol::Json(service.to_owned()), operation.to_owned())
+            }
+            None => {
+                return Ok(json_error(
+                    StatusCode::BAD_REQUEST,
+                    "UnknownOperationException",
+                    target,
+                    &request_id,
+                ));
+            }
+        },
+        None => match sts::action(&body) {
+            Some(action) => (Protocol::Query, action),
+            None => {
+                return Ok(json_error(
+                    StatusCode::BAD_REQUEST,
+                    "UnknownOperationException",
+                    "no X-Amz-Target header and no query Action",
+                    &request_id,
+                ));
+            }
+        },
+    };
+
+    // Authenticate: a known access key, a valid signature, the right session token.
+    let auth = parts
+        .headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(sigv4::parse);
+    let Some(auth) = auth else {
+        return Ok(protocol.error(
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationTokenException",
+            "request is not SigV4-signed",
+            &request_id,
+        ));
+    };
+    let credential = shared
+        .state
+        .lock()
+        .expect("fake state lock")
+        .credentials
+        .get(&auth.access_key)
+        .cloned();
+    let Some(credential) = credential else {
+        return Ok(protocol.error(
+            StatusCode::FORBIDDEN,
+            "UnrecognizedClientException",
+            &format!(
+                "The security token included in the request is invalid (unknown access key {})",
+                auth.access_key
+            ),
+            &request_id,
+        ));
+    };
+    let query = parts.uri.query().unwrap_or("");
+    if !sigv4::verify(
+        &auth,
+        &credential.secret,
+        parts.method.as_str(),
+        &path,
+        query,
+        &parts.headers,
+        &body,
+    ) {
+        return Ok(protocol.error(
+            StatusCode::FORBIDDEN,
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided",
+            &request_id,
+        ));
+    }
+    let token = parts
+        .headers
+        .get("x-amz-security-token")
+        .and_then(|value| value.to_str().ok());
+    if credential.session_token.as_deref() != token {
+        return Ok(protocol.error(
+            StatusCode::FORBIDDEN,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid",
+            &request_id,
+        ));
+    }
+
+    let (injected, latency, slow) = {
+        let mut state = shared.state.lock().expect("fake state lock");
+        let state = &mut *state;
+        let injected = state
+            .faults
+            .decide(&operation, &mut state.dice, &mut state.limiter);
+        state.calls.push(CallRecord {
+            operation: operation.clone(),
+            access_key: auth.access_key.clone(),
+            account: credential.account.clone(),
+            injected: format!("{injected:?}"),
+        });
+        (
+            injected,
+            Duration::from_millis(state.faults.latency_ms),
+            Duration::from_millis(state.faults.slow_ms),
+        )
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match injected {
+        Injected::None => {}
+        Injected::Throttle => {
+            return Ok(protocol.error(
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate exceeded",
+                &request_id,
+            ));
+        }
+        Injected::ServerError => {
+            return Ok(protocol.error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                "injected server error",
+                &request_id,
+            ));
+        }
+        Injected::Reset => return Err(Reset),
+        Injected::Slow => {
+            tokio::time::sleep(slow).await;
+            return Ok(protocol.error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                "injected slow answer",
+                &request_id,
+            ));
+        }
+        Injected::Malformed => {
+            return Ok(raw(
+                StatusCode::OK,
+                protocol.content_type(),
+                Bytes::from_static(b"{\"this is\": not json"),
+                &request_id,
+            ));
+        }
+        Injected::Denied => {
+            return Ok(protocol.error(
+                StatusCode::BAD_REQUEST,
+                "AccessDeniedException",
+                &format!("User: arn:aws:sts::{}:assumed-role/fake is not authorized to perform: {operation}", credential.account),
+                &request_id,
+            ));
+        }
+    }
+
+    let reply = match &protocol {
+        Protocol::Query => sts::handle(
+            &mut shared.state.lock().expect("fake state lock"),
+            &operation,
+            &body,
+            &credential,
+        ),
+        Protocol::Json(service) => {
+            let input: Value = match serde_json::from_slice(&body) {
+                Ok(input) => input,
+                Err(error) => {
+                    return Ok(json_error(
+                        StatusCode::BAD_REQUEST,
+                        "SerializationException",
+                        &error.to_string(),
+                        &request_id,
+                    ));
+                }
+            };
+            let mut state = shared.state.lock().expect("fake state lock");
+            let context = Context {
+                account: credential.account.clone(),
+                access_key: auth.access_key.clone(),
+            };
+            match service.as_str() {
+                "SageMaker" => sagemaker::handle(&mut state, &context, &operation, &input),
+                "StarlingDoveService" => config::handle(&mut state, &context, &operation, &input),
+                _ => Reply::client_error(
+                    "UnknownOperationException",
+                    format!("unknown service {service}"),
+                ),
+            }
+        }
+    };
+    Ok(match reply {
+        Reply::Json(value) => raw(
+            StatusCode::OK,
+            protocol.content_type(),
+            Bytes::from(value.to_string()),
+            &request_id,
+        ),
+        Reply::Error(status, code, message) => protocol.error(status, code, &message, &request_id),
+        Reply::Xml(status, text) => raw(status, "text/xml", Bytes::from(text), &request_id),
+    })
+}
+
+/// Who is calling, as the signature says.
+pub struct Context {
+    pub account: String,
+    pub access_key: String,
+}
+
+enum Protocol {
+    Json(String),
+    Query,
+}
+
+impl Protocol {
+    fn content_type(&self) -> &'static str {
+        match self {
+            Protocol::Json(_) => "application/x-amz-json-1.1",
+            Protocol::Query => "text/xml",
+        }
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        code: &str,
+        message: &str,
+        request_id: &str,
+    ) -> HttpResponse {
+        match self {
+            Protocol::Json(_) => json_error(status, code, message, request_id),
+            Protocol::Query => raw(
+                status,
+                "text/xml",
+                Bytes::from(sts::error_xml(code, message, request_id)),
+                request_id,
+            ),
+        }
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str, request_id: &str) -> HttpResponse {
+    let body = json!({"__type": code, "message": message}).to_string();
+    raw(
+        status,
+        "application/x-amz-json-1.1",
+        Bytes::from(body),
+        request_id,
+    )
+}
+
+fn raw(status: StatusCode, content_type: &str, body: Bytes, request_id: &str) -> HttpResponse {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", request_id)
+        .body(Full::new(body))
+        .expect("a valid response")
+}
+
+/// `/_fake/...`: the fake's own controls, for a fake running in another process.
+fn admin(shared: &Shared, path: &str, body: &[u8]) -> HttpResponse {
+    let mut state = shared.state.lock().expect("fake state lock");
+    let value = match path {
+        "/_fake/health" => json!({"ok": true}),
+        "/_fake/evaluations" => serde_json::to_value(&state.evaluations).unwrap_or_default(),
+        "/_fake/calls" => serde_json::to_value(&state.calls).unwrap_or_default(),
+        "/_fake/results" => {
+            let results: Vec<Value> = state
+                .accounts
+                .iter()
+                .flat_map(|(account, data)| {
+                    data.results.values().map(move |result| {
+                        let mut result = result.clone();
+                        result["AccountId"] = Value::from(account.as_str());
+                        result
+                    })
+                })
+                .collect();
+            Value::from(results)
+        }
+        "/_fake/faults" => match serde_json::from_slice::<Faults>(body) {
+            Ok(faults) => {
+                state.dice = Dice::new(faults.seed.max(1));
+                state.faults = faults;
+                json!({"ok": true})
+            }
+            Err(error) => json!({"error": error.to_string()}),
+        },
+        _ => json!({"error": "unknown control"}),
+    };
+    raw(
+        StatusCode::OK,
+        "application/json",
+        Bytes::from(value.to_string()),
+        "admin",
+    )
+}

@@ -1,0 +1,178 @@
+//! Fault injection. Every fault is decided before the request is acted on, so a failed call
+//! never has side effects: an evaluation is recorded only when its call succeeds.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Added to every AWS call.
+    pub latency_ms: u64,
+    /// Fractions of calls answered with each fault.
+    pub throttle: f64,
+    pub server_error: f64,
+    /// The connection is closed without an answer.
+    pub reset: f64,
+    /// No answer for `slow_ms`, then a server error (the client should have timed out first).
+    pub slow: f64,
+    pub slow_ms: u64,
+    /// HTTP 200 with a body that is not JSON.
+    pub malformed: f64,
+    /// Fraction of the evaluations in each successful PutEvaluations reported as failed.
+    pub put_failures: f64,
+    /// The faults above apply only to these operations; empty means all.
+    pub operations: Vec<String>,
+    /// Schedules that are listed but that Describe no longer finds.
+    pub vanish: Vec<String>,
+    /// Operations answered with AccessDeniedException.
+    pub deny: Vec<String>,
+    /// Resource names whose Describe (schedule or job definition) is answered AccessDenied.
+    pub deny_resources: Vec<String>,
+    /// A per-operation rate limit, as SageMaker applies one: calls beyond it are throttled.
+    pub rate_limit_tps: Option<f64>,
+    /// ComplianceResourceTypes PutEvaluations refuses, as a region that does not know them would.
+    pub refuse_resource_types: Vec<String>,
+    /// Seed of the fault dice, for repeatable runs.
+    pub seed: u64,
+}
+
+/// What to do with one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injected {
+    None,
+    Throttle,
+    ServerError,
+    Reset,
+    Slow,
+    Malformed,
+    Denied,
+}
+
+impl Faults {
+    fn applies_to(&self, operation: &str) -> bool {
+        self.operations.is_empty() || self.operations.iter().any(|op| op == operation)
+    }
+
+    pub fn decide(&self, operation: &str, dice: &mut Dice, limiter: &mut RateLimiter) -> Injected {
+        if self.deny.iter().any(|op| op == operation) {
+            return Injected::Denied;
+        }
+        if let Some(tps) = self.rate_limit_tps {
+            if !limiter.admit(operation, tps) {
+                return Injected::Throttle;
+            }
+        }
+        if !self.applies_to(operation) {
+            return Injected::None;
+        }
+        let roll = dice.next_f64();
+        let mut edge = 0.0;
+        for (rate, fault) in [
+            (self.throttle, Injected::Throttle),
+            (self.server_error, Injected::ServerError),
+            (self.reset, Injected::Reset),
+            (self.slow, Injected::Slow),
+            (self.malformed, Injected::Malformed),
+        ] {
+            edge += rate;
+            if roll < edge {
+                return fault;
+            }
+        }
+        Injected::None
+    }
+}
+
+/// xorshift64*: small, seeded, good enough to spread faults.
+#[derive(Debug, Clone)]
+pub struct Dice(u64);
+
+impl Dice {
+    pub fn new(seed: u64) -> Self {
+        Dice(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A token bucket per operation, one second deep.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: HashMap<String, (f64, Instant)>,
+}
+
+impl RateLimiter {
+    pub fn admit(&mut self, operation: &str, tps: f64) -> bool {
+        let now = Instant::now();
+        let (tokens, last) = self
+            .buckets
+            .entry(operation.to_owned())
+            .or_insert((tps, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * tps).min(tps);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_rates_come_out_near_their_setting() {
+        let faults = Faults {
+            throttle: 0.2,
+            ..Faults::default()
+        };
+        let mut dice = Dice::new(7);
+        let mut limiter = RateLimiter::default();
+        let throttled = (0..10_000)
+            .filter(|_| faults.decide("X", &mut dice, &mut limiter) == Injected::Throttle)
+            .count();
+        assert!((1_800..2_200).contains(&throttled), "{throttled}");
+    }
+
+    #[test]
+    fn faults_can_be_limited_to_operations() {
+        let faults = Faults {
+            server_error: 1.0,
+            operations: vec!["PutEvaluations".into()],
+            ..Faults::default()
+        };
+        let mut dice = Dice::new(1);
+        let mut limiter = RateLimiter::default();
+        assert_eq!(
+            faults.decide("ListMonitoringSchedules", &mut dice, &mut limiter),
+            Injected::None
+        );
+        assert_eq!(
+            faults.decide("PutEvaluations", &mut dice, &mut limiter),
+            Injected::ServerError
+        );
+    }
+
+    #[test]
+    fn the_rate_limit_throttles_a_burst() {
+        let mut limiter = RateLimiter::default();
+        let admitted = (0..50).filter(|_| limiter.admit("X", 10.0)).count();
+        assert_eq!(admitted, 10);
+    }
+}

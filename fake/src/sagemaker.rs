@@ -1,0 +1,283 @@
+//! SageMaker operations on monitoring schedules and job definitions (awsJson1.1,
+//! `X-Amz-Target: SageMaker.<Operation>`).
+
+use crate::seed::KINDS;
+use crate::{Context, Reply, State};
+use serde_json::{Value, json};
+
+const REGION: &str = "us-east-1";
+
+pub fn handle(state: &mut State, context: &Context, operation: &str, input: &Value) -> Reply {
+    match operation {
+        "ListMonitoringSchedules" => list_schedules(state, context, input),
+        "DescribeMonitoringSchedule" => describe_schedule(state, context, input),
+        "ListTags" => list_tags(state, context, input),
+        "UpdateMonitoringSchedule" => update_schedule(state, context, input),
+        _ => {
+            if let Some(kind) = job_definition_operation(operation, "Describe") {
+                return describe_job_definition(state, context, kind, input);
+            }
+            if let Some(kind) = job_definition_operation(operation, "Create") {
+                return create_job_definition(state, context, kind, input);
+            }
+            Reply::client_error(
+                "UnknownOperationException",
+                format!("SageMaker.{operation} is not implemented by the fake"),
+            )
+        }
+    }
+}
+
+fn job_definition_operation(operation: &str, verb: &str) -> Option<&'static str> {
+    let kind = operation
+        .strip_prefix(verb)?
+        .strip_suffix("JobDefinition")?;
+    KINDS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .find(|name| *name == kind)
+}
+
+fn text<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
+    input.get(member).and_then(Value::as_str)
+}
+
+fn required<'a>(input: &'a Value, member: &str) -> Result<&'a str, Reply> {
+    match text(input, member) {
+        Some(value) if !value.is_empty() => Ok(value),
+        _ => Err(Reply::client_error(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+            ),
+        )),
+    }
+}
+
+fn list_schedules(state: &mut State, context: &Context, input: &Value) -> Reply {
+    let max = match input.get("MaxResults") {
+        None => 10,
+        Some(value) => match value.as_u64() {
+            Some(n) if (1..=100).contains(&n) => n as usize,
+            _ => {
+                return Reply::client_error(
+                    "ValidationException",
+                    format!(
+                        "1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+                    ),
+                );
+            }
+        },
+    };
+    let start = match text(input, "NextToken") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("page-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(offset) => offset,
+            None => return Reply::client_error("ValidationException", "Invalid pagination token"),
+        },
+    };
+    let account = state.account(&context.account);
+    let matches = |schedule: &Value| {
+        let config = &schedule["MonitoringScheduleConfig"];
+        let equals = |filter: &str, value: Option<&str>| {
+            text(input, filter).is_none_or(|wanted| value == Some(wanted))
+        };
+        equals(
+            "MonitoringJobDefinitionName",
+            text(config, "MonitoringJobDefinitionName"),
+        ) && equals(
+            "MonitoringTypeEquals",
+            text(config, "MonitoringType").or(text(schedule, "MonitoringType")),
+        ) && equals("EndpointName", text(schedule, "EndpointName"))
+            && equals("StatusEquals", text(schedule, "MonitoringScheduleStatus"))
+            && text(input, "NameContains").is_none_or(|part| {
+                text(schedule, "MonitoringScheduleName").is_some_and(|name| name.contains(part))
+            })
+    };
+    let selected: Vec<&Value> = account.schedules.values().filter(|s| matches(s)).collect();
+    let page: Vec<Value> = selected
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|schedule| summary(schedule))
+        .collect();
+    let mut output = json!({"MonitoringScheduleSummaries": page});
+    if start + max < selected.len() {
+        output["NextToken"] = Value::from(format!("page-{}", start + max));
+    }
+    Reply::Json(output)
+}
+
+fn summary(schedule: &Value) -> Value {
+    let config = &schedule["MonitoringScheduleConfig"];
+    let mut summary = json!({});
+    for member in [
+        "MonitoringScheduleName",
+        "MonitoringScheduleArn",
+        "CreationTime",
+        "LastModifiedTime",
+        "MonitoringScheduleStatus",
+        "EndpointName",
+    ] {
+        if let Some(value) = schedule.get(member) {
+            summary[member] = value.clone();
+        }
+    }
+    if let Some(name) = config.get("MonitoringJobDefinitionName") {
+        summary["MonitoringJobDefinitionName"] = name.clone();
+    }
+    if let Some(kind) = config
+        .get("MonitoringType")
+        .or(schedule.get("MonitoringType"))
+    {
+        summary["MonitoringType"] = kind.clone();
+    }
+    summary
+}
+
+fn denied(state: &State, name: &str, operation: &str) -> Option<Reply> {
+    state
+        .faults
+        .deny_resources
+        .iter()
+        .any(|denied| denied == name)
+        .then(|| {
+            Reply::client_error(
+                "AccessDeniedException",
+                format!("not authorized to perform: sagemaker:{operation} on resource {name}"),
+            )
+        })
+}
+
+fn describe_schedule(state: &mut State, context: &Context, input: &Value) -> Reply {
+    let name = match required(input, "MonitoringScheduleName") {
+        Ok(name) => name,
+        Err(reply) => return reply,
+    };
+    if let Some(reply) = denied(state, name, "DescribeMonitoringSchedule") {
+        return reply;
+    }
+    let vanished = state.faults.vanish.iter().any(|gone| gone == name);
+    match state.account(&context.account).schedules.get(name) {
+        Some(schedule) if !vanished => Reply::Json(schedule.clone()),
+        _ => Reply::client_error(
+            "ResourceNotFound",
+            format!("Could not find monitoring schedule '{name}'"),
+        ),
+    }
+}
+
+fn describe_job_definition(
+    state: &mut State,
+    context: &Context,
+    kind: &str,
+    input: &Value,
+) -> Reply {
+    let name = match required(input, "JobDefinitionName") {
+        Ok(name) => name,
+        Err(reply) => return reply,
+    };
+    if let Some(reply) = denied(state, name, &format!("Describe{kind}JobDefinition")) {
+        return reply;
+    }
+    match state
+        .account(&context.account)
+        .job_definitions
+        .get(&(kind.to_owned(), name.to_owned()))
+    {
+        Some(definition) => Reply::Json(definition.clone()),
+        None => Reply::client_error(
+            "ResourceNotFound",
+            format!("Could not find {kind} job definition '{name}'"),
+        ),
+    }
+}
+
+fn list_tags(state: &mut State, context: &Context, input: &Value) -> Reply {
+    let arn = match required(input, "ResourceArn") {
+        Ok(arn) => arn,
+        Err(reply) => return reply,
+    };
+    let tags: Vec<Value> = state
+        .account(&context.account)
+        .tags
+        .get(arn)
+        .map(|tags| {
+            tags.iter()
+                .map(|(key, value)| json!({"Key": key, "Value": value}))
+                .collect()
+        })
+        .unwrap_or_default();
+    Reply::Json(json!({"Tags": tags}))
+}
+
+fn update_schedule(state: &mut State, context: &Context, input: &Value) -> Reply {
+    let name = match required(input, "MonitoringScheduleName") {
+        Ok(name) => name.to_owned(),
+        Err(reply) => return reply,
+    };
+    let Some(config) = input.get("MonitoringScheduleConfig").cloned() else {
+        return Reply::client_error(
+            "ValidationException",
+            "MonitoringScheduleConfig is required",
+        );
+    };
+    state
+        .writes
+        .push(("UpdateMonitoringSchedule".to_owned(), input.clone()));
+    match state.account(&context.account).schedules.get_mut(&name) {
+        Some(schedule) => {
+            schedule["MonitoringScheduleConfig"] = config;
+            if let Some(kind) = schedule["MonitoringScheduleConfig"]
+                .get("MonitoringType")
+                .cloned()
+            {
+                schedule["MonitoringType"] = kind;
+            }
+            Reply::Json(json!({"MonitoringScheduleArn": schedule["MonitoringScheduleArn"]}))
+        }
+        None => Reply::client_error(
+            "ResourceNotFound",
+            format!("Could not find monitoring schedule '{name}'"),
+        ),
+    }
+}
+
+fn create_job_definition(state: &mut State, context: &Context, kind: &str, input: &Value) -> Reply {
+    let name = match required(input, "JobDefinitionName") {
+        Ok(name) => name.to_owned(),
+        Err(reply) => return reply,
+    };
+    state
+        .writes
+        .push((format!("Create{kind}JobDefinition"), input.clone()));
+    let segment = KINDS
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map(|(_, _, segment)| *segment)
+        .unwrap_or("job-definition");
+    let arn = format!(
+        "arn:aws:sagemaker:{REGION}:{}:{segment}/{}",
+        context.account,
+        name.to_ascii_lowercase()
+    );
+    let account = state.account(&context.account);
+    let key = (kind.to_owned(), name.clone());
+    if account.job_definitions.contains_key(&key) {
+        return Reply::client_error(
+            "ResourceInUse",
+            format!("Job definition '{name}' already exists"),
+        );
+    }
+    let mut definition = input.clone();
+    if let Some(object) = definition.as_object_mut() {
+        object.remove("Tags");
+        object.insert("JobDefinitionArn".into(), Value::from(arn.clone()));
+        object.insert("CreationTime".into(), Value::from(1_795_860_000));
+    }
+    account.job_definitions.insert(key, definition);
+    Reply::Json(json!({"JobDefinitionArn": arn}))
+}

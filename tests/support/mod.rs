@@ -1,0 +1,211 @@
+//! Shared by the wire-level tests: start the local fake, run the real binary against it, and
+//! build synthetic accounts whose expected verdicts the test knows independently of the code.
+#![allow(dead_code)]
+
+use fake_aws::FakeAws;
+use fake_aws::seed::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Seed};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_monitoring-schedule-isolation");
+pub const ACCOUNT: &str = "123456789012";
+pub const SCHEDULE_TYPE: &str = "AWS::SageMaker::MonitoringSchedule";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample_seed() -> Seed {
+    let text = std::fs::read_to_string(root().join("fake/sample-account.json")).unwrap();
+    Seed::from_json(&text).unwrap()
+}
+
+pub fn start(seed: Seed) -> FakeAws {
+    FakeAws::start(seed).expect("the fake starts")
+}
+
+/// The environment a deployed function or a shell would have, pointed at the fake.
+pub fn aws_env(fake: &FakeAws) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", fake.url()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY.to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value))
+    .collect()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The JSON lines on stdout.
+    pub fn lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect()
+    }
+}
+
+/// Runs the real binary with the fake's environment, plus `extra`.
+pub fn run(fake: &FakeAws, args: &[&str], stdin: Option<&[u8]>, extra: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(aws_env(fake))
+        .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary starts");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// `evaluate --event -` with the event on stdin.
+pub fn evaluate(fake: &FakeAws, event: &Value, dry_run: bool, extra: &[(&str, &str)]) -> Run {
+    let mut args = vec!["evaluate", "--event", "-"];
+    if dry_run {
+        args.push("--dry-run");
+    }
+    run(fake, &args, Some(event.to_string().as_bytes()), extra)
+}
+
+pub fn event_file(name: &str) -> Value {
+    let path = root().join("events").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+pub fn periodic_event(params: &str, token: &str) -> Value {
+    json!({
+        "version": "1.0",
+        "invokingEvent": json!({
+            "awsAccountId": ACCOUNT,
+            "notificationCreationTime": "2026-11-28T10:00:00.000Z",
+            "messageType": "ScheduledNotification",
+            "recordVersion": "1.0"
+        }).to_string(),
+        "ruleParameters": params,
+        "resultToken": token,
+        "eventLeftScope": false,
+        "executionRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/config-role"),
+        "configRuleArn": format!("arn:aws:config:us-east-1:{ACCOUNT}:config-rule/config-rule-sm14ab"),
+        "configRuleName": "sagemaker-monitoring-schedule-isolation",
+        "configRuleId": "config-rule-sm14ab",
+        "accountId": ACCOUNT
+    })
+}
+
+pub fn schedule_arn(name: &str) -> String {
+    format!(
+        "arn:aws:sagemaker:us-east-1:{ACCOUNT}:monitoring-schedule/{}",
+        name.to_lowercase()
+    )
+}
+
+/// A synthetic account of `count` schedules in four shapes. The same job definition names exist
+/// as DataQuality and ModelBias definitions with opposite settings, so resolving by the wrong
+/// type gives the wrong verdict. Returns the seed and each schedule's expected compliance.
+pub fn synthetic_account(count: usize) -> (Seed, BTreeMap<String, &'static str>) {
+    let shared_names = 50;
+    let mut schedules = Vec::new();
+    let mut expected = BTreeMap::new();
+    for i in 0..count {
+        let name = format!("schedule-{i:05}");
+        let config = match i % 4 {
+            0 => {
+                json!({"MonitoringJobDefinition": {"NetworkConfig": {"EnableNetworkIsolation": true}}, "MonitoringType": "DataQuality"})
+            }
+            1 => {
+                json!({"MonitoringJobDefinition": {"NetworkConfig": {"EnableNetworkIsolation": false, "VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}}}, "MonitoringType": "DataQuality"})
+            }
+            2 => {
+                json!({"MonitoringJobDefinitionName": format!("jd-{:02}", i % shared_names), "MonitoringType": "DataQuality"})
+            }
+            _ => {
+                json!({"MonitoringJobDefinitionName": format!("jd-{:02}", i % shared_names), "MonitoringType": "ModelBias"})
+            }
+        };
+        let verdict = match i % 4 {
+            0 => "COMPLIANT",
+            1 => "NON_COMPLIANT",
+            // DataQuality jd-k is isolated when k is even, ModelBias jd-k when k is odd.
+            2 if (i % shared_names) % 2 == 0 => "COMPLIANT",
+            3 if (i % shared_names) % 2 == 1 => "COMPLIANT",
+            _ => "NON_COMPLIANT",
+        };
+        expected.insert(schedule_arn(&name), verdict);
+        schedules.push(json!({
+            "MonitoringScheduleArn": schedule_arn(&name),
+            "MonitoringScheduleName": name,
+            "MonitoringScheduleStatus": "Scheduled",
+            "CreationTime": 1_793_000_000 + i,
+            "LastModifiedTime": 1_793_000_000 + i,
+            "MonitoringScheduleConfig": config,
+        }));
+    }
+    let mut job_definitions = Vec::new();
+    for k in 0..shared_names {
+        for (kind, isolated) in [("DataQuality", k % 2 == 0), ("ModelBias", k % 2 == 1)] {
+            job_definitions.push(json!({
+                "MonitoringType": kind,
+                "JobDefinitionName": format!("jd-{k:02}"),
+                "JobDefinitionArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:{}-job-definition/jd-{k:02}",
+                    if kind == "DataQuality" { "data-quality" } else { "model-bias" }),
+                "CreationTime": 1_793_000_000,
+                "RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/monitor"),
+                "NetworkConfig": {"EnableNetworkIsolation": isolated},
+            }));
+        }
+    }
+    let seed = Seed::from_json(
+        &json!({"schedules": schedules, "job_definitions": job_definitions}).to_string(),
+    )
+    .unwrap();
+    (seed, expected)
+}
+
+/// Evaluations the fake accepted, by resource id.
+pub fn delivered_by_id(fake: &FakeAws) -> BTreeMap<String, Vec<Value>> {
+    let mut by_id: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for recorded in fake.evaluations() {
+        let id = recorded.evaluation["ComplianceResourceId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        by_id.entry(id).or_default().push(recorded.evaluation);
+    }
+    by_id
+}
+
+pub fn fixture(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("tests/fixtures").join(path)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}

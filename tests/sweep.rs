@@ -1,0 +1,421 @@
+//! Periodic sweeps over the wire: the real binary, the real SDK, the local fake.
+
+mod support;
+
+use fake_aws::FakeAws;
+use fake_aws::faults::Faults;
+use serde_json::json;
+use std::collections::BTreeMap;
+use support::*;
+
+fn assert_exactly_one_correct(fake: &FakeAws, expected: &BTreeMap<String, &str>) {
+    let delivered = delivered_by_id(fake);
+    assert_eq!(
+        delivered.len(),
+        expected.len(),
+        "every schedule gets an evaluation"
+    );
+    for (id, evaluations) in &delivered {
+        assert_eq!(
+            evaluations.len(),
+            1,
+            "{id} was delivered {} times",
+            evaluations.len()
+        );
+        let want = expected
+            .get(id)
+            .unwrap_or_else(|| panic!("unexpected resource {id}"));
+        assert_eq!(
+            evaluations[0]["ComplianceType"], *want,
+            "{id}: {}",
+            evaluations[0]["Annotation"]
+        );
+        assert_eq!(evaluations[0]["ComplianceResourceType"], SCHEDULE_TYPE);
+        assert_eq!(evaluations[0]["OrderingTimestamp"], 1_795_860_000.0);
+    }
+}
+
+/// Calls that reached the handler (not answered by an injected fault), per operation.
+fn served(fake: &FakeAws) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in fake
+        .calls()
+        .into_iter()
+        .filter(|call| call.injected == "None")
+    {
+        *counts.entry(call.operation).or_default() += 1;
+    }
+    counts
+}
+
+const STANDARD: &[(&str, &str)] = &[("AWS_RETRY_MODE", "standard")];
+
+#[test]
+fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_evaluation() {
+    let (seed, expected) = synthetic_account(1000);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        throttle: 0.2,
+        seed: 42,
+        ..Faults::default()
+    });
+    // The fake throttles at random, whatever the call rate. The SDK's adaptive mode (the
+    // default) answers that by slowing to its floor rate, so this test takes the standard
+    // mode; `adaptive_retries_back_off_under_a_rate_limit` covers the default.
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, STANDARD);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_exactly_one_correct(&fake, &expected);
+    for put in fake.puts() {
+        assert!(put.evaluations + put.failed <= 100);
+    }
+    let calls = fake.calls();
+    let throttled = calls.iter().filter(|c| c.injected == "Throttle").count();
+    let share = throttled as f64 / calls.len() as f64;
+    assert!(
+        (0.15..0.25).contains(&share),
+        "{throttled} of {} calls throttled",
+        calls.len()
+    );
+}
+
+#[test]
+fn adaptive_retries_back_off_under_a_rate_limit() {
+    // A per-operation limit of 40 calls a second, the way SageMaker throttles: the default
+    // adaptive mode must finish the sweep, losing nothing, and slow down instead of hammering.
+    let (seed, expected) = synthetic_account(300);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        rate_limit_tps: Some(40.0),
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_exactly_one_correct(&fake, &expected);
+    let adaptive_throttled = fake
+        .calls()
+        .iter()
+        .filter(|c| c.injected == "Throttle")
+        .count();
+
+    let (seed, _) = synthetic_account(300);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        rate_limit_tps: Some(40.0),
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, STANDARD);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let standard_throttled = fake
+        .calls()
+        .iter()
+        .filter(|c| c.injected == "Throttle")
+        .count();
+    assert!(
+        adaptive_throttled * 2 < standard_throttled,
+        "adaptive mode was throttled {adaptive_throttled} times, standard mode {standard_throttled}"
+    );
+}
+
+#[test]
+fn pages_of_schedules_and_batches_of_evaluations_stay_within_the_api_limits() {
+    let (mut seed, expected) = synthetic_account(350);
+    // Config records each schedule under an id of its own choosing: results must land there.
+    seed.account.discovered = Some(
+        expected
+            .keys()
+            .map(|arn| {
+                let name = format!("schedule-{}", &arn[arn.len() - 5..]);
+                json!({"resourceType": SCHEDULE_TYPE, "resourceId": format!("recorded-{name}"), "resourceName": name})
+            })
+            .collect(),
+    );
+    let fake = start(seed);
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let calls = served(&fake);
+    assert_eq!(calls["ListMonitoringSchedules"], 4);
+    assert_eq!(calls["DescribeMonitoringSchedule"], 350);
+    assert_eq!(calls["DescribeDataQualityJobDefinition"], 25);
+    assert_eq!(calls["DescribeModelBiasJobDefinition"], 25);
+    assert_eq!(calls["ListDiscoveredResources"], 4);
+    let sizes: Vec<usize> = fake.puts().iter().map(|put| put.evaluations).collect();
+    assert_eq!(sizes, vec![100, 100, 100, 50]);
+    assert_eq!(
+        calls.values().sum::<usize>(),
+        4 + 350 + 50 + 4 + 4,
+        "{calls:?}"
+    );
+
+    let delivered = delivered_by_id(&fake);
+    assert_eq!(delivered.len(), 350);
+    for (arn, want) in &expected {
+        let id = format!("recorded-schedule-{}", &arn[arn.len() - 5..]);
+        assert_eq!(delivered[&id].len(), 1);
+        assert_eq!(delivered[&id][0]["ComplianceType"], *want);
+    }
+    assert!(run.stderr.contains("350 judged"), "{}", run.stderr);
+}
+
+#[test]
+fn evaluations_config_reports_as_failed_are_retried_until_delivered() {
+    let (seed, expected) = synthetic_account(250);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        put_failures: 0.3,
+        seed: 9,
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_exactly_one_correct(&fake, &expected);
+    let puts = fake.puts();
+    assert!(puts.iter().any(|put| put.failed > 0));
+    assert!(
+        puts.len() > 3,
+        "failed evaluations were sent again: {} calls",
+        puts.len()
+    );
+}
+
+#[test]
+fn evaluations_that_keep_failing_are_named_not_dropped() {
+    let (seed, _) = synthetic_account(120);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        put_failures: 1.0,
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 1);
+    assert!(fake.evaluations().is_empty());
+    assert!(
+        run.stderr
+            .contains("120 evaluation(s) were computed but not delivered"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&schedule_arn("schedule-00000")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("FailedEvaluations"), "{}", run.stderr);
+}
+
+#[test]
+fn a_schedule_deleted_between_list_and_describe_is_skipped() {
+    let (seed, mut expected) = synthetic_account(30);
+    let fake = start(seed);
+    let gone = ["schedule-00004", "schedule-00017"];
+    fake.set_faults(Faults {
+        vanish: gone.iter().map(|s| s.to_string()).collect(),
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in gone {
+        expected.remove(&schedule_arn(name));
+    }
+    assert_exactly_one_correct(&fake, &expected);
+    assert!(run.stderr.contains("2 vanished"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unreadable_schedule_gets_no_evaluation_and_is_named() {
+    let (seed, mut expected) = synthetic_account(40);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        deny_resources: vec!["schedule-00005".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 1);
+    expected.remove(&schedule_arn("schedule-00005"));
+    assert_exactly_one_correct(&fake, &expected);
+    assert!(
+        run.stderr.contains("1 resource(s) could not be judged"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "schedule-00005 (DescribeMonitoringSchedule: access denied (AccessDeniedException)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unreadable_job_definition_leaves_its_schedules_unjudged_after_one_call() {
+    let (seed, expected) = synthetic_account(200);
+    let fake = start(seed);
+    // jd-02 is named by the DataQuality schedules 2 and 102 (i % 4 == 2, i % 50 == 2).
+    fake.set_faults(Faults {
+        deny_resources: vec!["jd-02".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 1);
+    let delivered = delivered_by_id(&fake);
+    assert_eq!(delivered.len(), 198);
+    for i in [2, 102] {
+        let name = format!("schedule-{i:05}");
+        assert!(!delivered.contains_key(&schedule_arn(&name)));
+        assert!(run.stderr.contains(&name), "{}", run.stderr);
+    }
+    for (id, evaluations) in &delivered {
+        assert_eq!(evaluations[0]["ComplianceType"], expected[id]);
+    }
+    let denied_calls = fake
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "DescribeDataQualityJobDefinition")
+        .count();
+    assert_eq!(
+        denied_calls, 25,
+        "one call per distinct job definition, the denied one included"
+    );
+}
+
+#[test]
+fn without_discovery_results_land_under_the_schedule_arn() {
+    let (seed, expected) = synthetic_account(20);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        deny: vec!["ListDiscoveredResources".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_exactly_one_correct(&fake, &expected);
+    assert!(
+        run.stderr.contains("reporting each schedule under its ARN"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_region_that_refuses_the_resource_type_fails_loudly_and_never_falls_back_to_the_account() {
+    let (seed, _) = synthetic_account(150);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        refuse_resource_types: vec![SCHEDULE_TYPE.into()],
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 1);
+    assert!(fake.evaluations().is_empty());
+    assert!(
+        run.stderr
+            .contains("refused ComplianceResourceType AWS::SageMaker::MonitoringSchedule"),
+        "{}",
+        run.stderr
+    );
+    let puts = fake
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "PutEvaluations")
+        .count();
+    assert_eq!(puts, 1, "after the refusal no further batch is sent");
+    assert!(!fake.calls().is_empty());
+}
+
+#[test]
+fn schedules_that_cannot_be_listed_are_not_guessed() {
+    let (seed, _) = synthetic_account(10);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        deny: vec!["ListMonitoringSchedules".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    assert_eq!(run.code, 1);
+    assert!(fake.evaluations().is_empty());
+    assert!(
+        run.stderr
+            .contains("ListMonitoringSchedules: access denied"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_strict_reading_fails_every_named_schedule_without_describing_job_definitions() {
+    let (seed, expected) = synthetic_account(40);
+    let fake = start(seed);
+    let run = evaluate(
+        &fake,
+        &periodic_event(r#"{"StrictReading":"true"}"#, "token"),
+        false,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let delivered = delivered_by_id(&fake);
+    for (id, want) in &expected {
+        let index: usize = id[id.len() - 5..].parse().unwrap();
+        let strict = if index % 4 == 0 {
+            "COMPLIANT"
+        } else {
+            "NON_COMPLIANT"
+        };
+        assert_eq!(
+            delivered[id][0]["ComplianceType"], strict,
+            "{id} (resolved: {want})"
+        );
+    }
+    assert!(!served(&fake).contains_key("DescribeDataQualityJobDefinition"));
+}
+
+#[test]
+fn the_sample_account_matches_the_fixture_verdicts() {
+    let fake = start(sample_seed());
+    let run = evaluate(&fake, &event_file("periodic.json"), true, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(fake.evaluations().is_empty(), "a dry run writes nothing");
+    let verdicts: BTreeMap<String, String> = run
+        .lines()
+        .into_iter()
+        .map(|line| {
+            let id = line["ComplianceResourceId"].as_str().unwrap().to_owned();
+            (id, line["ComplianceType"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let want = [
+        ("churn-data-quality-hourly", "COMPLIANT"),
+        ("churn-data-quality-staging", "NON_COMPLIANT"),
+        ("pricing-data-quality-vpc-only", "NON_COMPLIANT"),
+        ("fraud-model-bias-weekly", "COMPLIANT"),
+        ("fraud-data-quality-daily", "NON_COMPLIANT"),
+        ("fraud-model-quality-daily", "NON_COMPLIANT"),
+        ("fraud-explainability-weekly", "NON_COMPLIANT"),
+        ("recsys-model-quality-isolated", "COMPLIANT"),
+        ("recsys-explainability-isolated", "COMPLIANT"),
+        ("recsys-data-quality-open", "NON_COMPLIANT"),
+        ("sdk-defaults-isolated", "COMPLIANT"),
+    ];
+    for (name, compliance) in want {
+        assert_eq!(verdicts[&schedule_arn(name)], compliance, "{name}");
+    }
+    // Recorded fixtures keep their own ARNs.
+    for (arn, compliance) in [
+        (
+            "arn:aws:sagemaker:us-east-1:account:monitoring-schedule/monitoring-schedule",
+            "NON_COMPLIANT",
+        ),
+        ("arn:aws:monitoring-schedule", "NON_COMPLIANT"),
+        (
+            "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415",
+            "NON_COMPLIANT",
+        ),
+        (
+            "arn:aws:sagemaker:us-west-2:521695447989:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-05-18-0029",
+            "NON_COMPLIANT",
+        ),
+    ] {
+        assert_eq!(verdicts[arn], compliance, "{arn}");
+    }
+    assert_eq!(verdicts.len(), 15);
+}
