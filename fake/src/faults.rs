@@ -59,10 +59,10 @@ impl Faults {
         if self.deny.iter().any(|op| op == operation) {
             return Injected::Denied;
         }
-        if let Some(tps) = self.rate_limit_tps {
-            if !limiter.admit(operation, tps) {
-                return Injected::Throttle;
-            }
+        if let Some(tps) = self.rate_limit_tps
+            && !limiter.admit(operation, tps)
+        {
+            return Injected::Throttle;
         }
         if !self.applies_to(operation) {
             return Injected::None;

@@ -1,0 +1,416 @@
+//! Every sample in `events/` through `evaluate`, and bad input through the same door.
+
+mod support;
+
+use fake_aws::faults::Faults;
+use monitoring_schedule_isolation::event::parse_time;
+use serde_json::{Value, json};
+use support::*;
+
+/// Each sample event, with the evaluation it must produce.
+const SAMPLES: &[(&str, &str, &str, &str)] = &[
+    (
+        "change-embedded-isolated.json",
+        SCHEDULE_TYPE,
+        "churn-data-quality-hourly",
+        "COMPLIANT",
+    ),
+    (
+        "change-embedded-not-isolated-vpc.json",
+        SCHEDULE_TYPE,
+        "churn-data-quality-staging",
+        "NON_COMPLIANT",
+    ),
+    (
+        "change-embedded-no-network-config.json",
+        SCHEDULE_TYPE,
+        "",
+        "NON_COMPLIANT",
+    ),
+    (
+        "change-named-model-bias-isolated.json",
+        SCHEDULE_TYPE,
+        "fraud-model-bias-weekly",
+        "COMPLIANT",
+    ),
+    (
+        "change-named-job-definition-missing.json",
+        SCHEDULE_TYPE,
+        "",
+        "NON_COMPLIANT",
+    ),
+    (
+        "change-named-strict-reading.json",
+        SCHEDULE_TYPE,
+        "recsys-model-quality-isolated",
+        "NON_COMPLIANT",
+    ),
+    (
+        "change-deleted.json",
+        SCHEDULE_TYPE,
+        "pricing-data-quality-vpc-only",
+        "NOT_APPLICABLE",
+    ),
+    (
+        "change-left-scope.json",
+        SCHEDULE_TYPE,
+        "churn-data-quality-staging",
+        "NOT_APPLICABLE",
+    ),
+    (
+        "change-other-resource-type.json",
+        "AWS::SageMaker::EndpointConfig",
+        "",
+        "NOT_APPLICABLE",
+    ),
+    (
+        "oversized-embedded-not-isolated.json",
+        SCHEDULE_TYPE,
+        "churn-data-quality-staging",
+        "NON_COMPLIANT",
+    ),
+];
+
+fn item_of(event: &Value) -> Value {
+    let invoking: Value = serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    invoking
+        .get("configurationItem")
+        .or(invoking.get("configurationItemSummary"))
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn every_sample_event_gets_its_verdict_in_a_dry_run() {
+    let fake = start(sample_seed());
+    for (file, resource_type, name, compliance) in SAMPLES {
+        let event = event_file(file);
+        let run = evaluate(&fake, &event, true, &[]);
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        let lines = run.lines();
+        assert_eq!(lines.len(), 1, "{file}: {}", run.stdout);
+        let line = &lines[0];
+        let item = item_of(&event);
+        assert_eq!(line["ComplianceResourceType"], *resource_type, "{file}");
+        assert_eq!(line["ComplianceResourceId"], item["resourceId"], "{file}");
+        if !name.is_empty() {
+            assert_eq!(line["ComplianceResourceId"], schedule_arn(name), "{file}");
+        }
+        assert_eq!(
+            line["ComplianceType"], *compliance,
+            "{file}: {}",
+            line["Annotation"]
+        );
+        let time = |value: &Value| parse_time("t", value.as_str().unwrap()).unwrap();
+        assert_eq!(
+            time(&line["OrderingTimestamp"]),
+            time(&item["configurationItemCaptureTime"]),
+            "{file}"
+        );
+        let annotation = line["Annotation"].as_str().unwrap();
+        assert!(
+            !annotation.is_empty() && annotation.chars().count() <= 256,
+            "{file}"
+        );
+        let mut keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "Annotation",
+                "ComplianceResourceId",
+                "ComplianceResourceType",
+                "ComplianceType",
+                "OrderingTimestamp"
+            ]
+        );
+    }
+    assert!(fake.evaluations().is_empty(), "dry runs write nothing");
+    assert!(
+        !fake
+            .calls()
+            .iter()
+            .any(|call| call.operation == "PutEvaluations")
+    );
+}
+
+#[test]
+fn every_sample_event_is_delivered_once_with_the_event_token() {
+    let fake = start(sample_seed());
+    for (file, _, _, compliance) in SAMPLES {
+        let event = event_file(file);
+        let before = fake.evaluations().len();
+        let run = evaluate(&fake, &event, false, &[]);
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        let recorded = fake.evaluations();
+        assert_eq!(recorded.len(), before + 1, "{file}");
+        let last = recorded.last().unwrap();
+        assert_eq!(last.result_token, event["resultToken"].as_str().unwrap());
+        assert!(!last.test_mode);
+        assert_eq!(last.evaluation["ComplianceType"], *compliance, "{file}");
+        assert_eq!(
+            last.evaluation["ComplianceResourceId"],
+            item_of(&event)["resourceId"]
+        );
+    }
+}
+
+#[test]
+fn a_testmode_token_asks_config_to_record_nothing() {
+    let fake = start(sample_seed());
+    let mut event = event_file("change-embedded-isolated.json");
+    event["resultToken"] = json!("TESTMODE");
+    let run = evaluate(&fake, &event, false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let recorded = fake.evaluations();
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0].test_mode);
+    assert_eq!(recorded[0].result_token, "TESTMODE");
+}
+
+#[test]
+fn change_events_call_sagemaker_only_for_named_job_definitions() {
+    let fake = start(sample_seed());
+    evaluate(
+        &fake,
+        &event_file("change-embedded-isolated.json"),
+        true,
+        &[],
+    );
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+    evaluate(
+        &fake,
+        &event_file("change-named-model-bias-isolated.json"),
+        true,
+        &[],
+    );
+    let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+    assert_eq!(operations, ["DescribeModelBiasJobDefinition"]);
+}
+
+#[test]
+fn an_oversized_item_is_read_from_config_history_first() {
+    let fake = start(sample_seed());
+    let run = evaluate(
+        &fake,
+        &event_file("oversized-embedded-not-isolated.json"),
+        true,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+    assert_eq!(operations, ["GetResourceConfigHistory"]);
+}
+
+#[test]
+fn an_oversized_item_config_does_not_hold_is_described_instead() {
+    let fake = start(sample_seed());
+    let mut event = event_file("oversized-embedded-not-isolated.json");
+    let mut invoking: Value =
+        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    let summary = &mut invoking["configurationItemSummary"];
+    summary["resourceId"] = json!(schedule_arn("fraud-model-bias-weekly"));
+    summary["resourceName"] = json!("fraud-model-bias-weekly");
+    event["invokingEvent"] = json!(invoking.to_string());
+    let run = evaluate(&fake, &event, true, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
+    let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+    assert_eq!(
+        operations,
+        [
+            "GetResourceConfigHistory",
+            "DescribeMonitoringSchedule",
+            "DescribeModelBiasJobDefinition"
+        ]
+    );
+}
+
+#[test]
+fn a_named_job_definition_survives_throttling_on_a_change_event() {
+    let fake = start(sample_seed());
+    fake.set_faults(Faults {
+        throttle: 0.5,
+        operations: vec!["DescribeModelBiasJobDefinition".into()],
+        seed: 3,
+        ..Faults::default()
+    });
+    let run = evaluate(
+        &fake,
+        &event_file("change-named-model-bias-isolated.json"),
+        true,
+        &[("AWS_RETRY_MODE", "standard")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
+}
+
+#[test]
+fn a_change_whose_job_definition_cannot_be_read_is_not_guessed() {
+    let fake = start(sample_seed());
+    fake.set_faults(Faults {
+        deny_resources: vec!["test-c7n-mdl-bias-job-def".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(
+        &fake,
+        &event_file("change-named-model-bias-isolated.json"),
+        false,
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    assert!(fake.evaluations().is_empty());
+    assert!(
+        run.stderr
+            .contains("fraud-model-bias-weekly (DescribeModelBiasJobDefinition: access denied"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Bad input: exit 2, one line on stderr, nothing called.
+fn assert_bad_input(input: &[u8], expected: &str) {
+    let fake = start(sample_seed());
+    let run = run(&fake, &["evaluate", "--event", "-"], Some(input), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(lines[0].starts_with("error: bad input: "), "{}", lines[0]);
+    assert!(lines[0].contains(expected), "{} lacks {expected}", lines[0]);
+    assert!(fake.calls().is_empty());
+    assert!(run.stdout.is_empty());
+}
+
+fn with_invoking(invoking: Value) -> Vec<u8> {
+    let mut event = event_file("change-embedded-isolated.json");
+    event["invokingEvent"] = json!(invoking.to_string());
+    event.to_string().into_bytes()
+}
+
+#[test]
+fn malformed_events_are_refused_with_a_clear_error() {
+    assert_bad_input(b"{\"invokingEvent\": ", "not valid JSON");
+    assert_bad_input(b"[1, 2, 3]", "not a Config rule event");
+    assert_bad_input(b"{\"resultToken\": \"t\"}", "no invokingEvent");
+    let mut event = event_file("change-embedded-isolated.json");
+    event["invokingEvent"] = json!("{not json");
+    assert_bad_input(
+        event.to_string().as_bytes(),
+        "invokingEvent is not valid JSON",
+    );
+    assert_bad_input(
+        &with_invoking(json!({"messageType": "ComplianceChangeNotification"})),
+        "unsupported messageType 'ComplianceChangeNotification'",
+    );
+    assert_bad_input(
+        &with_invoking(json!({"messageType": "ConfigurationItemChangeNotification"})),
+        "configurationItem is missing",
+    );
+    assert_bad_input(
+        &with_invoking(json!({"messageType": "ScheduledNotification"})),
+        "missing notificationCreationTime",
+    );
+}
+
+#[test]
+fn bad_rule_parameters_are_named() {
+    let mut event = event_file("change-embedded-isolated.json");
+    event["ruleParameters"] = json!("{\"DescribeConcurrency\": \"lots\"}");
+    assert_bad_input(
+        event.to_string().as_bytes(),
+        "DescribeConcurrency has an invalid value 'lots'",
+    );
+    event["ruleParameters"] = json!("{\"Strict\": \"true\"}");
+    assert_bad_input(
+        event.to_string().as_bytes(),
+        "unknown rule parameter 'Strict'",
+    );
+}
+
+#[test]
+fn a_configuration_of_the_wrong_shape_is_refused_not_judged() {
+    let mut event = event_file("change-embedded-isolated.json");
+    let mut invoking: Value =
+        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    invoking["configurationItem"]["configuration"]["MonitoringScheduleConfig"]["MonitoringJobDefinition"]
+        ["NetworkConfig"]["EnableNetworkIsolation"] = json!("true");
+    event["invokingEvent"] = json!(invoking.to_string());
+    assert_bad_input(
+        event.to_string().as_bytes(),
+        "EnableNetworkIsolation: expected a boolean, found a string",
+    );
+}
+
+#[test]
+fn a_missing_event_file_is_bad_input() {
+    let fake = start(sample_seed());
+    let run = run(
+        &fake,
+        &["evaluate", "--event", "/nonexistent/event.json"],
+        None,
+        &[],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("cannot read the event /nonexistent/event.json"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_event_left_scope_is_read_as_false() {
+    let fake = start(sample_seed());
+    let mut event = event_file("change-embedded-isolated.json");
+    event.as_object_mut().unwrap().remove("eventLeftScope");
+    let run = evaluate(&fake, &event, true, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
+}
+
+#[test]
+fn audit_prints_a_table_and_json_lines_without_writing() {
+    let fake = start(sample_seed());
+    let table = run(&fake, &["audit"], None, &[]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let mut rows = table.stdout.lines();
+    assert!(rows.next().unwrap().starts_with("SCHEDULE"));
+    let hourly = table
+        .stdout
+        .lines()
+        .find(|row| row.starts_with("churn-data-quality-hourly "))
+        .unwrap();
+    assert!(hourly.contains("COMPLIANT"), "{hourly}");
+    assert_eq!(table.stdout.lines().count(), 16);
+
+    let json_run = run(&fake, &["audit", "--json", "--strict"], None, &[]);
+    assert_eq!(json_run.code, 0, "{}", json_run.stderr);
+    let lines = json_run.lines();
+    assert_eq!(lines.len(), 15);
+    let bias = lines
+        .iter()
+        .find(|l| l["MonitoringScheduleName"] == "fraud-model-bias-weekly")
+        .unwrap();
+    assert_eq!(bias["ComplianceType"], "NON_COMPLIANT", "strict reading");
+    assert!(fake.evaluations().is_empty());
+    assert!(!fake.calls().iter().any(|c| c.operation == "PutEvaluations"));
+}
+
+#[test]
+fn without_a_region_the_command_says_what_to_set() {
+    let fake = start(sample_seed());
+    let mut command = std::process::Command::new(BINARY);
+    command
+        .args(["audit"])
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", fake.url());
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no AWS region is configured: set AWS_REGION"),
+        "{stderr}"
+    );
+}

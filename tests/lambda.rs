@@ -1,0 +1,211 @@
+//! The Lambda front door: the real binary under `AWS_LAMBDA_RUNTIME_API`, served by the fake's
+//! Runtime API, exactly as Lambda would run it.
+
+mod support;
+
+use fake_aws::FakeAws;
+use fake_aws::faults::Faults;
+use fake_aws::seed::DEFAULT_SECRET_KEY;
+use serde_json::{Value, json};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+struct Function {
+    child: Child,
+}
+
+impl Function {
+    fn start(fake: &FakeAws) -> Function {
+        let child = Command::new(BINARY)
+            .env_clear()
+            .envs(aws_env(fake))
+            .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "monitoring-schedule-isolation")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/monitoring-schedule-isolation",
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/28/[$LATEST]0123456789abcdef",
+            )
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the function starts");
+        Function { child }
+    }
+
+    /// Stops the function and returns what it wrote to stdout (its CloudWatch log stream).
+    fn logs(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let _ = self.child.wait();
+        out.lines().map(str::to_owned).collect()
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_change_event_is_judged_and_delivered_through_the_runtime_api() {
+    let fake = start(sample_seed());
+    let function = Function::start(&fake);
+    let event = event_file("change-named-model-bias-isolated.json");
+    let response = fake
+        .invoke(&event, Duration::from_secs(30), WAIT)
+        .expect("success");
+    assert_eq!(
+        response,
+        json!({"compliant": 1, "nonCompliant": 0, "notApplicable": 0, "delivered": 1})
+    );
+    let recorded = fake.evaluations();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].evaluation["ComplianceType"], "COMPLIANT");
+    assert_eq!(
+        recorded[0].evaluation["ComplianceResourceId"],
+        schedule_arn("fraud-model-bias-weekly")
+    );
+
+    // The same warm function serves the next event too.
+    let response = fake
+        .invoke(&event_file("periodic.json"), Duration::from_secs(30), WAIT)
+        .expect("success");
+    assert_eq!(response["delivered"], 15);
+    assert_eq!(fake.evaluations().len(), 16);
+
+    let logs = function.logs();
+    let records: Vec<Value> = logs
+        .iter()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"))
+        })
+        .collect();
+    let summaries: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["fields"]["message"] == "summary")
+        .collect();
+    assert_eq!(summaries.len(), 2, "{logs:#?}");
+    assert_eq!(summaries[1]["fields"]["compliant"], 5);
+    assert_eq!(summaries[1]["fields"]["non_compliant"], 10);
+    // 1 list page, 15 describes, 9 distinct job definitions, 1 discovery page, 1 PutEvaluations.
+    assert_eq!(summaries[1]["fields"]["api_calls"], 27);
+    assert_eq!(summaries[1]["span"]["trigger"], "ScheduledNotification");
+    assert_eq!(summaries[1]["span"]["account"], ACCOUNT);
+    let emf: Vec<&Value> = records.iter().filter(|r| r.get("_aws").is_some()).collect();
+    assert_eq!(emf.len(), 2);
+    assert_eq!(emf[1]["Compliant"], 5);
+    assert_eq!(emf[1]["NonCompliant"], 10);
+    let token = event["resultToken"].as_str().unwrap();
+    for line in &logs {
+        assert!(
+            !line.contains(token),
+            "a result token reached the logs: {line}"
+        );
+        assert!(
+            !line.contains(DEFAULT_SECRET_KEY),
+            "a secret reached the logs: {line}"
+        );
+        assert!(
+            !line.contains("invokingEvent"),
+            "an event reached the logs: {line}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_event_is_a_bad_input_error_not_a_crash() {
+    let fake = start(sample_seed());
+    let function = Function::start(&fake);
+    let error = fake
+        .invoke(
+            &json!({"invokingEvent": "{", "resultToken": "t"}),
+            Duration::from_secs(30),
+            WAIT,
+        )
+        .expect_err("an error result");
+    assert_eq!(error["errorType"], "BadInput");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("invokingEvent is not valid JSON"),
+        "{error}"
+    );
+    // Still alive and serving.
+    let response = fake.invoke(
+        &event_file("change-deleted.json"),
+        Duration::from_secs(30),
+        WAIT,
+    );
+    assert_eq!(response.expect("success")["notApplicable"], 1);
+    drop(function.logs());
+}
+
+#[test]
+fn work_left_at_the_deadline_is_reported_and_everything_judged_is_delivered() {
+    let (seed, expected) = synthetic_account(300);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        latency_ms: 40,
+        ..Faults::default()
+    });
+    let function = Function::start(&fake);
+    let started = Instant::now();
+    let deadline = Duration::from_secs(4);
+    let error = fake
+        .invoke(
+            &periodic_event(r#"{"DescribeConcurrency":"2"}"#, "token"),
+            deadline,
+            WAIT,
+        )
+        .expect_err("an incomplete sweep fails");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < deadline,
+        "answered after the deadline: {elapsed:?}"
+    );
+    assert_eq!(error["errorType"], "Incomplete");
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("stopped before the Lambda deadline"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Raise the function's Timeout or the DescribeConcurrency rule parameter"),
+        "{message}"
+    );
+
+    let delivered = delivered_by_id(&fake);
+    assert!(
+        !delivered.is_empty() && delivered.len() < 300,
+        "{} delivered",
+        delivered.len()
+    );
+    for (id, evaluations) in &delivered {
+        assert_eq!(evaluations.len(), 1, "{id}");
+        assert_eq!(evaluations[0]["ComplianceType"], expected[id]);
+    }
+    // What was listed but not judged is counted in the message.
+    let unjudged: usize = message
+        .split(" listed schedule(s) unjudged")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {message}"));
+    assert!(unjudged > 0);
+    assert!(delivered.len() + unjudged <= 300);
+    drop(function.logs());
+}
