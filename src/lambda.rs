@@ -85,17 +85,25 @@ fn diagnostic(error: &Error) -> Diagnostic {
     }
 }
 
+/// Epoch milliseconds before any real Lambda deadline (September 2001). Smaller values are
+/// durations: cargo-lambda's emulator sends the function timeout, not a point in time.
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
+
 /// Stops starting work a tenth of the remaining time (2 to 30 s) before the deadline, and
 /// abandons running reads halfway through that reserve, so delivery always has time left.
 pub fn deadline_from(deadline_ms: u64) -> Option<Deadline> {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_millis() as u64;
     if deadline_ms == 0 {
         return None;
     }
-    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let remaining = if deadline_ms < EPOCH_MS_FLOOR {
+        Duration::from_millis(deadline_ms)
+    } else {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_millis() as u64;
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    };
     let reserve = (remaining / 10).clamp(Duration::from_secs(2), Duration::from_secs(30));
     let now = tokio::time::Instant::now();
     let end = now + remaining;
@@ -103,4 +111,56 @@ pub fn deadline_from(deadline_ms: u64) -> Option<Deadline> {
         stop_starting: end.checked_sub(reserve).unwrap_or(now),
         abandon: end.checked_sub(reserve / 2).unwrap_or(now),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remaining(deadline: &Deadline) -> (Duration, Duration) {
+        let now = tokio::time::Instant::now();
+        (deadline.stop_starting - now, deadline.abandon - now)
+    }
+
+    #[test]
+    fn an_epoch_deadline_leaves_a_tenth_in_reserve() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let deadline = deadline_from(now_ms + 300_000).unwrap();
+        let (stop, abandon) = remaining(&deadline);
+        assert!(
+            stop > Duration::from_secs(268) && stop <= Duration::from_secs(270),
+            "{stop:?}"
+        );
+        assert!(
+            abandon > Duration::from_secs(283) && abandon <= Duration::from_secs(285),
+            "{abandon:?}"
+        );
+    }
+
+    #[test]
+    fn a_short_deadline_keeps_at_least_two_seconds() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let (stop, _) = remaining(&deadline_from(now_ms + 5_000).unwrap());
+        assert!(
+            stop > Duration::from_millis(2_900) && stop <= Duration::from_secs(3),
+            "{stop:?}"
+        );
+    }
+
+    #[test]
+    fn a_small_value_is_a_duration_as_the_emulator_sends_it() {
+        let (stop, _) = remaining(&deadline_from(600_000).unwrap());
+        // A tenth would be 60 s; the reserve is capped at 30 s.
+        assert!(
+            stop > Duration::from_secs(568) && stop <= Duration::from_secs(570),
+            "{stop:?}"
+        );
+        assert!(deadline_from(0).is_none());
+    }
 }
