@@ -179,6 +179,8 @@ impl Report {
                     "Metrics": metrics.iter().map(|(name, unit)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
                 }],
             },
+            "level": "INFO",
+            "message": "metrics",
             "RuleName": rule_name,
             "Trigger": self.trigger,
             "Compliant": count(Compliance::Compliant),

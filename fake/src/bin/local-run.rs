@@ -1,0 +1,327 @@
+//! `make run`: the rule's main job end to end with nothing from AWS. Starts the fake seeded with
+//! the sample account, runs the real binary under a Lambda runtime (cargo-lambda's emulator when
+//! it is installed, else the fake's own Runtime API), sends it the periodic event and every
+//! change event in `events/`, and prints what the AWS Config console would show.
+
+use fake_aws::FakeAws;
+use fake_aws::seed::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Seed};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FUNCTION: &str = "monitoring-schedule-isolation";
+
+struct Options {
+    binary: PathBuf,
+    seed: PathBuf,
+    events: PathBuf,
+    /// Only this event, instead of every event in `events`.
+    event: Option<PathBuf>,
+    logs: PathBuf,
+    mode: String,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        binary: PathBuf::from("target/debug/monitoring-schedule-isolation"),
+        seed: PathBuf::from("fake/sample-account.json"),
+        events: PathBuf::from("events"),
+        event: None,
+        logs: PathBuf::from("target/local-run"),
+        mode: "auto".into(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| fail(&format!("{arg} needs a value")))
+        };
+        match arg.as_str() {
+            "--binary" => options.binary = value().into(),
+            "--seed" => options.seed = value().into(),
+            "--events" => options.events = value().into(),
+            "--event" => options.event = Some(value().into()),
+            "--logs" => options.logs = value().into(),
+            "--mode" => options.mode = value(),
+            _ => fail(&format!(
+                "unknown argument {arg}; usage: local-run [--binary PATH] [--seed FILE] [--events DIR | --event FILE] [--logs DIR] [--mode auto|cargo-lambda|runtime-api]"
+            )),
+        }
+    }
+    options
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("local-run: {message}");
+    std::process::exit(2);
+}
+
+fn aws_env(fake: &FakeAws) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL".into(), fake.url()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), DEFAULT_ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), DEFAULT_SECRET_KEY.into()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+    ]
+}
+
+/// The function, running under one of the two Lambda runtimes.
+enum Function {
+    RuntimeApi(Child),
+    CargoLambda { watch: Child, port: u16 },
+}
+
+impl Function {
+    fn start(mode: &str, fake: &FakeAws, options: &Options) -> Function {
+        std::fs::create_dir_all(&options.logs).unwrap_or_else(|e| fail(&e.to_string()));
+        let log = |name: &str| {
+            File::create(options.logs.join(name)).unwrap_or_else(|e| fail(&e.to_string()))
+        };
+        if mode == "cargo-lambda" {
+            let port = free_port();
+            let mut command = Command::new("cargo");
+            command.args([
+                "lambda",
+                "watch",
+                "--package",
+                FUNCTION,
+                "--bin",
+                FUNCTION,
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+                "--ignore-changes",
+                "--quiet",
+            ]);
+            for (key, value) in aws_env(fake) {
+                command.arg("--env-var").arg(format!("{key}={value}"));
+            }
+            let watch = command
+                .stdout(log("lambda.log"))
+                .stderr(log("lambda.log"))
+                .spawn()
+                .unwrap_or_else(|e| fail(&format!("cannot start cargo lambda watch: {e}")));
+            let started = Instant::now();
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if started.elapsed() > Duration::from_secs(600) {
+                    fail("cargo lambda watch did not start listening within 10 minutes");
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Function::CargoLambda { watch, port }
+        } else {
+            if !options.binary.exists() {
+                fail(&format!(
+                    "{} does not exist: build it first (`cargo build`)",
+                    options.binary.display()
+                ));
+            }
+            let child = Command::new(&options.binary)
+                .envs(aws_env(fake))
+                .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
+                .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+                .env(
+                    "AWS_LAMBDA_LOG_GROUP_NAME",
+                    format!("/aws/lambda/{FUNCTION}"),
+                )
+                .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+                .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+                .stdout(log("lambda.log"))
+                .stderr(log("lambda.log"))
+                .spawn()
+                .unwrap_or_else(|e| {
+                    fail(&format!("cannot start {}: {e}", options.binary.display()))
+                });
+            Function::RuntimeApi(child)
+        }
+    }
+
+    /// `Ok(response)` or `Err(error)` as the Lambda service would return them.
+    fn invoke(&self, fake: &FakeAws, path: &Path) -> Result<Value, Value> {
+        match self {
+            Function::RuntimeApi(_) => {
+                let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(&e.to_string()));
+                let event: Value =
+                    serde_json::from_str(&text).unwrap_or_else(|e| fail(&e.to_string()));
+                fake.invoke(&event, Duration::from_secs(300), Duration::from_secs(360))
+            }
+            Function::CargoLambda { port, .. } => {
+                let output = Command::new("cargo")
+                    .args([
+                        "lambda",
+                        "invoke",
+                        "--invoke-address",
+                        "127.0.0.1",
+                        "--invoke-port",
+                    ])
+                    .arg(port.to_string())
+                    .args(["--output-format", "json", "--data-file"])
+                    .arg(path)
+                    .arg(FUNCTION)
+                    .output()
+                    .unwrap_or_else(|e| fail(&format!("cannot run cargo lambda invoke: {e}")));
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                if output.status.success() {
+                    Ok(serde_json::from_str(&stdout).unwrap_or(Value::from(stdout.trim())))
+                } else {
+                    let stderr = String::from_utf8_lossy(&output.stderr);
+                    Err(Value::from(format!("{}{}", stdout.trim(), stderr.trim())))
+                }
+            }
+        }
+    }
+
+    fn stop(self) {
+        let (Function::RuntimeApi(mut child)
+        | Function::CargoLambda {
+            watch: mut child, ..
+        }) = self;
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .unwrap_or(9000)
+}
+
+fn cargo_lambda_installed() -> bool {
+    Command::new("cargo")
+        .args(["lambda", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn main() {
+    let options = options();
+    let seed_text = std::fs::read_to_string(&options.seed)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", options.seed.display())));
+    let seed = Seed::from_json(&seed_text).unwrap_or_else(|e| fail(&e));
+    let names: BTreeMap<String, String> = seed
+        .account
+        .schedules
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s["MonitoringScheduleArn"].as_str()?.to_owned(),
+                s["MonitoringScheduleName"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    let fake = FakeAws::start(seed).unwrap_or_else(|e| fail(&e));
+    let mode = match options.mode.as_str() {
+        "auto" if cargo_lambda_installed() => "cargo-lambda",
+        "auto" => "runtime-api",
+        other @ ("cargo-lambda" | "runtime-api") => other,
+        other => fail(&format!("unknown mode {other}")),
+    };
+    println!(
+        "Local AWS (SageMaker + Config fake): {}  seeded from {}",
+        fake.url(),
+        options.seed.display()
+    );
+    println!(
+        "Lambda runtime: {}  (function logs: {})\n",
+        if mode == "cargo-lambda" {
+            "cargo lambda watch"
+        } else {
+            "the fake's Lambda Runtime API"
+        },
+        options.logs.join("lambda.log").display()
+    );
+    let function = Function::start(mode, &fake, &options);
+
+    let mut events: Vec<PathBuf> = match &options.event {
+        Some(event) => vec![event.clone()],
+        None => std::fs::read_dir(&options.events)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", options.events.display())))
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect(),
+    };
+    // The sweep first, as after a deployment; then each change as Config would send it.
+    events.sort_by_key(|path| (!path.ends_with("periodic.json"), path.clone()));
+    let mut failures = 0;
+    for path in &events {
+        let before = fake.evaluations().len();
+        let result = function.invoke(&fake, path);
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        match result {
+            Ok(response) => println!("{file:48} ok     {response}"),
+            Err(error) => {
+                failures += 1;
+                println!("{file:48} FAILED {error}");
+            }
+        }
+        if file == "periodic.json" {
+            continue; // Its fifteen results are in the table below.
+        }
+        for recorded in fake.evaluations().iter().skip(before) {
+            let evaluation = &recorded.evaluation;
+            let id = evaluation["ComplianceResourceId"].as_str().unwrap_or("");
+            let compliance = evaluation["ComplianceType"].as_str().unwrap_or("");
+            println!(
+                "{:48}   -> {compliance} {}",
+                "",
+                names.get(id).map_or(id, String::as_str)
+            );
+        }
+    }
+    function.stop();
+
+    println!("\nWhat AWS Config shows for the rule (latest result per resource):\n");
+    let mut rows: Vec<(String, String, String, String)> = fake.with_state(|state| {
+        state
+            .accounts
+            .values()
+            .flat_map(|account| account.results.values())
+            .map(|result| {
+                let field = |name: &str| result[name].as_str().unwrap_or("").to_owned();
+                let id = field("ResourceId");
+                let resource = names.get(&id).cloned().unwrap_or(id);
+                let kind = field("ResourceType")
+                    .trim_start_matches("AWS::SageMaker::")
+                    .to_owned();
+                (resource, kind, field("ComplianceType"), field("Annotation"))
+            })
+            .collect()
+    });
+    rows.sort();
+    let width = rows.iter().map(|row| row.0.len()).max().unwrap_or(8).max(8);
+    println!(
+        "{:width$}  {:18}  {:14}  ANNOTATION",
+        "RESOURCE", "TYPE", "COMPLIANCE"
+    );
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (resource, kind, compliance, annotation) in &rows {
+        println!("{resource:width$}  {kind:18}  {compliance:14}  {annotation}");
+        *counts.entry(compliance.clone()).or_default() += 1;
+    }
+    let calls = fake.calls().len();
+    println!(
+        "\n{} resources: {} COMPLIANT, {} NON_COMPLIANT, {} NOT_APPLICABLE; {} invocations ({} failed); {} AWS API calls answered by the fake",
+        rows.len(),
+        counts.get("COMPLIANT").unwrap_or(&0),
+        counts.get("NON_COMPLIANT").unwrap_or(&0),
+        counts.get("NOT_APPLICABLE").unwrap_or(&0),
+        events.len(),
+        failures,
+        calls
+    );
+    if failures > 0 {
+        std::process::exit(1);
+    }
+}
