@@ -25,11 +25,15 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            attempts: 4,
+            attempts: 6,
             first_delay: Duration::from_millis(250),
         }
     }
 }
+
+/// Keeps a whole flush within a few seconds (0.25 + 0.5 + 1 + 2 + 2 s at most between attempts),
+/// so that delivery fits in the reserve kept before the Lambda deadline.
+const MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// Collects evaluations and sends each batch as soon as it is full.
 pub struct Delivery<'a, E> {
@@ -121,7 +125,7 @@ impl<'a, E: Evaluations> Delivery<'a, E> {
             }
             if attempt < self.policy.attempts {
                 tokio::time::sleep(delay).await;
-                delay *= 2;
+                delay = (delay * 2).min(MAX_DELAY);
             }
         }
         self.give_up(batch, &reason);

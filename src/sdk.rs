@@ -4,6 +4,8 @@ use crate::calls::CallCounter;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_types::retry::RetryMode;
 use std::str::FromStr;
 use std::time::Duration;
@@ -99,16 +101,42 @@ pub async fn load() -> Result<Clients, SetupError> {
     Ok(clients_for(sdk_config, CallCounter::default()))
 }
 
+/// Retries answers the SDK could not read (a truncated or garbled body from a proxy or a
+/// failing load balancer) like transient errors; by default the SDK gives up on them at once.
+#[derive(Debug, Clone, Copy)]
+pub struct UnreadableResponses;
+
+impl ClassifyRetry for UnreadableResponses {
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        // A success status with an error that is not a modelled one: the body did not parse.
+        let answered = context
+            .response()
+            .is_some_and(|response| response.status().is_success());
+        match context.output_or_error() {
+            Some(Err(error)) if answered && !error.is_operation_error() => {
+                RetryAction::transient_error()
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "UnreadableResponses"
+    }
+}
+
 /// Clients over one `SdkConfig`, all counted by `counter`.
 pub fn clients_for(sdk_config: SdkConfig, counter: CallCounter) -> Clients {
     let sagemaker = aws_sdk_sagemaker::Client::from_conf(
         aws_sdk_sagemaker::config::Builder::from(&sdk_config)
             .interceptor(counter.clone())
+            .retry_classifier(UnreadableResponses)
             .build(),
     );
     let config = aws_sdk_config::Client::from_conf(
         aws_sdk_config::config::Builder::from(&sdk_config)
             .interceptor(counter.clone())
+            .retry_classifier(UnreadableResponses)
             .build(),
     );
     Clients {

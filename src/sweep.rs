@@ -8,7 +8,7 @@ use crate::evaluation::{Evaluation, Judged};
 use crate::evaluations::{Evaluations, RecordedIds};
 use crate::event::ResultToken;
 use crate::resolve::JobDefinitions;
-use crate::sagemaker::{ScheduleSummary, Schedules};
+use crate::sagemaker::{PAGE_SIZE, ScheduleSummary, Schedules};
 use crate::summary::{Report, Unjudged};
 use crate::verdict::{Reading, Verdict};
 use aws_smithy_types::DateTime;
@@ -50,6 +50,8 @@ enum Outcome {
 
 /// Outcomes waiting for delivery while Config's resource ids are still being listed.
 const CHANNEL_DEPTH: usize = 1024;
+/// Listed schedules waiting for a describe slot: two pages.
+const LISTED_DEPTH: usize = 2 * PAGE_SIZE as usize;
 
 pub async fn sweep<S: Schedules, E: Evaluations>(
     schedules: &S,
@@ -64,26 +66,43 @@ pub async fn sweep<S: Schedules, E: Evaluations>(
     let more_pages = AtomicBool::new(false);
     let list_failure: Mutex<Option<ApiFailure>> = Mutex::new(None);
     let (sender, mut receiver) = mpsc::channel::<Outcome>(CHANNEL_DEPTH);
+    let (listed_sender, listed_receiver) = mpsc::channel::<ScheduleSummary>(LISTED_DEPTH);
 
-    let pages = stream::unfold(Some(None::<String>), |next| async {
-        let token = next?;
-        match schedules.list_page(token).await {
-            Ok(page) => {
-                listed.fetch_add(page.schedules.len(), Ordering::Relaxed);
-                more_pages.store(page.next_token.is_some(), Ordering::Relaxed);
-                Some((page.schedules, page.next_token.map(Some)))
+    // Listing runs ahead of the describes, so a page boundary never leaves describe slots idle.
+    let list = async {
+        // Owned by this future, so the describes see the end of the list when it finishes.
+        let listed_sender = listed_sender;
+        let mut next_token = None;
+        loop {
+            let page = match schedules.list_page(next_token).await {
+                Ok(page) => page,
+                Err(failure) => {
+                    tracing::error!(%failure, "could not list monitoring schedules");
+                    *list_failure.lock().expect("never poisoned") = Some(failure);
+                    return;
+                }
+            };
+            listed.fetch_add(page.schedules.len(), Ordering::Relaxed);
+            for summary in page.schedules {
+                if listed_sender.send(summary).await.is_err() {
+                    // The describes stopped (deadline): what is left stays unlisted.
+                    more_pages.store(page.next_token.is_some(), Ordering::Relaxed);
+                    return;
+                }
             }
-            Err(failure) => {
-                tracing::error!(%failure, "could not list monitoring schedules");
-                *list_failure.lock().expect("never poisoned") = Some(failure);
-                None
+            match page.next_token {
+                Some(token) => next_token = Some(token),
+                None => return,
             }
         }
-    });
+    };
     let produce = async {
         let stop_starting = settings.deadline.map(|deadline| deadline.stop_starting);
-        let outcomes = pages
-            .flat_map(stream::iter)
+        let summaries = stream::unfold(listed_receiver, |mut receiver| async {
+            let summary = receiver.recv().await?;
+            Some((summary, receiver))
+        });
+        let outcomes = summaries
             .take_while(|_| {
                 std::future::ready(stop_starting.is_none_or(|stop| Instant::now() < stop))
             })
@@ -140,7 +159,7 @@ pub async fn sweep<S: Schedules, E: Evaluations>(
         delivery.finish().await;
         delivery
     };
-    let ((), delivery) = futures::join!(produce, consume);
+    let ((), (), delivery) = futures::join!(list, produce, consume);
 
     report.delivered += delivery.delivered;
     report.undelivered.extend(delivery.undelivered);

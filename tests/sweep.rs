@@ -162,7 +162,7 @@ fn evaluations_config_reports_as_failed_are_retried_until_delivered() {
     let (seed, expected) = synthetic_account(250);
     let fake = start(seed);
     fake.set_faults(Faults {
-        put_failures: 0.3,
+        put_failures: 0.2,
         seed: 9,
         ..Faults::default()
     });

@@ -1,0 +1,259 @@
+//! Faults on the wire. In every case: no panic, no guessed verdict, and each judged evaluation
+//! delivered exactly once or counted (and, up to the first twenty, named) in the final error.
+
+mod support;
+
+use fake_aws::FakeAws;
+use fake_aws::faults::Faults;
+use std::collections::BTreeMap;
+use support::*;
+
+/// Reads "N resource(s) could not be judged" and "M evaluation(s) were computed but not
+/// delivered" out of the error.
+fn counted(stderr: &str, marker: &str) -> usize {
+    stderr
+        .split(marker)
+        .next()
+        .filter(|head| head.len() < stderr.len())
+        .and_then(|head| {
+            head.rsplit(|c: char| !c.is_ascii_digit())
+                .find(|s| !s.is_empty())
+        })
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// Checks the invariant and returns how many schedules were delivered.
+fn assert_nothing_lost_or_guessed(
+    fake: &FakeAws,
+    expected: &BTreeMap<String, &str>,
+    run: &Run,
+) -> usize {
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    let delivered = delivered_by_id(fake);
+    for (id, evaluations) in &delivered {
+        assert_eq!(
+            evaluations.len(),
+            1,
+            "{id} delivered {} times",
+            evaluations.len()
+        );
+        let want = expected
+            .get(id)
+            .unwrap_or_else(|| panic!("unknown resource {id}"));
+        assert_eq!(
+            evaluations[0]["ComplianceType"], *want,
+            "{id} guessed: {}",
+            evaluations[0]["Annotation"]
+        );
+    }
+    let unjudged = counted(&run.stderr, " resource(s) could not be judged");
+    let undelivered = counted(
+        &run.stderr,
+        " evaluation(s) were computed but not delivered",
+    );
+    assert_eq!(
+        delivered.len() + unjudged + undelivered,
+        expected.len(),
+        "every schedule is delivered or counted in the error: {}",
+        run.stderr
+    );
+    assert_eq!(run.code == 0, unjudged + undelivered == 0, "{}", run.stderr);
+    for name in run.stderr.split("schedule-").skip(1).map(|rest| &rest[..5]) {
+        let id = schedule_arn(&format!("schedule-{name}"));
+        assert!(
+            expected.contains_key(&id) && !delivered.contains_key(&id),
+            "schedule-{name} named but delivered"
+        );
+    }
+    delivered.len()
+}
+
+fn sweep_with(count: usize, faults: Faults, env: &[(&str, &str)]) -> (usize, usize, Run) {
+    let (seed, expected) = synthetic_account(count);
+    let fake = start(seed);
+    fake.set_faults(faults);
+    let run = evaluate(&fake, &periodic_event("{}", "token"), false, env);
+    let delivered = assert_nothing_lost_or_guessed(&fake, &expected, &run);
+    let injected = fake.calls().iter().filter(|c| c.injected != "None").count();
+    (delivered, injected, run)
+}
+
+const STANDARD: &[(&str, &str)] = &[("AWS_RETRY_MODE", "standard")];
+
+#[test]
+fn thirty_percent_throttling_loses_nothing() {
+    let (delivered, injected, run) = sweep_with(
+        400,
+        Faults {
+            throttle: 0.3,
+            seed: 11,
+            ..Faults::default()
+        },
+        STANDARD,
+    );
+    assert_eq!(delivered, 400, "{}", run.stderr);
+    assert!(injected > 100, "{injected} throttled");
+}
+
+#[test]
+fn server_errors_are_retried() {
+    let (delivered, injected, run) = sweep_with(
+        300,
+        Faults {
+            server_error: 0.2,
+            seed: 12,
+            ..Faults::default()
+        },
+        STANDARD,
+    );
+    assert_eq!(delivered, 300, "{}", run.stderr);
+    assert!(injected > 40, "{injected} server errors");
+}
+
+#[test]
+fn reset_connections_are_retried() {
+    let (delivered, injected, run) = sweep_with(
+        300,
+        Faults {
+            reset: 0.1,
+            seed: 13,
+            ..Faults::default()
+        },
+        STANDARD,
+    );
+    assert_eq!(delivered, 300, "{}", run.stderr);
+    assert!(injected > 15, "{injected} resets");
+}
+
+#[test]
+fn answers_slower_than_the_attempt_timeout_are_abandoned_and_retried() {
+    let faults = Faults {
+        slow: 0.1,
+        slow_ms: 3_000,
+        seed: 14,
+        ..Faults::default()
+    };
+    let started = std::time::Instant::now();
+    let (delivered, injected, run) = sweep_with(
+        200,
+        faults,
+        &[
+            ("AWS_RETRY_MODE", "standard"),
+            ("ATTEMPT_TIMEOUT_MS", "250"),
+        ],
+    );
+    assert_eq!(delivered, 200, "{}", run.stderr);
+    assert!(injected > 10, "{injected} slow answers");
+    // Had the client waited for the slow answers, each would have cost 3 s.
+    assert!(
+        started.elapsed().as_secs_f64() < injected as f64 * 3.0 / 8.0,
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn malformed_answers_are_retried() {
+    let (delivered, injected, run) = sweep_with(
+        300,
+        Faults {
+            malformed: 0.1,
+            seed: 15,
+            ..Faults::default()
+        },
+        STANDARD,
+    );
+    assert_eq!(delivered, 300, "{}", run.stderr);
+    assert!(injected > 20, "{injected} malformed answers");
+}
+
+#[test]
+fn answers_that_stay_unreadable_leave_their_schedules_unjudged_not_guessed() {
+    let faults = Faults {
+        malformed: 1.0,
+        operations: vec!["DescribeModelBiasJobDefinition".into()],
+        ..Faults::default()
+    };
+    let (delivered, _, run) = sweep_with(
+        100,
+        faults,
+        &[("AWS_RETRY_MODE", "standard"), ("AWS_MAX_ATTEMPTS", "2")],
+    );
+    // Schedules 3, 7, 11, ... name ModelBias job definitions: 25 of the 100.
+    assert_eq!(delivered, 75, "{}", run.stderr);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("25 resource(s) could not be judged"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("unreadable response"), "{}", run.stderr);
+}
+
+#[test]
+fn failed_evaluations_are_retried() {
+    let (delivered, _, run) = sweep_with(
+        300,
+        Faults {
+            put_failures: 0.2,
+            seed: 16,
+            ..Faults::default()
+        },
+        &[],
+    );
+    assert_eq!(delivered, 300, "{}", run.stderr);
+}
+
+#[test]
+fn every_fault_at_once() {
+    let faults = Faults {
+        throttle: 0.2,
+        server_error: 0.05,
+        reset: 0.05,
+        slow: 0.02,
+        slow_ms: 2_000,
+        malformed: 0.02,
+        put_failures: 0.1,
+        seed: 17,
+        ..Faults::default()
+    };
+    let (delivered, injected, run) = sweep_with(
+        500,
+        faults,
+        &[
+            ("AWS_RETRY_MODE", "standard"),
+            ("ATTEMPT_TIMEOUT_MS", "300"),
+        ],
+    );
+    assert!(injected > 150, "{injected}");
+    assert_eq!(delivered, 500, "{}", run.stderr);
+}
+
+#[test]
+fn faults_on_a_change_event_never_produce_a_verdict_they_did_not_earn() {
+    let fake = start(sample_seed());
+    fake.set_faults(Faults {
+        malformed: 1.0,
+        operations: vec!["DescribeModelBiasJobDefinition".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(
+        &fake,
+        &event_file("change-named-model-bias-isolated.json"),
+        false,
+        &[("AWS_MAX_ATTEMPTS", "2")],
+    );
+    assert_eq!(run.code, 1);
+    assert!(fake.evaluations().is_empty());
+    assert!(
+        run.stderr.contains("fraud-model-bias-weekly"),
+        "{}",
+        run.stderr
+    );
+}
