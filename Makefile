@@ -17,7 +17,8 @@ help:
 	@echo "make invoke EVENT=events/...   one event through the Lambda runtime, locally"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials)"
 	@echo "make lint    rustfmt, clippy -D warnings, cfn-lint"
-	@echo "make bench   benchmarks"
+	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up)"
+	@echo "make fuzz    fuzz event parsing for FUZZ_SECONDS (default 120)"
 
 cargo:
 	@command -v cargo >/dev/null || { echo "cargo is missing: install Rust from https://rustup.rs"; exit 1; }
@@ -58,4 +59,13 @@ lint: cargo cfn-lint
 	cfn-lint $(TEMPLATES)
 
 bench: cargo
-	cargo bench --workspace
+	cargo bench --bench verdict
+	cargo bench --bench sweep
+
+# Bounded fuzzing of event parsing (FUZZ_SECONDS, default 120). cargo-fuzz needs nightly flags;
+# RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+FUZZ_SECONDS ?= 120
+fuzz: cargo
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	mkdir -p fuzz/corpus/event_parsing && cp events/*.json fuzz/corpus/event_parsing/
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run event_parsing --sanitizer none -- -max_total_time=$(FUZZ_SECONDS) -max_len=16384

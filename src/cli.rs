@@ -4,9 +4,9 @@ use crate::dry_run::DryRun;
 use crate::error::Error;
 use crate::evaluations::AwsEvaluations;
 use crate::event::{Invocation, ResultToken, Trigger};
-use crate::params::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
+use crate::params::{Control, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
 use crate::rule::{RunOptions, Service};
-use crate::sagemaker::AwsSchedules;
+use crate::sagemaker::{AwsSchedules, Schedules};
 use crate::sdk;
 use crate::summary::Report;
 use crate::verdict::Reading;
@@ -50,10 +50,23 @@ pub enum Command {
         /// The strict Security Hub reading: only an embedded job definition's flag counts
         #[arg(long)]
         strict: bool,
+        /// Judge the standalone job definitions instead (SageMaker.11, .12 and their twins)
+        #[arg(long)]
+        job_definitions: bool,
         /// Describes in flight at once
         #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16,
               value_parser = clap::value_parser!(u16).range(1..=MAX_CONCURRENCY as i64))]
         concurrency: u16,
+    },
+    /// Show how to turn network isolation on for one schedule; change it only with --apply.
+    /// Isolated jobs reach their inputs only through VPC endpoints or staged data.
+    Remediate {
+        /// The monitoring schedule's name
+        #[arg(long)]
+        schedule: String,
+        /// Make the change (UpdateMonitoringSchedule, and a job-definition copy if needed)
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -64,8 +77,10 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Audit {
             json,
             strict,
+            job_definitions,
             concurrency,
-        } => audit(json, strict, usize::from(concurrency)).await,
+        } => audit(json, strict, job_definitions, usize::from(concurrency)).await,
+        Command::Remediate { schedule, apply } => remediate(&schedule, apply).await,
     }
 }
 
@@ -104,7 +119,7 @@ fn read_event(path: &std::path::Path) -> Result<Invocation, String> {
     Invocation::from_slice(&bytes).map_err(|error| Error::from(error).to_string())
 }
 
-async fn audit(json: bool, strict: bool, concurrency: usize) -> i32 {
+async fn audit(json: bool, strict: bool, job_definitions: bool, concurrency: usize) -> i32 {
     let clients = match sdk::load().await {
         Ok(clients) => clients,
         Err(error) => return fail(2, &error.to_string()),
@@ -120,6 +135,12 @@ async fn audit(json: bool, strict: bool, concurrency: usize) -> i32 {
                 Reading::Resolved
             },
             concurrency,
+            control: if job_definitions {
+                Control::JobDefinitions
+            } else {
+                Control::MonitoringSchedules
+            },
+            ..RuleParams::default()
         },
         result_token: ResultToken::TestMode,
         rule_name: None,
@@ -141,6 +162,36 @@ async fn audit(json: bool, strict: bool, concurrency: usize) -> i32 {
         print_audit(report, json);
         eprintln!("{}", report.human_line(true));
     })
+}
+
+async fn remediate(schedule: &str, apply: bool) -> i32 {
+    let clients = match sdk::load().await {
+        Ok(clients) => clients,
+        Err(error) => return fail(2, &error.to_string()),
+    };
+    let schedules = AwsSchedules::new(clients.sagemaker);
+    match schedules.remediate(schedule, apply).await {
+        Ok(remediation) => {
+            let mut out = std::io::stdout().lock();
+            let verb = if remediation.applied {
+                "applied"
+            } else {
+                "would apply (dry run; --apply to change)"
+            };
+            let _ = writeln!(out, "{schedule}: {verb}");
+            for step in &remediation.steps {
+                let _ = writeln!(out, "  - {step}");
+            }
+            if remediation.changes_anything() {
+                let _ = writeln!(
+                    out,
+                    "Isolated monitoring jobs have no network access: make sure their inputs and outputs are reachable through VPC endpoints or staged data before the next run."
+                );
+            }
+            0
+        }
+        Err(failure) => fail(1, &failure.to_string()),
+    }
 }
 
 fn print_audit(report: &Report, json: bool) {

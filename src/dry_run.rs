@@ -2,7 +2,7 @@
 
 use crate::error::ApiFailure;
 use crate::evaluation::Evaluation;
-use crate::evaluations::{Evaluations, FetchedItem, RecordedIds};
+use crate::evaluations::{Evaluations, FetchedItem, HeldResult, RecordedIds};
 use crate::event::ResultToken;
 use aws_smithy_types::DateTime;
 use std::io::Write;
@@ -46,7 +46,15 @@ impl<E: Evaluations> Evaluations for DryRun<E> {
             .await
     }
 
-    async fn recorded_ids(&self, resource_type: &str) -> Result<RecordedIds, ApiFailure> {
-        self.inner.recorded_ids(resource_type).await
+    async fn recorded_ids(
+        &self,
+        resource_type: &str,
+        name: Option<&str>,
+    ) -> Result<RecordedIds, ApiFailure> {
+        self.inner.recorded_ids(resource_type, name).await
+    }
+
+    async fn held_results(&self, rule_name: &str) -> Result<Vec<HeldResult>, ApiFailure> {
+        self.inner.held_results(rule_name).await
     }
 }

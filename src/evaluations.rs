@@ -9,7 +9,7 @@ use aws_sdk_config::Client;
 use aws_sdk_config::types::{ComplianceType, ResourceType};
 use aws_smithy_types::DateTime;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
 /// PutEvaluations takes at most this many evaluations per call.
@@ -21,6 +21,7 @@ pub struct FetchedItem {
     pub status: Option<ItemStatus>,
     /// The `configuration` member, parsed from the JSON string Config stores.
     pub configuration: Option<Value>,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Resource names mapped to the ids Config recorded them under.
@@ -43,11 +44,25 @@ pub trait Evaluations: Sync {
         captured_at: DateTime,
     ) -> impl Future<Output = Result<Option<FetchedItem>, ApiFailure>> + Send;
 
-    /// Every recorded resource of `resource_type`, by name.
+    /// Every recorded resource of `resource_type` (or only the one called `name`), by name.
     fn recorded_ids(
         &self,
         resource_type: &str,
+        name: Option<&str>,
     ) -> impl Future<Output = Result<RecordedIds, ApiFailure>> + Send;
+
+    /// Every resource for which Config holds a COMPLIANT or NON_COMPLIANT result of this rule.
+    fn held_results(
+        &self,
+        rule_name: &str,
+    ) -> impl Future<Output = Result<Vec<HeldResult>, ApiFailure>> + Send;
+}
+
+/// A result Config holds for a resource, as GetComplianceDetailsByConfigRule lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldResult {
+    pub resource_type: String,
+    pub resource_id: String,
 }
 
 #[derive(Clone, Debug)]
@@ -154,13 +169,22 @@ impl Evaluations for AwsEvaluations {
         let status = item
             .configuration_item_status()
             .and_then(|status| serde_json::from_value(Value::from(status.as_str())).ok());
+        let tags = item
+            .tags()
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
         Ok(Some(FetchedItem {
             status,
             configuration,
+            tags,
         }))
     }
 
-    async fn recorded_ids(&self, resource_type: &str) -> Result<RecordedIds, ApiFailure> {
+    async fn recorded_ids(
+        &self,
+        resource_type: &str,
+        name: Option<&str>,
+    ) -> Result<RecordedIds, ApiFailure> {
         let mut ids = RecordedIds::new();
         let mut next_token = None;
         loop {
@@ -168,6 +192,7 @@ impl Evaluations for AwsEvaluations {
                 .client
                 .list_discovered_resources()
                 .resource_type(ResourceType::from(resource_type))
+                .set_resource_name(name.map(str::to_owned))
                 .limit(100)
                 .set_next_token(next_token)
                 .send()
@@ -184,6 +209,46 @@ impl Evaluations for AwsEvaluations {
                 .map(str::to_owned);
             if next_token.is_none() {
                 return Ok(ids);
+            }
+        }
+    }
+
+    async fn held_results(&self, rule_name: &str) -> Result<Vec<HeldResult>, ApiFailure> {
+        let mut held = Vec::new();
+        let mut next_token = None;
+        loop {
+            let output = self
+                .client
+                .get_compliance_details_by_config_rule()
+                .config_rule_name(rule_name)
+                .compliance_types(ComplianceType::Compliant)
+                .compliance_types(ComplianceType::NonCompliant)
+                .limit(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| {
+                    ApiFailure::from_sdk("GetComplianceDetailsByConfigRule", &error)
+                })?;
+            for result in output.evaluation_results() {
+                let qualifier = result
+                    .evaluation_result_identifier()
+                    .and_then(|identifier| identifier.evaluation_result_qualifier());
+                if let Some((resource_type, resource_id)) =
+                    qualifier.and_then(|q| Some((q.resource_type()?, q.resource_id()?)))
+                {
+                    held.push(HeldResult {
+                        resource_type: resource_type.to_owned(),
+                        resource_id: resource_id.to_owned(),
+                    });
+                }
+            }
+            next_token = output
+                .next_token()
+                .filter(|token| !token.is_empty())
+                .map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(held);
             }
         }
     }

@@ -1,5 +1,7 @@
 //! Rule parameters (`InputParameters` on the Config rule), validated before any work starts.
 
+use crate::exempt::{Exemptions, TagMatch};
+use crate::schedule::MonitoringKind;
 use crate::verdict::Reading;
 use serde_json::Value;
 
@@ -8,10 +10,31 @@ use serde_json::Value;
 pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const MAX_CONCURRENCY: usize = 50;
 
+/// Which control a deployed rule evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Control {
+    /// SageMaker.14: monitoring schedules.
+    #[default]
+    MonitoringSchedules,
+    /// SageMaker.11 and .12 and their model quality and explainability twins: the standalone
+    /// job definitions themselves.
+    JobDefinitions,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleParams {
     pub reading: Reading,
     pub concurrency: usize,
+    pub control: Control,
+    /// Job-definition kinds the job-definition control judges.
+    pub kinds: Vec<MonitoringKind>,
+    pub exemptions: Exemptions,
+    /// Fix NON_COMPLIANT schedules from the Lambda (off unless turned on).
+    pub remediate: bool,
+    /// Assume this role, in the event's account, before any call (organization deployments).
+    pub execution_role_name: Option<String>,
+    /// Assume the event's `executionRoleArn` before any call.
+    pub assume_execution_role: bool,
 }
 
 impl Default for RuleParams {
@@ -19,15 +42,23 @@ impl Default for RuleParams {
         RuleParams {
             reading: Reading::Resolved,
             concurrency: DEFAULT_CONCURRENCY,
+            control: Control::MonitoringSchedules,
+            kinds: MonitoringKind::ALL.to_vec(),
+            exemptions: Exemptions::default(),
+            remediate: false,
+            execution_role_name: None,
+            assume_execution_role: false,
         }
     }
 }
+
+pub const KNOWN: &str = "StrictReading, DescribeConcurrency, Control, JobDefinitionTypes, ExemptTag, ExemptNamePatterns, Remediate, ExecutionRoleName, AssumeExecutionRole";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
     #[error("ruleParameters is not a JSON object: {0}")]
     NotAnObject(String),
-    #[error("unknown rule parameter '{0}' (known: StrictReading, DescribeConcurrency)")]
+    #[error("unknown rule parameter '{0}' (known: {KNOWN})")]
     Unknown(String),
     #[error("rule parameter {name} has an invalid value '{value}': expected {expected}")]
     Invalid {
@@ -37,9 +68,31 @@ pub enum ParamError {
     },
 }
 
+fn boolean(name: &'static str, text: &str) -> Result<bool, ParamError> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" | "" => Ok(false),
+        _ => Err(ParamError::Invalid {
+            name,
+            value: text.to_owned(),
+            expected: "true or false",
+        }),
+    }
+}
+
+/// A comma-separated list, empty items dropped.
+fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 impl RuleParams {
     /// Parses the event's `ruleParameters` string. Config passes every value as a string; JSON
-    /// booleans and numbers are accepted too, since hand-written templates often use them.
+    /// booleans and numbers are accepted too, since hand-written templates often use them. An
+    /// empty string means "not set", so templates can pass optional parameters through.
     pub fn parse(raw: Option<&str>) -> Result<Self, ParamError> {
         let mut params = RuleParams::default();
         let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else {
@@ -55,21 +108,14 @@ impl RuleParams {
         for (key, value) in &object {
             let text = match value {
                 Value::String(text) => text.trim().to_owned(),
-                Value::Bool(_) | Value::Number(_) => value.to_string(),
                 other => other.to_string(),
             };
             match key.as_str() {
                 "StrictReading" => {
-                    params.reading = match text.to_ascii_lowercase().as_str() {
-                        "true" => Reading::Literal,
-                        "false" | "" => Reading::Resolved,
-                        _ => {
-                            return Err(ParamError::Invalid {
-                                name: "StrictReading",
-                                value: text,
-                                expected: "true or false",
-                            });
-                        }
+                    params.reading = if boolean("StrictReading", &text)? {
+                        Reading::Literal
+                    } else {
+                        Reading::Resolved
                     }
                 }
                 "DescribeConcurrency" => {
@@ -83,6 +129,67 @@ impl RuleParams {
                             });
                         }
                     }
+                }
+                "Control" => {
+                    params.control = match text.as_str() {
+                        "" | "MonitoringSchedules" => Control::MonitoringSchedules,
+                        "JobDefinitions" => Control::JobDefinitions,
+                        _ => {
+                            return Err(ParamError::Invalid {
+                                name: "Control",
+                                value: text,
+                                expected: "MonitoringSchedules or JobDefinitions",
+                            });
+                        }
+                    }
+                }
+                "JobDefinitionTypes" => {
+                    let names = list(&text);
+                    if !names.is_empty() {
+                        params.kinds = names
+                            .iter()
+                            .map(|name| MonitoringKind::parse(name))
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or(ParamError::Invalid {
+                                name: "JobDefinitionTypes",
+                                value: text.clone(),
+                                expected: "a comma-separated list of DataQuality, ModelQuality, ModelBias, ModelExplainability",
+                            })?;
+                    }
+                }
+                "ExemptTag" => {
+                    params.exemptions.tag = match text.as_str() {
+                        "" => None,
+                        _ => Some(TagMatch::parse(&text).ok_or(ParamError::Invalid {
+                            name: "ExemptTag",
+                            value: text.clone(),
+                            expected: "a tag key, or key=value",
+                        })?),
+                    }
+                }
+                "ExemptNamePatterns" => params.exemptions.patterns = list(&text),
+                "Remediate" => params.remediate = boolean("Remediate", &text)?,
+                "ExecutionRoleName" => {
+                    params.execution_role_name = match text.as_str() {
+                        "" => None,
+                        name if name.len() <= 64
+                            && name
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c)) =>
+                        {
+                            Some(name.trim_matches('/').to_owned())
+                        }
+                        _ => {
+                            return Err(ParamError::Invalid {
+                                name: "ExecutionRoleName",
+                                value: text,
+                                expected: "an IAM role name (with its path, if any)",
+                            });
+                        }
+                    }
+                }
+                "AssumeExecutionRole" => {
+                    params.assume_execution_role = boolean("AssumeExecutionRole", &text)?
                 }
                 other => return Err(ParamError::Unknown(other.to_owned())),
             }
@@ -132,6 +239,56 @@ mod tests {
         );
         assert!(RuleParams::parse(Some(r#"{"DescribeConcurrency":"51"}"#)).is_err());
         assert!(RuleParams::parse(Some(r#"{"StrictReading":"yes"}"#)).is_err());
+    }
+
+    #[test]
+    fn the_issue_six_and_cross_account_parameters_parse() {
+        let params = RuleParams::parse(Some(
+            r#"{"Control":"JobDefinitions","JobDefinitionTypes":"ModelBias, DataQuality","ExemptTag":"exempt=yes","ExemptNamePatterns":"sandbox-*, *-tmp","Remediate":"true","ExecutionRoleName":"ops/sm14-reader","AssumeExecutionRole":"false"}"#,
+        ))
+        .unwrap();
+        assert_eq!(params.control, Control::JobDefinitions);
+        assert_eq!(
+            params.kinds,
+            vec![MonitoringKind::ModelBias, MonitoringKind::DataQuality]
+        );
+        assert_eq!(params.exemptions.tag, TagMatch::parse("exempt=yes"));
+        assert_eq!(params.exemptions.patterns, vec!["sandbox-*", "*-tmp"]);
+        assert!(params.remediate);
+        assert_eq!(
+            params.execution_role_name.as_deref(),
+            Some("ops/sm14-reader")
+        );
+        assert!(!params.assume_execution_role);
+    }
+
+    #[test]
+    fn empty_strings_leave_the_defaults() {
+        let params = RuleParams::parse(Some(
+            r#"{"Control":"","JobDefinitionTypes":"","ExemptTag":"","ExemptNamePatterns":"","Remediate":"","ExecutionRoleName":""}"#,
+        ))
+        .unwrap();
+        assert_eq!(params, RuleParams::default());
+    }
+
+    #[test]
+    fn bad_new_values_are_named() {
+        for (raw, name) in [
+            (r#"{"Control":"Endpoints"}"#, "Control"),
+            (
+                r#"{"JobDefinitionTypes":"DataQuality,Drift"}"#,
+                "JobDefinitionTypes",
+            ),
+            (r#"{"ExemptTag":"=x"}"#, "ExemptTag"),
+            (r#"{"ExecutionRoleName":"bad role"}"#, "ExecutionRoleName"),
+            (r#"{"Remediate":"sometimes"}"#, "Remediate"),
+        ] {
+            let error = RuleParams::parse(Some(raw)).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("rule parameter {name} has an invalid value")),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -41,6 +41,16 @@ impl<'a, S: Schedules> JobDefinitions<'a, S> {
             .clone()
     }
 
+    /// Records a job definition whose state is already known (from a configuration item), so
+    /// schedules that name it are judged without describing it.
+    pub fn known(&self, reference: JobDefinitionRef, state: JobDefinitionState) {
+        let cell = OnceCell::new_with(Some(Ok(state)));
+        self.cache
+            .lock()
+            .expect("cache lock is never poisoned")
+            .insert(reference, Arc::new(cell));
+    }
+
     /// Judges a schedule, describing its named job definition when the verdict needs it.
     pub async fn verdict(
         &self,

@@ -3,16 +3,20 @@
 use crate::SCHEDULE_TYPE;
 use crate::calls::CallCounter;
 use crate::deliver::{Delivery, RetryPolicy};
-use crate::error::{ApiFailure, Error};
+use crate::error::Error;
 use crate::evaluation::{Evaluation, Judged};
 use crate::evaluations::Evaluations;
-use crate::event::{ConfigurationItem, EventError, Invocation, ItemHeader, Trigger};
+use crate::event::{EventError, Invocation, ItemHeader, Trigger};
+use crate::inventory::{JobDefinitionInventory, ScheduleInventory};
+use crate::params::Control;
 use crate::resolve::JobDefinitions;
 use crate::sagemaker::Schedules;
-use crate::schedule::ScheduleView;
+use crate::schedule::{JobDefinitionRef, MonitoringKind, ScheduleView, network_from};
 use crate::summary::{Report, Unjudged};
 use crate::sweep::{self, Deadline, SweepSettings};
-use crate::verdict::Verdict;
+use crate::verdict::{self, Compliance, JobDefinitionState, Verdict};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 pub struct Service<S, E> {
@@ -28,7 +32,23 @@ pub struct RunOptions {
     pub keep_judged: bool,
 }
 
-/// What a change event leads to for its one resource.
+/// A changed resource, as far as the rule could read it.
+enum Item {
+    Schedule {
+        view: ScheduleView,
+        tags: Option<BTreeMap<String, String>>,
+    },
+    JobDefinition {
+        reference: JobDefinitionRef,
+        state: JobDefinitionState,
+    },
+    /// The resource no longer exists, or is not recorded.
+    Gone(String),
+    /// Not a type this rule looks into.
+    Other,
+}
+
+/// What a change leads to for its one resource.
 enum Decision {
     Verdict(Verdict),
     Unknown(String),
@@ -58,70 +78,82 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
         };
         match &invocation.trigger {
             Trigger::Change(item) => {
-                let decision = self.change(invocation, item).await?;
-                self.deliver_one(invocation, &item.header, decision, options, &mut report)
+                let read = if invocation.left_scope {
+                    Item::Other
+                } else {
+                    item_from_event(&item.header, item.configuration.as_ref(), Some(&item.tags))?
+                };
+                self.change(invocation, &item.header, read, options, &mut report)
                     .await;
             }
             Trigger::Oversized(header) => {
-                let decision = self.oversized(invocation, header).await;
-                self.deliver_one(invocation, header, decision, options, &mut report)
-                    .await;
+                let read = match invocation.left_scope {
+                    true => Ok(Item::Other),
+                    false => self.fetch(header).await,
+                };
+                match read {
+                    Ok(read) => {
+                        self.change(invocation, header, read, options, &mut report)
+                            .await
+                    }
+                    Err(reason) => report.unjudged.push(Unjudged {
+                        resource: resource_label(header),
+                        reason,
+                    }),
+                }
             }
             Trigger::Periodic { notified_at } => {
                 if invocation.left_scope {
                     tracing::warn!("eventLeftScope is set on a periodic event; sweeping anyway");
                 }
                 let settings = SweepSettings {
-                    reading: invocation.params.reading,
                     concurrency: invocation.params.concurrency,
                     ordering_timestamp: *notified_at,
                     deadline: options.deadline,
                     delivery: options.delivery,
                     keep_judged: options.keep_judged,
+                    rule_name: invocation.rule_name.clone(),
                 };
-                sweep::sweep(
-                    &self.schedules,
-                    &self.evaluations,
-                    &invocation.result_token,
-                    &settings,
-                    &mut report,
-                )
-                .await;
+                let params = &invocation.params;
+                let token = &invocation.result_token;
+                match params.control {
+                    Control::MonitoringSchedules => {
+                        let inventory = ScheduleInventory::new(
+                            &self.schedules,
+                            params.reading,
+                            &params.exemptions,
+                        );
+                        sweep::sweep(&inventory, &self.evaluations, token, &settings, &mut report)
+                            .await
+                    }
+                    Control::JobDefinitions => {
+                        let inventory = JobDefinitionInventory::new(
+                            &self.schedules,
+                            &params.kinds,
+                            &params.exemptions,
+                        );
+                        sweep::sweep(&inventory, &self.evaluations, token, &settings, &mut report)
+                            .await
+                    }
+                }
             }
+        }
+        if invocation.params.remediate && invocation.params.control == Control::MonitoringSchedules
+        {
+            self.remediate_all(&mut report).await;
         }
         report.calls = self.counter.snapshot().since(&calls_before);
         report.elapsed = started.elapsed();
         Ok(report)
     }
 
-    async fn change(
-        &self,
-        invocation: &Invocation,
-        item: &ConfigurationItem,
-    ) -> Result<Decision, Error> {
-        if let Some(verdict) = out_of_scope(invocation, &item.header) {
-            return Ok(Decision::Verdict(verdict));
-        }
-        let configuration = item.configuration.as_ref().ok_or(EventError::BadShape {
-            message_type: "ConfigurationItemChangeNotification",
-            detail: format!(
-                "configurationItem for {} has status {} but no configuration",
-                item.header.resource_id,
-                item.header.status.as_str()
-            ),
-        })?;
-        let view = ScheduleView::from_configuration(configuration).map_err(|error| {
-            EventError::BadShape {
-                message_type: "ConfigurationItemChangeNotification",
-                detail: format!("configurationItem.{error}"),
-            }
-        })?;
-        Ok(self.judge(invocation, &view).await)
-    }
-
-    async fn oversized(&self, invocation: &Invocation, header: &ItemHeader) -> Decision {
-        if let Some(verdict) = out_of_scope(invocation, header) {
-            return Decision::Verdict(verdict);
+    /// Reads an oversized item: from Config's history first, else from SageMaker. `Err` names
+    /// why it could not be read.
+    async fn fetch(&self, header: &ItemHeader) -> Result<Item, String> {
+        if header.status.is_gone_or_unrecorded()
+            || (kind_of(&header.resource_type).is_none() && header.resource_type != SCHEDULE_TYPE)
+        {
+            return item_from_event(header, None, None).map_err(|error| error.to_string());
         }
         match self
             .evaluations
@@ -132,50 +164,195 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
             )
             .await
         {
-            Ok(Some(item))
-                if item
-                    .status
-                    .is_some_and(|status| status.is_gone_or_unrecorded()) =>
-            {
-                return Decision::Verdict(gone(item.status.map_or("deleted", |s| s.as_str())));
+            Ok(Some(fetched)) if fetched.status.is_some_and(|s| s.is_gone_or_unrecorded()) => {
+                return Ok(Item::Gone(
+                    fetched.status.map_or("deleted", |s| s.as_str()).to_owned(),
+                ));
             }
-            Ok(Some(item)) if item.configuration.is_some() => {
-                let configuration = item.configuration.as_ref().expect("checked above");
-                return match ScheduleView::from_configuration(configuration) {
-                    Ok(view) => self.judge(invocation, &view).await,
-                    Err(error) => Decision::Unknown(format!(
-                        "the recorded configuration item has an unexpected shape: {error}"
-                    )),
-                };
+            Ok(Some(fetched)) if fetched.configuration.is_some() => {
+                return item_from_event(
+                    header,
+                    fetched.configuration.as_ref(),
+                    Some(&fetched.tags),
+                )
+                .map_err(|error| {
+                    format!("the recorded configuration item has an unexpected shape: {error}")
+                });
             }
             Ok(_) => tracing::info!("Config holds no configuration for the item; describing it"),
             Err(failure) => {
                 tracing::warn!(%failure, "could not fetch the configuration item; describing it")
             }
         }
-        let Some(name) = header.resource_name.as_deref() else {
-            return Decision::Unknown(
-                "the oversized item has no resourceName to describe the schedule by".into(),
-            );
-        };
+        let name = header
+            .resource_name
+            .as_deref()
+            .ok_or_else(|| "the oversized item has no resourceName to describe it by".to_owned())?;
+        if let Some(kind) = kind_of(&header.resource_type) {
+            let reference = JobDefinitionRef {
+                kind,
+                name: name.to_owned(),
+            };
+            return match self.schedules.describe_job_definition(&reference).await {
+                Ok(JobDefinitionState::Missing) => Ok(Item::Gone("deleted".into())),
+                Ok(state) => Ok(Item::JobDefinition { reference, state }),
+                Err(failure) => Err(failure.to_string()),
+            };
+        }
         match self.schedules.describe(name).await {
-            Ok(Some(view)) => self.judge(invocation, &view).await,
-            Ok(None) => Decision::Verdict(Verdict::not_applicable(
-                "The schedule no longer exists in SageMaker, so there is nothing to judge.",
+            Ok(Some(view)) => Ok(Item::Schedule { view, tags: None }),
+            Ok(None) => Ok(Item::Gone("deleted".into())),
+            Err(failure) => Err(failure.to_string()),
+        }
+    }
+
+    async fn change(
+        &self,
+        invocation: &Invocation,
+        header: &ItemHeader,
+        item: Item,
+        options: &RunOptions,
+        report: &mut Report,
+    ) {
+        let params = &invocation.params;
+        let decision = match (params.control, item) {
+            _ if invocation.left_scope => Decision::Verdict(Verdict::not_applicable(
+                "The resource left this rule's scope, so it is no longer evaluated.",
             )),
+            (_, Item::Gone(status)) => Decision::Verdict(gone(&status)),
+            (Control::MonitoringSchedules, Item::Schedule { view, tags }) => {
+                self.judge_schedule(invocation, header, &view, tags).await
+            }
+            (Control::MonitoringSchedules, Item::JobDefinition { reference, state }) => {
+                // Its schedules change verdict though their own items did not change.
+                self.rejudge_schedules(invocation, header, reference, state, options, report)
+                    .await;
+                Decision::Verdict(Verdict::not_applicable(
+                    "This rule judges monitoring schedules: the schedules that name this job definition were judged again.",
+                ))
+            }
+            (
+                Control::JobDefinitions,
+                Item::JobDefinition {
+                    state: JobDefinitionState::Missing,
+                    ..
+                },
+            ) => Decision::Verdict(gone(header.status.as_str())),
+            (Control::JobDefinitions, Item::JobDefinition { reference, state })
+                if params.kinds.contains(&reference.kind) =>
+            {
+                let name = reference.name.clone();
+                match self
+                    .exemption(&params.exemptions, &name, None, header)
+                    .await
+                {
+                    Some(decision) => decision,
+                    None => Decision::Verdict(verdict::judge_job_definition(&reference, &state)),
+                }
+            }
+            (Control::JobDefinitions, _) => Decision::Verdict(Verdict::not_applicable(format!(
+                "{} is not a job definition type this rule judges.",
+                header.resource_type
+            ))),
+            (Control::MonitoringSchedules, _) => {
+                Decision::Verdict(Verdict::not_applicable(format!(
+                    "{} is not a monitoring schedule; this rule judges {SCHEDULE_TYPE} only.",
+                    header.resource_type
+                )))
+            }
+        };
+        self.deliver_one(invocation, header, decision, options, report)
+            .await;
+    }
+
+    async fn judge_schedule(
+        &self,
+        invocation: &Invocation,
+        header: &ItemHeader,
+        view: &ScheduleView,
+        tags: Option<BTreeMap<String, String>>,
+    ) -> Decision {
+        let params = &invocation.params;
+        let name = view
+            .name
+            .clone()
+            .or_else(|| header.resource_name.clone())
+            .unwrap_or_default();
+        if let Some(decision) = self
+            .exemption(&params.exemptions, &name, tags, header)
+            .await
+        {
+            return decision;
+        }
+        match JobDefinitions::new(&self.schedules)
+            .verdict(view, params.reading)
+            .await
+        {
+            Ok(verdict) => Decision::Verdict(verdict),
             Err(failure) => Decision::Unknown(failure.to_string()),
         }
     }
 
-    async fn judge(&self, invocation: &Invocation, view: &ScheduleView) -> Decision {
-        let job_definitions = JobDefinitions::new(&self.schedules);
-        match job_definitions
-            .verdict(view, invocation.params.reading)
-            .await
-        {
-            Ok(verdict) => Decision::Verdict(verdict),
-            Err(failure @ ApiFailure { .. }) => Decision::Unknown(failure.to_string()),
+    /// The exemption that applies to a changed resource; tags come from the item, or ListTags
+    /// when the item had none and an exemption tag is configured.
+    async fn exemption(
+        &self,
+        exemptions: &crate::exempt::Exemptions,
+        name: &str,
+        tags: Option<BTreeMap<String, String>>,
+        header: &ItemHeader,
+    ) -> Option<Decision> {
+        if let Some(reason) = exemptions.by_name(name) {
+            return Some(Decision::Verdict(Verdict::not_applicable(reason)));
         }
+        if !exemptions.needs_tags() {
+            return None;
+        }
+        let tags = match tags {
+            Some(tags) => tags,
+            None => {
+                let arn = header.arn.as_deref().unwrap_or(&header.resource_id);
+                match self.schedules.tags(arn).await {
+                    Ok(tags) => tags,
+                    Err(failure) => return Some(Decision::Unknown(failure.to_string())),
+                }
+            }
+        };
+        exemptions
+            .by_tags(&tags)
+            .map(|reason| Decision::Verdict(Verdict::not_applicable(reason)))
+    }
+
+    /// Judges again every schedule that names a changed job definition, against the job
+    /// definition as the configuration item shows it.
+    async fn rejudge_schedules(
+        &self,
+        invocation: &Invocation,
+        header: &ItemHeader,
+        reference: JobDefinitionRef,
+        state: JobDefinitionState,
+        options: &RunOptions,
+        report: &mut Report,
+    ) {
+        let params = &invocation.params;
+        let inventory = ScheduleInventory::new(&self.schedules, params.reading, &params.exemptions)
+            .naming(reference, state);
+        let settings = SweepSettings {
+            concurrency: params.concurrency,
+            ordering_timestamp: header.captured_at,
+            deadline: options.deadline,
+            delivery: options.delivery,
+            keep_judged: options.keep_judged,
+            rule_name: None,
+        };
+        sweep::sweep(
+            &inventory,
+            &self.evaluations,
+            &invocation.result_token,
+            &settings,
+            report,
+        )
+        .await;
     }
 
     async fn deliver_one(
@@ -191,10 +368,7 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
             Decision::Unknown(reason) => {
                 tracing::warn!(resource = %header.resource_id, %reason, "could not be judged");
                 report.unjudged.push(Unjudged {
-                    resource: header
-                        .resource_name
-                        .clone()
-                        .unwrap_or_else(|| header.resource_id.clone()),
+                    resource: resource_label(header),
                     reason,
                 });
                 return;
@@ -202,6 +376,11 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
         };
         tracing::info!(resource = %header.resource_id, compliance = %verdict.compliance, "judged");
         report.count(verdict.compliance);
+        if verdict.compliance == Compliance::NonCompliant && header.resource_type == SCHEDULE_TYPE {
+            report
+                .non_compliant_names
+                .extend(header.resource_name.clone());
+        }
         let evaluation = Evaluation::new(
             &header.resource_type,
             &header.resource_id,
@@ -223,31 +402,123 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
         delivery.finish().await;
         report.delivered += delivery.delivered;
         report.undelivered.extend(delivery.undelivered);
-        report.refused_type = delivery.refused_type;
+        if delivery.refused_type.is_some() {
+            report.refused_type = delivery.refused_type;
+        }
+    }
+
+    /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`).
+    async fn remediate_all(&self, report: &mut Report) {
+        for name in std::mem::take(&mut report.non_compliant_names) {
+            match self.schedules.remediate(&name, true).await {
+                Ok(remediation) => {
+                    for step in &remediation.steps {
+                        tracing::info!(schedule = %name, %step, "remediation");
+                    }
+                    if remediation.changes_anything() {
+                        report.remediated.push(name);
+                    }
+                }
+                Err(failure) => {
+                    tracing::error!(schedule = %name, %failure, "remediation failed");
+                    report.remediation_failures.push(Unjudged {
+                        resource: name,
+                        reason: failure.to_string(),
+                    });
+                }
+            }
+        }
     }
 }
 
-/// Resources this rule reports NOT_APPLICABLE without looking further.
-fn out_of_scope(invocation: &Invocation, header: &ItemHeader) -> Option<Verdict> {
-    if invocation.left_scope {
-        return Some(Verdict::not_applicable(
-            "The resource left this rule's scope, so it is no longer evaluated.",
-        ));
-    }
-    if header.resource_type != SCHEDULE_TYPE {
-        return Some(Verdict::not_applicable(format!(
-            "{} is not a monitoring schedule; this rule judges {SCHEDULE_TYPE} only.",
-            header.resource_type
-        )));
-    }
+fn kind_of(resource_type: &str) -> Option<MonitoringKind> {
+    MonitoringKind::ALL
+        .into_iter()
+        .find(|kind| kind.resource_type() == resource_type)
+}
+
+fn resource_label(header: &ItemHeader) -> String {
+    header
+        .resource_name
+        .clone()
+        .unwrap_or_else(|| header.resource_id.clone())
+}
+
+/// Reads a configuration item (from the event, or fetched from Config's history). A
+/// configuration of the wrong shape is bad input: refused, never judged.
+fn item_from_event(
+    header: &ItemHeader,
+    configuration: Option<&Value>,
+    tags: Option<&BTreeMap<String, String>>,
+) -> Result<Item, EventError> {
     if header.status.is_gone_or_unrecorded() {
-        return Some(gone(header.status.as_str()));
+        return Ok(match kind_of(&header.resource_type) {
+            // A deleted job definition still matters to the schedules that name it.
+            Some(kind) if header.status != crate::event::ItemStatus::ResourceNotRecorded => {
+                match header.resource_name.clone() {
+                    Some(name) => Item::JobDefinition {
+                        reference: JobDefinitionRef { kind, name },
+                        state: JobDefinitionState::Missing,
+                    },
+                    None => Item::Gone(header.status.as_str().to_owned()),
+                }
+            }
+            _ if header.resource_type == SCHEDULE_TYPE
+                || kind_of(&header.resource_type).is_some() =>
+            {
+                Item::Gone(header.status.as_str().to_owned())
+            }
+            _ => Item::Other,
+        });
     }
-    None
+    let bad = |detail: String| EventError::BadShape {
+        message_type: "ConfigurationItemChangeNotification",
+        detail,
+    };
+    if header.resource_type == SCHEDULE_TYPE {
+        let configuration = configuration.ok_or_else(|| {
+            bad(format!(
+                "configurationItem for {} has status {} but no configuration",
+                header.resource_id,
+                header.status.as_str()
+            ))
+        })?;
+        let view = ScheduleView::from_configuration(configuration)
+            .map_err(|error| bad(format!("configurationItem.{error}")))?;
+        return Ok(Item::Schedule {
+            view,
+            tags: tags.cloned(),
+        });
+    }
+    let Some(kind) = kind_of(&header.resource_type) else {
+        return Ok(Item::Other);
+    };
+    let configuration = configuration.ok_or_else(|| {
+        bad(format!(
+            "configurationItem for {} has status {} but no configuration",
+            header.resource_id,
+            header.status.as_str()
+        ))
+    })?;
+    let name = configuration
+        .get("JobDefinitionName")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| header.resource_name.clone())
+        .ok_or_else(|| bad("the job definition has no JobDefinitionName or resourceName".into()))?;
+    let network = network_from(
+        configuration.get("NetworkConfig"),
+        "configuration.NetworkConfig",
+    )
+    .map_err(|error| bad(format!("configurationItem.{error}")))?;
+    Ok(Item::JobDefinition {
+        reference: JobDefinitionRef { kind, name },
+        state: JobDefinitionState::Found(network),
+    })
 }
 
 fn gone(status: &str) -> Verdict {
     Verdict::not_applicable(format!(
-        "Configuration item status is {status}: the schedule is deleted or not recorded, so there is nothing to judge."
+        "Configuration item status is {status}: the resource is deleted or not recorded, so there is nothing to judge."
     ))
 }

@@ -2,34 +2,39 @@
 //! AWS implementation.
 
 use crate::error::ApiFailure;
+use crate::remediate::Remediation;
 use crate::schedule::{JobDefinitionRef, JobSpec, MonitoringKind, Network, ScheduleView};
 use crate::verdict::JobDefinitionState;
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
-use aws_sdk_sagemaker::types::MonitoringNetworkConfig;
+use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringType};
+use std::collections::BTreeMap;
 use std::future::Future;
 
-/// A page of `ListMonitoringSchedules`, reduced to what a sweep needs.
+/// A page of a SageMaker list call, reduced to what a sweep needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchedulePage {
-    pub schedules: Vec<ScheduleSummary>,
+pub struct Page {
+    pub items: Vec<Summary>,
     pub next_token: Option<String>,
 }
 
+/// A listed schedule or job definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScheduleSummary {
+pub struct Summary {
     pub name: String,
     pub arn: Option<String>,
 }
 
-/// The largest page ListMonitoringSchedules returns.
+/// The largest page the SageMaker list calls return.
 pub const PAGE_SIZE: i32 = 100;
 
 pub trait Schedules: Sync {
+    /// One page of schedules; with `naming`, only those that name that job definition.
     fn list_page(
         &self,
         next_token: Option<String>,
-    ) -> impl Future<Output = Result<SchedulePage, ApiFailure>> + Send;
+        naming: Option<&JobDefinitionRef>,
+    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
 
     /// `Ok(None)` when the schedule does not exist (deleted since it was listed).
     fn describe(
@@ -41,6 +46,26 @@ pub trait Schedules: Sync {
         &self,
         reference: &JobDefinitionRef,
     ) -> impl Future<Output = Result<JobDefinitionState, ApiFailure>> + Send;
+
+    /// One page of the job definitions of one kind.
+    fn list_job_definitions(
+        &self,
+        kind: MonitoringKind,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
+
+    /// A resource's tags (ListTags, every page).
+    fn tags(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiFailure>> + Send;
+
+    /// Plans turning isolation on for one schedule and, with `apply`, does it.
+    fn remediate(
+        &self,
+        name: &str,
+        apply: bool,
+    ) -> impl Future<Output = Result<Remediation, ApiFailure>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -54,33 +79,120 @@ impl AwsSchedules {
     }
 }
 
+fn non_empty(token: Option<&str>) -> Option<String> {
+    token.filter(|token| !token.is_empty()).map(str::to_owned)
+}
+
 impl Schedules for AwsSchedules {
-    async fn list_page(&self, next_token: Option<String>) -> Result<SchedulePage, ApiFailure> {
+    async fn list_page(
+        &self,
+        next_token: Option<String>,
+        naming: Option<&JobDefinitionRef>,
+    ) -> Result<Page, ApiFailure> {
         let output = self
             .client
             .list_monitoring_schedules()
             .max_results(PAGE_SIZE)
             .set_next_token(next_token)
+            .set_monitoring_job_definition_name(naming.map(|r| r.name.clone()))
+            .set_monitoring_type_equals(naming.map(|r| MonitoringType::from(r.kind.as_str())))
             .send()
             .await
             .map_err(|error| ApiFailure::from_sdk("ListMonitoringSchedules", &error))?;
-        let schedules = output
+        let items = output
             .monitoring_schedule_summaries()
             .iter()
             .filter_map(|summary| {
-                Some(ScheduleSummary {
+                Some(Summary {
                     name: summary.monitoring_schedule_name()?.to_owned(),
                     arn: summary.monitoring_schedule_arn().map(str::to_owned),
                 })
             })
             .collect();
-        Ok(SchedulePage {
-            schedules,
-            next_token: output
-                .next_token()
-                .filter(|token| !token.is_empty())
-                .map(str::to_owned),
+        Ok(Page {
+            items,
+            next_token: non_empty(output.next_token()),
         })
+    }
+
+    async fn list_job_definitions(
+        &self,
+        kind: MonitoringKind,
+        next_token: Option<String>,
+    ) -> Result<Page, ApiFailure> {
+        let client = &self.client;
+        macro_rules! list {
+            ($call:ident, $operation:literal) => {{
+                let output = client
+                    .$call()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(next_token)
+                    .send()
+                    .await
+                    .map_err(|error| ApiFailure::from_sdk($operation, &error))?;
+                let items = output
+                    .job_definition_summaries()
+                    .iter()
+                    .filter_map(|summary| {
+                        Some(Summary {
+                            name: summary.monitoring_job_definition_name()?.to_owned(),
+                            arn: summary.monitoring_job_definition_arn().map(str::to_owned),
+                        })
+                    })
+                    .collect();
+                Ok(Page {
+                    items,
+                    next_token: non_empty(output.next_token()),
+                })
+            }};
+        }
+        match kind {
+            MonitoringKind::DataQuality => list!(
+                list_data_quality_job_definitions,
+                "ListDataQualityJobDefinitions"
+            ),
+            MonitoringKind::ModelQuality => list!(
+                list_model_quality_job_definitions,
+                "ListModelQualityJobDefinitions"
+            ),
+            MonitoringKind::ModelBias => list!(
+                list_model_bias_job_definitions,
+                "ListModelBiasJobDefinitions"
+            ),
+            MonitoringKind::ModelExplainability => list!(
+                list_model_explainability_job_definitions,
+                "ListModelExplainabilityJobDefinitions"
+            ),
+        }
+    }
+
+    async fn remediate(&self, name: &str, apply: bool) -> Result<Remediation, ApiFailure> {
+        crate::remediate::remediate(&self.client, name, apply).await
+    }
+
+    async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
+        let mut tags = BTreeMap::new();
+        let mut next_token = None;
+        loop {
+            let output = self
+                .client
+                .list_tags()
+                .resource_arn(arn)
+                .max_results(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| ApiFailure::from_sdk("ListTags", &error))?;
+            for tag in output.tags() {
+                if let (Some(key), Some(value)) = (tag.key(), tag.value()) {
+                    tags.insert(key.to_owned(), value.to_owned());
+                }
+            }
+            next_token = non_empty(output.next_token());
+            if next_token.is_none() {
+                return Ok(tags);
+            }
+        }
     }
 
     async fn describe(&self, name: &str) -> Result<Option<ScheduleView>, ApiFailure> {

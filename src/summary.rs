@@ -32,6 +32,13 @@ pub struct Report {
     pub not_started: usize,
     pub unlisted_pages: bool,
     pub job_definitions: usize,
+    /// Results of resources that no longer exist, reported NOT_APPLICABLE.
+    pub stale: usize,
+    /// Schedules judged NON_COMPLIANT (for remediation, when it is turned on).
+    pub non_compliant_names: Vec<String>,
+    /// Schedules remediated, and those whose remediation failed (with why).
+    pub remediated: Vec<String>,
+    pub remediation_failures: Vec<Unjudged>,
     /// Every evaluation with its schedule name, kept only when the caller asks (command line).
     pub judged_items: Vec<Judged>,
     pub calls: CallCounts,
@@ -56,6 +63,7 @@ impl Report {
             && self.refused_type.is_none()
             && self.not_started == 0
             && !self.unlisted_pages
+            && self.remediation_failures.is_empty()
     }
 
     /// `Ok` when every resource was judged and delivered; otherwise an error naming what was not.
@@ -89,6 +97,17 @@ impl Report {
                     self.undelivered
                         .iter()
                         .map(|u| format!("{} {} ({})", u.resource_type, u.resource_id, u.reason))
+                )
+            ));
+        }
+        if !self.remediation_failures.is_empty() {
+            parts.push(format!(
+                "{} remediation(s) failed: {}",
+                self.remediation_failures.len(),
+                listing(
+                    self.remediation_failures
+                        .iter()
+                        .map(|u| format!("{} ({})", u.resource, u.reason))
                 )
             ));
         }
@@ -145,6 +164,8 @@ impl Report {
             vanished = self.vanished,
             not_started = self.not_started,
             job_definitions = self.job_definitions,
+            stale = self.stale,
+            remediated = self.remediated.len(),
             api_calls = self.calls.total_operations(),
             api_attempts = self.calls.total_attempts(),
             calls = ?self.calls.operations,

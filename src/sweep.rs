@@ -1,26 +1,30 @@
-//! The periodic sweep: list every schedule, describe each with bounded concurrency, judge, and
-//! deliver batches as they fill, so memory stays flat however large the account.
+//! The periodic sweep: list every resource, judge each with bounded concurrency, deliver batches
+//! as they fill (so memory stays flat however large the account), then report NOT_APPLICABLE
+//! for results Config still holds for resources that no longer exist.
+//!
+//! What is listed and how one resource is judged is an [`Inventory`]: monitoring schedules for
+//! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
 
-use crate::SCHEDULE_TYPE;
 use crate::deliver::{Delivery, RetryPolicy};
 use crate::error::ApiFailure;
 use crate::evaluation::{Evaluation, Judged};
 use crate::evaluations::{Evaluations, RecordedIds};
 use crate::event::ResultToken;
-use crate::resolve::JobDefinitions;
-use crate::sagemaker::{PAGE_SIZE, ScheduleSummary, Schedules};
+use crate::sagemaker::{PAGE_SIZE, Page, Summary};
 use crate::summary::{Report, Unjudged};
-use crate::verdict::{Reading, Verdict};
+use crate::verdict::{Compliance, Verdict};
 use aws_smithy_types::DateTime;
 use futures::{StreamExt, stream};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-/// When to stop: new describes are not started after `stop_starting`; ones still running at
-/// `abandon` are given up (their schedules named as unjudged) so delivery can finish in time.
+/// When to stop: new work is not started after `stop_starting`; reads still running at
+/// `abandon` are given up (their resources named as unjudged) so delivery can finish in time.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     pub stop_starting: Instant,
@@ -29,86 +33,117 @@ pub struct Deadline {
 
 #[derive(Debug, Clone)]
 pub struct SweepSettings {
-    pub reading: Reading,
     pub concurrency: usize,
     pub ordering_timestamp: DateTime,
     pub deadline: Option<Deadline>,
     pub delivery: RetryPolicy,
-    /// Keep every evaluation with its schedule name in the report (for the command line).
+    /// Keep every evaluation with its resource name in the report (for the command line).
     pub keep_judged: bool,
+    /// The rule whose stale results to clear; `None` skips that step.
+    pub rule_name: Option<String>,
 }
 
-enum Outcome {
-    Judged {
-        name: String,
-        arn: Option<String>,
-        verdict: Verdict,
-    },
+/// A listed resource, with the type it is reported under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub resource_type: &'static str,
+    pub name: String,
+    pub arn: Option<String>,
+}
+
+pub enum Outcome {
+    Judged(Verdict),
+    /// Gone between list and describe: skipped, not judged.
     Vanished,
-    Unknown(Unjudged),
+    Unknown(ApiFailure),
+}
+
+/// What a sweep lists and how it judges one listed resource.
+pub trait Inventory: Sync {
+    /// The resource types listed, in order; `list_page` is called for each in turn.
+    fn resource_types(&self) -> &[&'static str];
+
+    fn list_page(
+        &self,
+        type_index: usize,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
+
+    fn judge(&self, listed: &Listed) -> impl Future<Output = Outcome> + Send;
+
+    /// Distinct job definitions described (for the summary).
+    fn job_definitions(&self) -> usize {
+        0
+    }
 }
 
 /// Outcomes waiting for delivery while Config's resource ids are still being listed.
 const CHANNEL_DEPTH: usize = 1024;
-/// Listed schedules waiting for a describe slot: two pages.
+/// Listed resources waiting for a judging slot: two pages.
 const LISTED_DEPTH: usize = 2 * PAGE_SIZE as usize;
 
-pub async fn sweep<S: Schedules, E: Evaluations>(
-    schedules: &S,
+pub async fn sweep<I: Inventory, E: Evaluations>(
+    inventory: &I,
     evaluations: &E,
     token: &ResultToken,
     settings: &SweepSettings,
     report: &mut Report,
 ) {
-    let job_definitions = JobDefinitions::new(schedules);
     let listed = AtomicUsize::new(0);
     let started = AtomicUsize::new(0);
     let more_pages = AtomicBool::new(false);
     let list_failure: Mutex<Option<ApiFailure>> = Mutex::new(None);
-    let (sender, mut receiver) = mpsc::channel::<Outcome>(CHANNEL_DEPTH);
-    let (listed_sender, listed_receiver) = mpsc::channel::<ScheduleSummary>(LISTED_DEPTH);
+    let (sender, mut receiver) = mpsc::channel::<(Listed, Outcome)>(CHANNEL_DEPTH);
+    let (listed_sender, listed_receiver) = mpsc::channel::<Listed>(LISTED_DEPTH);
 
-    // Listing runs ahead of the describes, so a page boundary never leaves describe slots idle.
+    // Listing runs ahead of the judging, so a page boundary never leaves slots idle.
     let list = async {
-        // Owned by this future, so the describes see the end of the list when it finishes.
+        // Owned by this future, so the judging sees the end of the list when it finishes.
         let listed_sender = listed_sender;
-        let mut next_token = None;
-        loop {
-            let page = match schedules.list_page(next_token).await {
-                Ok(page) => page,
-                Err(failure) => {
-                    tracing::error!(%failure, "could not list monitoring schedules");
-                    *list_failure.lock().expect("never poisoned") = Some(failure);
-                    return;
+        for (index, resource_type) in inventory.resource_types().iter().enumerate() {
+            let mut next_token = None;
+            loop {
+                let page = match inventory.list_page(index, next_token).await {
+                    Ok(page) => page,
+                    Err(failure) => {
+                        tracing::error!(%failure, resource_type, "could not list resources");
+                        *list_failure.lock().expect("never poisoned") = Some(failure);
+                        return;
+                    }
+                };
+                listed.fetch_add(page.items.len(), Ordering::Relaxed);
+                for Summary { name, arn } in page.items {
+                    let item = Listed {
+                        resource_type,
+                        name,
+                        arn,
+                    };
+                    if listed_sender.send(item).await.is_err() {
+                        // Judging stopped (deadline): what is left stays unlisted.
+                        more_pages.store(true, Ordering::Relaxed);
+                        return;
+                    }
                 }
-            };
-            listed.fetch_add(page.schedules.len(), Ordering::Relaxed);
-            for summary in page.schedules {
-                if listed_sender.send(summary).await.is_err() {
-                    // The describes stopped (deadline): what is left stays unlisted.
-                    more_pages.store(page.next_token.is_some(), Ordering::Relaxed);
-                    return;
+                match page.next_token {
+                    Some(token) => next_token = Some(token),
+                    None => break,
                 }
-            }
-            match page.next_token {
-                Some(token) => next_token = Some(token),
-                None => return,
             }
         }
     };
     let produce = async {
         let stop_starting = settings.deadline.map(|deadline| deadline.stop_starting);
-        let summaries = stream::unfold(listed_receiver, |mut receiver| async {
-            let summary = receiver.recv().await?;
-            Some((summary, receiver))
+        let items = stream::unfold(listed_receiver, |mut receiver| async {
+            let item = receiver.recv().await?;
+            Some((item, receiver))
         });
-        let outcomes = summaries
+        let outcomes = items
             .take_while(|_| {
                 std::future::ready(stop_starting.is_none_or(|stop| Instant::now() < stop))
             })
-            .map(|summary| {
+            .map(|item| {
                 started.fetch_add(1, Ordering::Relaxed);
-                judge_one(&job_definitions, schedules, summary, settings)
+                judge_one(inventory, item, settings.deadline)
             })
             .buffer_unordered(settings.concurrency.max(1));
         let mut outcomes = std::pin::pin!(outcomes);
@@ -120,110 +155,180 @@ pub async fn sweep<S: Schedules, E: Evaluations>(
         drop(sender);
     };
     let consume = async {
-        let recorded = match evaluations.recorded_ids(SCHEDULE_TYPE).await {
-            Ok(ids) => ids,
-            Err(failure) => {
-                tracing::warn!(
-                    %failure,
-                    "could not list the resource ids Config records; reporting each schedule under its ARN"
-                );
-                RecordedIds::new()
-            }
-        };
+        let recorded = recorded_ids(evaluations, inventory.resource_types()).await;
         let mut delivery = Delivery::new(evaluations, token, settings.delivery);
-        while let Some(outcome) = receiver.recv().await {
+        // Every listed resource's ids, so that stale results are never its own.
+        let mut present: HashSet<(&'static str, String)> = HashSet::new();
+        while let Some((item, outcome)) = receiver.recv().await {
+            let recorded_id = recorded
+                .get(item.resource_type)
+                .and_then(|ids| ids.get(&item.name))
+                .cloned();
+            if !matches!(outcome, Outcome::Vanished) {
+                present.extend(recorded_id.clone().map(|id| (item.resource_type, id)));
+                present.extend(item.arn.clone().map(|arn| (item.resource_type, arn)));
+            }
             match outcome {
-                Outcome::Judged { name, arn, verdict } => {
-                    let Some(id) = recorded.get(&name).cloned().or(arn) else {
+                Outcome::Judged(verdict) => {
+                    let Some(id) = recorded_id.or(item.arn) else {
                         report.unjudged.push(Unjudged {
-                            resource: name,
+                            resource: item.name,
                             reason: "SageMaker returned no ARN to report it under".into(),
                         });
                         continue;
                     };
                     report.count(verdict.compliance);
-                    let evaluation =
-                        Evaluation::new(SCHEDULE_TYPE, id, verdict, settings.ordering_timestamp);
+                    if verdict.compliance == Compliance::NonCompliant {
+                        report.non_compliant_names.push(item.name.clone());
+                    }
+                    let evaluation = Evaluation::new(
+                        item.resource_type,
+                        id,
+                        verdict,
+                        settings.ordering_timestamp,
+                    );
                     if settings.keep_judged {
                         report.judged_items.push(Judged {
-                            schedule_name: Some(name),
+                            schedule_name: Some(item.name),
                             evaluation: evaluation.clone(),
                         });
                     }
                     delivery.push(evaluation).await;
                 }
                 Outcome::Vanished => report.vanished += 1,
-                Outcome::Unknown(unjudged) => report.unjudged.push(unjudged),
+                Outcome::Unknown(failure) => report.unjudged.push(Unjudged {
+                    resource: item.name,
+                    reason: failure.to_string(),
+                }),
             }
         }
-        delivery.finish().await;
-        delivery
+        (delivery, present)
     };
-    let ((), (), delivery) = futures::join!(list, produce, consume);
+    let ((), (), (mut delivery, present)) = futures::join!(list, produce, consume);
 
-    report.delivered += delivery.delivered;
-    report.undelivered.extend(delivery.undelivered);
-    report.refused_type = delivery.refused_type;
-    report.job_definitions += job_definitions.distinct();
     let listed = listed.load(Ordering::Relaxed);
     let started = started.load(Ordering::Relaxed);
     report.not_started += listed.saturating_sub(started);
-    if let Some(failure) = list_failure.into_inner().expect("never poisoned") {
-        report.unjudged.push(Unjudged {
-            resource: "schedules beyond those listed".into(),
-            reason: failure.to_string(),
-        });
-    } else {
-        report.unlisted_pages |= more_pages.load(Ordering::Relaxed);
+    report.unlisted_pages |= more_pages.load(Ordering::Relaxed);
+    let listing_failed = match list_failure.into_inner().expect("never poisoned") {
+        Some(failure) => {
+            report.unjudged.push(Unjudged {
+                resource: "resources beyond those listed".into(),
+                reason: failure.to_string(),
+            });
+            true
+        }
+        None => false,
+    };
+    // Only a complete listing says what no longer exists.
+    let complete = !listing_failed && report.not_started == 0 && !report.unlisted_pages;
+    match (&settings.rule_name, complete) {
+        (Some(rule), true) => {
+            clear_stale(evaluations, rule, &present, settings, &mut delivery, report).await
+        }
+        (Some(_), false) => {
+            tracing::warn!("the sweep was incomplete; stale results are left for the next one")
+        }
+        (None, _) => tracing::info!("no rule name in the event; stale results not checked"),
+    }
+    delivery.finish().await;
+    report.delivered += delivery.delivered;
+    report.undelivered.append(&mut delivery.undelivered);
+    report.refused_type = delivery.refused_type.take();
+    report.job_definitions += inventory.job_definitions();
+}
+
+/// Config's ids for every listed type. A type Config does not list (or a role that may not
+/// ask) falls back to ARNs, which is what Config records for these CloudFormation types.
+async fn recorded_ids<E: Evaluations>(
+    evaluations: &E,
+    types: &[&'static str],
+) -> HashMap<&'static str, RecordedIds> {
+    let mut recorded = HashMap::new();
+    for resource_type in types {
+        match evaluations.recorded_ids(resource_type, None).await {
+            Ok(ids) => {
+                recorded.insert(*resource_type, ids);
+            }
+            Err(failure) => tracing::warn!(
+                %failure,
+                resource_type,
+                "could not list the resource ids Config records; reporting each resource under its ARN"
+            ),
+        }
+    }
+    recorded
+}
+
+/// Results Config holds for resources that were not listed: they no longer exist, and would
+/// stay COMPLIANT or NON_COMPLIANT forever unless reported NOT_APPLICABLE.
+async fn clear_stale<E: Evaluations>(
+    evaluations: &E,
+    rule: &str,
+    present: &HashSet<(&'static str, String)>,
+    settings: &SweepSettings,
+    delivery: &mut Delivery<'_, E>,
+    report: &mut Report,
+) {
+    let held = match evaluations.held_results(rule).await {
+        Ok(held) => held,
+        Err(failure) => {
+            tracing::warn!(%failure, "could not read the results Config holds; stale results are left");
+            return;
+        }
+    };
+    let present: HashSet<(&str, &str)> = present
+        .iter()
+        .map(|(resource_type, id)| (*resource_type, id.as_str()))
+        .collect();
+    for result in held {
+        if present.contains(&(result.resource_type.as_str(), result.resource_id.as_str())) {
+            continue;
+        }
+        tracing::info!(resource_type = %result.resource_type, resource = %result.resource_id, "stale result");
+        report.count(Compliance::NotApplicable);
+        report.stale += 1;
+        let verdict = Verdict::not_applicable(
+            "The resource no longer exists (the periodic sweep did not find it), so this earlier result no longer applies.",
+        );
+        delivery
+            .push(Evaluation::new(
+                result.resource_type,
+                result.resource_id,
+                verdict,
+                settings.ordering_timestamp,
+            ))
+            .await;
     }
 }
 
-async fn judge_one<S: Schedules>(
-    job_definitions: &JobDefinitions<'_, S>,
-    schedules: &S,
-    summary: ScheduleSummary,
-    settings: &SweepSettings,
-) -> Outcome {
-    let span = tracing::info_span!("schedule", name = %summary.name);
-    let name = summary.name.clone();
+async fn judge_one<I: Inventory>(
+    inventory: &I,
+    item: Listed,
+    deadline: Option<Deadline>,
+) -> (Listed, Outcome) {
+    let span = tracing::info_span!("resource", name = %item.name);
     let work = async {
-        let view = match schedules.describe(&summary.name).await {
-            Ok(Some(view)) => view,
-            Ok(None) => {
-                tracing::info!("deleted between list and describe; skipped");
-                return Outcome::Vanished;
-            }
-            Err(failure) => return unknown(summary.name, failure),
-        };
-        match job_definitions.verdict(&view, settings.reading).await {
-            Ok(verdict) => {
-                tracing::debug!(compliance = %verdict.compliance, "judged");
-                Outcome::Judged {
-                    name: summary.name,
-                    arn: summary.arn.or(view.arn),
-                    verdict,
-                }
-            }
-            Err(failure) => unknown(summary.name, failure),
+        let outcome = inventory.judge(&item).await;
+        match &outcome {
+            Outcome::Judged(verdict) => tracing::debug!(compliance = %verdict.compliance, "judged"),
+            Outcome::Vanished => tracing::info!("deleted between list and describe; skipped"),
+            Outcome::Unknown(failure) => tracing::warn!(%failure, "could not be judged"),
         }
+        outcome
     }
     .instrument(span);
-    match settings.deadline {
+    let outcome = match deadline {
         None => work.await,
         Some(deadline) => match tokio::time::timeout_at(deadline.abandon, work).await {
             Ok(outcome) => outcome,
-            Err(_) => Outcome::Unknown(Unjudged {
-                resource: name,
-                reason: "still being read at the Lambda deadline".into(),
+            Err(_) => Outcome::Unknown(ApiFailure {
+                operation: "sweep",
+                kind: crate::error::FailureKind::Timeout,
+                code: None,
+                message: "still being read at the Lambda deadline".into(),
             }),
         },
-    }
-}
-
-fn unknown(name: String, failure: ApiFailure) -> Outcome {
-    tracing::warn!(%failure, "could not be judged");
-    Outcome::Unknown(Unjudged {
-        resource: name,
-        reason: failure.to_string(),
-    })
+    };
+    (item, outcome)
 }

@@ -414,3 +414,52 @@ fn without_a_region_the_command_says_what_to_set() {
         "{stderr}"
     );
 }
+
+#[test]
+fn every_file_in_events_is_exercised() {
+    let mut covered: Vec<&str> = SAMPLES.iter().map(|(file, ..)| *file).collect();
+    covered.extend(["periodic.json", "change-job-definition-created.json"]);
+    for entry in std::fs::read_dir(root().join("events")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            covered.contains(&name.as_str()),
+            "events/{name} has no test"
+        );
+    }
+}
+
+#[test]
+fn a_job_definition_change_rejudges_the_schedule_that_names_it() {
+    let fake = start(sample_seed());
+    let event = event_file("change-job-definition-created.json");
+    let run = evaluate(&fake, &event, true, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    let schedule = &lines[0];
+    assert_eq!(schedule["ComplianceResourceType"], SCHEDULE_TYPE);
+    assert_eq!(
+        schedule["ComplianceResourceId"],
+        "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415"
+    );
+    // The seed has no such job definition: the verdict comes from the item in the event.
+    assert_eq!(schedule["ComplianceType"], "COMPLIANT");
+    assert_eq!(schedule["OrderingTimestamp"], "2026-11-28T10:05:12.25Z");
+    let definition = &lines[1];
+    assert_eq!(
+        definition["ComplianceResourceType"],
+        "AWS::SageMaker::ModelQualityJobDefinition"
+    );
+    assert_eq!(definition["ComplianceType"], "NOT_APPLICABLE");
+    let mut operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+    operations.sort();
+    // One filtered list page, one describe, one discovery page; no job-definition describe.
+    assert_eq!(
+        operations,
+        [
+            "DescribeMonitoringSchedule",
+            "ListDiscoveredResources",
+            "ListMonitoringSchedules"
+        ]
+    );
+}

@@ -53,7 +53,8 @@ fn any_json() -> impl Strategy<Value = Value> {
 
 /// Schedules of the right outline with arbitrary values at every level.
 fn schedule_like() -> impl Strategy<Value = Value> {
-    let flag = prop_oneof![2 => Just(Value::Bool(true)), 1 => Just(Value::Bool(false)), 2 => any_json()];
+    let flag =
+        prop_oneof![2 => Just(Value::Bool(true)), 1 => Just(Value::Bool(false)), 2 => any_json()];
     let extra = prop_oneof![2 => Just(json!({})), 1 => any_json()];
     let kind = prop_oneof![2 => Just(json!("ModelBias")), 1 => any_json()];
     let name = prop_oneof![3 => "[a-z0-9-]{1,63}".prop_map(Value::String), 1 => any_json()];
@@ -108,7 +109,8 @@ fn check(configuration: &Value, job_definition: &Value) -> Result<(), TestCaseEr
             }
             Judgement::NeedsJobDefinition(reference) => {
                 prop_assert_eq!(reading, Reading::Resolved);
-                let Ok(network) = network_from(job_definition.get("NetworkConfig"), "NetworkConfig")
+                let Ok(network) =
+                    network_from(job_definition.get("NetworkConfig"), "NetworkConfig")
                 else {
                     continue;
                 };
@@ -116,7 +118,9 @@ fn check(configuration: &Value, job_definition: &Value) -> Result<(), TestCaseEr
                 prop_assert!(verdict.annotation.chars().count() <= ANNOTATION_LIMIT);
                 if verdict.compliance == Compliance::Compliant {
                     prop_assert_eq!(
-                        job_definition.get("NetworkConfig").and_then(|n| n.get("EnableNetworkIsolation")),
+                        job_definition
+                            .get("NetworkConfig")
+                            .and_then(|n| n.get("EnableNetworkIsolation")),
                         Some(&Value::Bool(true))
                     );
                 }
@@ -184,7 +188,9 @@ fn the_generator_reaches_compliant_and_needs_lookup_cases() {
         match ScheduleView::from_configuration(&configuration) {
             Err(_) => refused += 1,
             Ok(view) => match judge(&view.job, Reading::Resolved) {
-                Judgement::Final(verdict) if verdict.compliance == Compliance::Compliant => compliant += 1,
+                Judgement::Final(verdict) if verdict.compliance == Compliance::Compliant => {
+                    compliant += 1
+                }
                 Judgement::Final(_) => non_compliant += 1,
                 Judgement::NeedsJobDefinition(_) => lookups += 1,
             },

@@ -291,7 +291,7 @@ fn without_discovery_results_land_under_the_schedule_arn() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
     assert!(
-        run.stderr.contains("reporting each schedule under its ARN"),
+        run.stderr.contains("reporting each resource under its ARN"),
         "{}",
         run.stderr
     );

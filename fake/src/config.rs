@@ -298,6 +298,14 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
             })
             .unwrap_or_default(),
     };
+    let wanted_name = input.get("resourceName").and_then(Value::as_str);
+    let all: Vec<Value> = all
+        .into_iter()
+        .filter(|r| {
+            wanted_name
+                .is_none_or(|name| r.get("resourceName").and_then(Value::as_str) == Some(name))
+        })
+        .collect();
     let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
     let mut output = json!({"resourceIdentifiers": page});
     if start + limit < all.len() {

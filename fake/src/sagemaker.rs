@@ -20,6 +20,13 @@ pub fn handle(state: &mut State, context: &Context, operation: &str, input: &Val
             if let Some(kind) = job_definition_operation(operation, "Create") {
                 return create_job_definition(state, context, kind, input);
             }
+            if let Some(kind) = operation
+                .strip_prefix("List")
+                .and_then(|rest| rest.strip_suffix("JobDefinitions"))
+                .and_then(|kind| KINDS.iter().map(|(k, _, _)| *k).find(|k| *k == kind))
+            {
+                return list_job_definitions(state, context, kind, input);
+            }
             Reply::client_error(
                 "UnknownOperationException",
                 format!("SageMaker.{operation} is not implemented by the fake"),
@@ -55,29 +62,9 @@ fn required<'a>(input: &'a Value, member: &str) -> Result<&'a str, Reply> {
 }
 
 fn list_schedules(state: &mut State, context: &Context, input: &Value) -> Reply {
-    let max = match input.get("MaxResults") {
-        None => 10,
-        Some(value) => match value.as_u64() {
-            Some(n) if (1..=100).contains(&n) => n as usize,
-            _ => {
-                return Reply::client_error(
-                    "ValidationException",
-                    format!(
-                        "1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
-                    ),
-                );
-            }
-        },
-    };
-    let start = match text(input, "NextToken") {
-        None => 0,
-        Some(token) => match token
-            .strip_prefix("page-")
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            Some(offset) => offset,
-            None => return Reply::client_error("ValidationException", "Invalid pagination token"),
-        },
+    let (max, start) = match page_bounds(input) {
+        Ok(bounds) => bounds,
+        Err(reply) => return reply,
     };
     let account = state.account(&context.account);
     let matches = |schedule: &Value| {
@@ -106,6 +93,70 @@ fn list_schedules(state: &mut State, context: &Context, input: &Value) -> Reply 
         .collect();
     let mut output = json!({"MonitoringScheduleSummaries": page});
     if start + max < selected.len() {
+        output["NextToken"] = Value::from(format!("page-{}", start + max));
+    }
+    Reply::Json(output)
+}
+
+fn page_bounds(input: &Value) -> Result<(usize, usize), Reply> {
+    let max = match input.get("MaxResults") {
+        None => 10,
+        Some(value) => match value.as_u64() {
+            Some(n) if (1..=100).contains(&n) => n as usize,
+            _ => {
+                return Err(Reply::client_error(
+                    "ValidationException",
+                    format!(
+                        "1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+                    ),
+                ));
+            }
+        },
+    };
+    let start = match text(input, "NextToken") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("page-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(offset) => offset,
+            None => {
+                return Err(Reply::client_error(
+                    "ValidationException",
+                    "Invalid pagination token",
+                ));
+            }
+        },
+    };
+    Ok((max, start))
+}
+
+fn list_job_definitions(state: &mut State, context: &Context, kind: &str, input: &Value) -> Reply {
+    let (max, start) = match page_bounds(input) {
+        Ok(bounds) => bounds,
+        Err(reply) => return reply,
+    };
+    let account = state.account(&context.account);
+    let all: Vec<Value> = account
+        .job_definitions
+        .iter()
+        .filter(|((k, _), _)| k == kind)
+        .map(|((_, name), definition)| {
+            let mut summary = json!({
+                "MonitoringJobDefinitionName": name,
+                "MonitoringJobDefinitionArn": definition["JobDefinitionArn"],
+                "CreationTime": definition.get("CreationTime").cloned().unwrap_or(Value::from(0)),
+            });
+            let input_member = format!("{kind}JobInput");
+            if let Some(endpoint) = definition[&input_member]["EndpointInput"].get("EndpointName") {
+                summary["EndpointName"] = endpoint.clone();
+            }
+            summary
+        })
+        .collect();
+    let page: Vec<Value> = all.iter().skip(start).take(max).cloned().collect();
+    let mut output = json!({"JobDefinitionSummaries": page});
+    if start + max < all.len() {
         output["NextToken"] = Value::from(format!("page-{}", start + max));
     }
     Reply::Json(output)

@@ -1,0 +1,244 @@
+//! Sweep, start-up and size benchmarks of the shipped binary against the local fake.
+//!
+//! `cargo bench --bench sweep` (or `make bench`). Settings by environment:
+//! `BENCH_SIZES` (default 100,1000,10000), `BENCH_LATENCY_MS` (20), `BENCH_THROTTLED` (size of
+//! the 30%-throttling run, default 10000, 0 to skip), `BENCH_STARTS` (20).
+//!
+//! Every figure comes with its baseline from the same run: wall time against the lower bound
+//! `calls x latency / concurrency`, calls against the minimum the APIs allow, start-up against
+//! starting `/bin/true`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use fake_aws::FakeAws;
+use fake_aws::faults::Faults;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+const CONCURRENCY: usize = 8;
+
+fn env_list(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+struct Measured {
+    wall: Duration,
+    max_rss_kb: i64,
+    exit: i32,
+}
+
+/// Runs the binary to completion and reads its own peak RSS from `wait4` (which reaps it).
+#[allow(clippy::zombie_processes)]
+fn measure(mut command: Command, stdin: &[u8]) -> Measured {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    Measured {
+        wall: started.elapsed(),
+        max_rss_kb: usage.ru_maxrss,
+        exit: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
+    }
+}
+
+fn binary(fake: &FakeAws, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .args(["evaluate", "--event", "-"])
+        .env_clear()
+        .envs(aws_env(fake));
+    command.envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    command
+}
+
+/// The fewest calls a sweep of this account can make: list pages, one describe per schedule,
+/// one per distinct named job definition, PutEvaluations batches, discovery pages and one page
+/// of the results Config holds (none yet).
+fn minimum_calls(seed: &fake_aws::seed::Seed) -> usize {
+    let schedules = seed.account.schedules.len();
+    let named: BTreeSet<(String, String)> = seed
+        .account
+        .schedules
+        .iter()
+        .filter_map(|s| {
+            let config = &s["MonitoringScheduleConfig"];
+            Some((
+                config["MonitoringType"].as_str()?.to_owned(),
+                config["MonitoringJobDefinitionName"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    let pages = schedules.div_ceil(100);
+    pages + schedules + named.len() + pages + pages + 1
+}
+
+fn check_delivery(
+    fake: &FakeAws,
+    expected: &std::collections::BTreeMap<String, &str>,
+) -> (usize, usize, usize) {
+    let delivered = delivered_by_id(fake);
+    let duplicated = delivered.values().filter(|e| e.len() > 1).count();
+    let wrong = delivered
+        .iter()
+        .filter(|(id, e)| e[0]["ComplianceType"] != expected[*id])
+        .count();
+    let lost = expected.len() - delivered.len();
+    (lost, duplicated, wrong)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; this harness takes its settings from the environment.
+    let sizes = env_list("BENCH_SIZES", "100,1000,10000");
+    let latency_ms = env_list("BENCH_LATENCY_MS", "20")
+        .first()
+        .copied()
+        .unwrap_or(20) as u64;
+    let throttled = env_list("BENCH_THROTTLED", "10000")
+        .first()
+        .copied()
+        .unwrap_or(0);
+    let starts = env_list("BENCH_STARTS", "20")
+        .first()
+        .copied()
+        .unwrap_or(20);
+    let mut report = String::new();
+    let mut line = |text: String| {
+        println!("{text}");
+        report.push_str(&text);
+        report.push('\n');
+    };
+
+    line(format!(
+        "Sweep against the fake, {latency_ms} ms per call, default concurrency {CONCURRENCY}, adaptive retries:\n"
+    ));
+    line("| schedules | wall time | lower bound | ratio | API calls | minimum | peak RSS | lost / duplicated / wrong |".into());
+    line("|---:|---:|---:|---:|---:|---:|---:|---|".into());
+    for &size in &sizes {
+        let (seed, expected) = synthetic_account(size);
+        let minimum = minimum_calls(&seed);
+        let fake = start(seed);
+        fake.set_faults(Faults {
+            latency_ms,
+            ..Faults::default()
+        });
+        let measured = measure(
+            binary(&fake, &[]),
+            periodic_event("{}", "token").to_string().as_bytes(),
+        );
+        assert_eq!(measured.exit, 0);
+        let calls = fake.calls().len();
+        let bound = Duration::from_millis(minimum as u64 * latency_ms) / CONCURRENCY as u32;
+        let (lost, duplicated, wrong) = check_delivery(&fake, &expected);
+        line(format!(
+            "| {size} | {:.2} s | {:.2} s | {:.2}x | {calls} | {minimum} | {:.1} MB | {lost} / {duplicated} / {wrong} |",
+            measured.wall.as_secs_f64(),
+            bound.as_secs_f64(),
+            measured.wall.as_secs_f64() / bound.as_secs_f64(),
+            measured.max_rss_kb as f64 / 1024.0
+        ));
+    }
+
+    if throttled > 0 {
+        let (seed, expected) = synthetic_account(throttled);
+        let minimum = minimum_calls(&seed);
+        let fake = start(seed);
+        fake.set_faults(Faults {
+            throttle: 0.3,
+            seed: 30,
+            ..Faults::default()
+        });
+        let measured = measure(
+            binary(&fake, &[("AWS_RETRY_MODE", "standard")]),
+            periodic_event("{}", "token").to_string().as_bytes(),
+        );
+        let calls = fake.calls();
+        let throttles = calls.iter().filter(|c| c.injected == "Throttle").count();
+        let (lost, duplicated, wrong) = check_delivery(&fake, &expected);
+        line(format!(
+            "\n30% of calls throttled, {throttled} schedules (standard retry mode, no added latency): exit {}, {:.1} s, {} calls ({throttles} throttled, minimum {minimum}), peak RSS {:.1} MB, lost {lost}, duplicated {duplicated}, wrong {wrong}",
+            measured.exit,
+            measured.wall.as_secs_f64(),
+            calls.len(),
+            measured.max_rss_kb as f64 / 1024.0
+        ));
+    }
+
+    // Start-up: process start to the first event handled, under the Lambda Runtime API.
+    let fake = start(sample_seed());
+    let event: Value = event_file("change-embedded-isolated.json");
+    let mut handled = Vec::new();
+    let mut spawn_only = Vec::new();
+    for _ in 0..starts {
+        let started = Instant::now();
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .envs(aws_env(&fake))
+            .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        fake.invoke(&event, Duration::from_secs(30), Duration::from_secs(30))
+            .expect("handled");
+        handled.push(started.elapsed());
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let started = Instant::now();
+        Command::new("/bin/true").status().unwrap();
+        spawn_only.push(started.elapsed());
+    }
+    handled.sort();
+    spawn_only.sort();
+    let median = |v: &[Duration]| v[v.len() / 2].as_secs_f64() * 1000.0;
+    line(format!(
+        "\nStart-up (process start to first change event handled, {starts} runs): median {:.1} ms, worst {:.1} ms; baseline: starting /bin/true, median {:.2} ms ({:.0}x)",
+        median(&handled),
+        handled.last().unwrap().as_secs_f64() * 1000.0,
+        median(&spawn_only),
+        median(&handled) / median(&spawn_only)
+    ));
+
+    let zip = root().join("target/lambda/monitoring-schedule-isolation/bootstrap.zip");
+    let bootstrap = root().join("target/lambda/monitoring-schedule-isolation/bootstrap");
+    match (std::fs::metadata(&zip), std::fs::metadata(&bootstrap)) {
+        (Ok(zipped), Ok(raw)) => line(format!(
+            "\nLambda bootstrap (arm64, `make build`): {:.2} MB, zipped {:.2} MB",
+            raw.len() as f64 / 1e6,
+            zipped.len() as f64 / 1e6
+        )),
+        _ => line(
+            "\nLambda bootstrap: not built (run `make build` first to have its size here)".into(),
+        ),
+    }
+    let out = root().join("target/bench-sweep.md");
+    let _ = std::fs::write(&out, report);
+    println!("\n(written to {})", out.display());
+}

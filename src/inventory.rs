@@ -1,0 +1,152 @@
+//! What a periodic sweep lists and judges: monitoring schedules (SageMaker.14), or standalone
+//! job definitions (SageMaker.11, .12 and their model quality and explainability twins).
+
+use crate::SCHEDULE_TYPE;
+use crate::exempt::Exemptions;
+use crate::resolve::JobDefinitions;
+use crate::sagemaker::{Page, Schedules};
+use crate::schedule::{JobDefinitionRef, MonitoringKind};
+use crate::sweep::{Inventory, Listed, Outcome};
+use crate::verdict::{self, JobDefinitionState, Reading, Verdict};
+
+/// The exemption that applies to a listed resource, reading its tags only when an exemption
+/// tag is configured.
+async fn exemption<S: Schedules>(
+    schedules: &S,
+    exemptions: &Exemptions,
+    listed: &Listed,
+) -> Option<Outcome> {
+    if let Some(reason) = exemptions.by_name(&listed.name) {
+        return Some(Outcome::Judged(Verdict::not_applicable(reason)));
+    }
+    if !exemptions.needs_tags() {
+        return None;
+    }
+    let arn = listed.arn.as_deref()?;
+    match schedules.tags(arn).await {
+        Ok(tags) => exemptions
+            .by_tags(&tags)
+            .map(|reason| Outcome::Judged(Verdict::not_applicable(reason))),
+        Err(failure) => Some(Outcome::Unknown(failure)),
+    }
+}
+
+pub struct ScheduleInventory<'a, S> {
+    schedules: &'a S,
+    job_definitions: JobDefinitions<'a, S>,
+    reading: Reading,
+    exemptions: &'a Exemptions,
+    /// Only the schedules that name this job definition (a job-definition change).
+    naming: Option<JobDefinitionRef>,
+}
+
+impl<'a, S: Schedules> ScheduleInventory<'a, S> {
+    pub fn new(schedules: &'a S, reading: Reading, exemptions: &'a Exemptions) -> Self {
+        ScheduleInventory {
+            schedules,
+            job_definitions: JobDefinitions::new(schedules),
+            reading,
+            exemptions,
+            naming: None,
+        }
+    }
+
+    /// Just the schedules that name `reference`, judged against its known `state`.
+    pub fn naming(mut self, reference: JobDefinitionRef, state: JobDefinitionState) -> Self {
+        self.job_definitions.known(reference.clone(), state);
+        self.naming = Some(reference);
+        self
+    }
+}
+
+impl<S: Schedules> Inventory for ScheduleInventory<'_, S> {
+    fn resource_types(&self) -> &[&'static str] {
+        &[SCHEDULE_TYPE]
+    }
+
+    async fn list_page(
+        &self,
+        _type_index: usize,
+        next_token: Option<String>,
+    ) -> Result<Page, crate::error::ApiFailure> {
+        self.schedules
+            .list_page(next_token, self.naming.as_ref())
+            .await
+    }
+
+    async fn judge(&self, listed: &Listed) -> Outcome {
+        if let Some(exempt) = exemption(self.schedules, self.exemptions, listed).await {
+            return exempt;
+        }
+        let view = match self.schedules.describe(&listed.name).await {
+            Ok(Some(view)) => view,
+            Ok(None) => return Outcome::Vanished,
+            Err(failure) => return Outcome::Unknown(failure),
+        };
+        match self.job_definitions.verdict(&view, self.reading).await {
+            Ok(verdict) => Outcome::Judged(verdict),
+            Err(failure) => Outcome::Unknown(failure),
+        }
+    }
+
+    fn job_definitions(&self) -> usize {
+        self.job_definitions.distinct()
+    }
+}
+
+pub struct JobDefinitionInventory<'a, S> {
+    schedules: &'a S,
+    kinds: Vec<MonitoringKind>,
+    types: Vec<&'static str>,
+    exemptions: &'a Exemptions,
+}
+
+impl<'a, S: Schedules> JobDefinitionInventory<'a, S> {
+    pub fn new(schedules: &'a S, kinds: &[MonitoringKind], exemptions: &'a Exemptions) -> Self {
+        JobDefinitionInventory {
+            schedules,
+            kinds: kinds.to_vec(),
+            types: kinds.iter().map(|kind| kind.resource_type()).collect(),
+            exemptions,
+        }
+    }
+}
+
+impl<S: Schedules> Inventory for JobDefinitionInventory<'_, S> {
+    fn resource_types(&self) -> &[&'static str] {
+        &self.types
+    }
+
+    async fn list_page(
+        &self,
+        type_index: usize,
+        next_token: Option<String>,
+    ) -> Result<Page, crate::error::ApiFailure> {
+        self.schedules
+            .list_job_definitions(self.kinds[type_index], next_token)
+            .await
+    }
+
+    async fn judge(&self, listed: &Listed) -> Outcome {
+        if let Some(exempt) = exemption(self.schedules, self.exemptions, listed).await {
+            return exempt;
+        }
+        let Some(kind) = self
+            .kinds
+            .iter()
+            .copied()
+            .find(|kind| kind.resource_type() == listed.resource_type)
+        else {
+            return Outcome::Vanished;
+        };
+        let reference = JobDefinitionRef {
+            kind,
+            name: listed.name.clone(),
+        };
+        match self.schedules.describe_job_definition(&reference).await {
+            Ok(JobDefinitionState::Missing) => Outcome::Vanished,
+            Ok(state) => Outcome::Judged(verdict::judge_job_definition(&reference, &state)),
+            Err(failure) => Outcome::Unknown(failure),
+        }
+    }
+}
