@@ -141,9 +141,11 @@ fn pages_of_schedules_and_batches_of_evaluations_stay_within_the_api_limits() {
     assert_eq!(calls["ListDiscoveredResources"], 4);
     let sizes: Vec<usize> = fake.puts().iter().map(|put| put.evaluations).collect();
     assert_eq!(sizes, vec![100, 100, 100, 50]);
+    // One GetComplianceDetailsByConfigRule page: the stale-result check (nothing held yet).
+    assert_eq!(calls["GetComplianceDetailsByConfigRule"], 1);
     assert_eq!(
         calls.values().sum::<usize>(),
-        4 + 350 + 50 + 4 + 4,
+        4 + 350 + 50 + 4 + 4 + 1,
         "{calls:?}"
     );
 
