@@ -1,5 +1,6 @@
 //! The command-line front door: the same service as the Lambda, driven from a shell.
 
+use crate::accounts::Accounts;
 use crate::dry_run::DryRun;
 use crate::error::Error;
 use crate::evaluations::AwsEvaluations;
@@ -93,6 +94,11 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> i32 {
         Ok(clients) => clients,
         Err(error) => return fail(2, &error.to_string()),
     };
+    let accounts = Accounts::new(clients);
+    let (clients, role) = match accounts.clients_for(&invocation, None).await {
+        Ok(found) => found,
+        Err(error) => return fail(1, &error.to_string()),
+    };
     let schedules = AwsSchedules::new(clients.sagemaker);
     let evaluations = AwsEvaluations::new(clients.config);
     let options = RunOptions::default();
@@ -103,6 +109,10 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> i32 {
         let service = Service::new(schedules, evaluations, clients.counter);
         service.handle(&invocation, &options).await
     };
+    let result = result.map(|mut report| {
+        report.acting_as = role;
+        report
+    });
     finish(result, |report| {
         eprintln!("{}", report.human_line(dry_run));
     })

@@ -153,6 +153,9 @@ pub enum Error {
         resource_type: String,
         message: String,
     },
+    /// The invocation could not act in the event's account.
+    #[error(transparent)]
+    Account(#[from] crate::accounts::AccountError),
     /// Some resources were not judged or not delivered; everything else was.
     #[error("{0}")]
     Incomplete(String),

@@ -1,11 +1,12 @@
 //! The Lambda front door: parse, run the service, log the summary, fail loudly when work was
 //! left undone so Config shows the invocation as failed.
 
+use crate::accounts::Accounts;
 use crate::error::Error;
-use crate::evaluations::Evaluations;
+use crate::evaluations::AwsEvaluations;
 use crate::event::Invocation;
 use crate::rule::{RunOptions, Service};
-use crate::sagemaker::Schedules;
+use crate::sagemaker::AwsSchedules;
 use crate::sweep::Deadline;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -13,24 +14,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::Instrument;
 
-pub async fn run<S, E>(service: Service<S, E>) -> Result<(), lambda_runtime::Error>
-where
-    S: Schedules + Send + 'static,
-    E: Evaluations + Send + 'static,
-{
-    let service = Arc::new(service);
+pub async fn run(accounts: Accounts) -> Result<(), lambda_runtime::Error> {
+    let accounts = Arc::new(accounts);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let service = Arc::clone(&service);
-        async move { handle(&service, event).await }
+        let accounts = Arc::clone(&accounts);
+        async move { handle(&accounts, event).await }
     }))
     .await
 }
 
-/// Handles one event. Public so tests can drive the handler the runtime would call.
-pub async fn handle<S: Schedules, E: Evaluations>(
-    service: &Service<S, E>,
-    event: LambdaEvent<Value>,
-) -> Result<Value, Diagnostic> {
+/// Handles one event: in the account the event names, acting as the configured role.
+pub async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
     let invocation = Invocation::from_value(payload).map_err(|error| {
         let error = Error::from(error);
@@ -50,10 +44,25 @@ pub async fn handle<S: Schedules, E: Evaluations>(
             deadline: deadline_from(context.deadline),
             ..RunOptions::default()
         };
-        let report = service
+        let own_account = context.invoked_function_arn.split(':').nth(4);
+        let (clients, role) = accounts
+            .clients_for(&invocation, own_account)
+            .await
+            .map_err(|error| {
+                let error = Error::from(error);
+                tracing::error!(%error, "cannot act in the event's account");
+                diagnostic(&error)
+            })?;
+        let service = Service::new(
+            AwsSchedules::new(clients.sagemaker),
+            AwsEvaluations::new(clients.config),
+            clients.counter,
+        );
+        let mut report = service
             .handle(&invocation, &options)
             .await
             .map_err(|error| diagnostic(&error))?;
+        report.acting_as = role;
         report.log(&rule);
         println!("{}", report.emf(&rule));
         if let Err(error) = report.outcome() {
@@ -79,6 +88,7 @@ fn diagnostic(error: &Error) -> Diagnostic {
             Error::BadInput(_) => "BadInput",
             Error::TypeRefused { .. } => "ResourceTypeRefused",
             Error::Incomplete(_) => "Incomplete",
+            Error::Account(_) => "AccountAccess",
         }
         .to_owned(),
         error_message: error.to_string(),

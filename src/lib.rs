@@ -5,6 +5,7 @@
 //! `evaluations`) behind small traits, so the Lambda and the command line drive one service
 //! (`rule`) and tests can swap the edges for local fakes.
 
+pub mod accounts;
 pub mod calls;
 pub mod cli;
 pub mod deliver;

@@ -3,9 +3,7 @@
 
 #![recursion_limit = "256"]
 use clap::Parser;
-use monitoring_schedule_isolation::evaluations::AwsEvaluations;
-use monitoring_schedule_isolation::rule::Service;
-use monitoring_schedule_isolation::sagemaker::AwsSchedules;
+use monitoring_schedule_isolation::accounts::Accounts;
 use monitoring_schedule_isolation::{cli, lambda, logging, sdk};
 
 #[tokio::main]
@@ -19,12 +17,7 @@ async fn main() {
                 std::process::exit(1);
             }
         };
-        let service = Service::new(
-            AwsSchedules::new(clients.sagemaker),
-            AwsEvaluations::new(clients.config),
-            clients.counter,
-        );
-        if let Err(error) = lambda::run(service).await {
+        if let Err(error) = lambda::run(Accounts::new(clients)).await {
             tracing::error!(%error, "the Lambda runtime stopped");
             std::process::exit(1);
         }

@@ -41,6 +41,8 @@ pub struct Report {
     pub remediation_failures: Vec<Unjudged>,
     /// Every evaluation with its schedule name, kept only when the caller asks (command line).
     pub judged_items: Vec<Judged>,
+    /// The assumed role the invocation acted as, named in its error.
+    pub acting_as: Option<String>,
     pub calls: CallCounts,
     pub elapsed: Duration,
 }
@@ -122,7 +124,11 @@ impl Report {
                 }
             ));
         }
-        Err(Error::Incomplete(parts.join("; ")))
+        let message = parts.join("; ");
+        Err(Error::Incomplete(match &self.acting_as {
+            Some(role) => format!("acting as {role}: {message}"),
+            None => message,
+        }))
     }
 
     /// One line for a person at a terminal.
