@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 BIN := monitoring-schedule-isolation
 EVENT ?= events/change-named-model-bias-isolated.json
-TEMPLATES := template.yaml
+TEMPLATES := template.yaml template-org.yaml
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: help build test run invoke deploy lint bench fuzz cargo cargo-lambda cfn-lint sam

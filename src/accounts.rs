@@ -119,7 +119,12 @@ impl Accounts {
         invocation: &Invocation,
         own_account: Option<&str>,
     ) -> Result<(Clients, Option<String>), AccountError> {
-        let Some(role) = role_for(invocation, &self.region())? else {
+        let role = role_for(invocation, &self.region())?;
+        // The function's own account (an organization rule runs there too) has no member role:
+        // the function's own role reads it.
+        let own_event = own_account.is_some() && own_account == invocation.account_id.as_deref();
+        let role = role.filter(|_| !(own_event && invocation.params.execution_role_name.is_some()));
+        let Some(role) = role else {
             if let (Some(own), Some(event)) = (own_account, invocation.account_id.as_deref())
                 && own != event
             {
