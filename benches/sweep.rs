@@ -36,30 +36,33 @@ struct Measured {
     exit: i32,
 }
 
-/// Runs the binary to completion and reads its own peak RSS from `wait4` (which reaps it).
-#[allow(clippy::zombie_processes)]
+/// The high-water mark of a running process's resident set, from /proc.
+fn high_water_kb(pid: u32) -> Option<i64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs the binary to completion, watching its peak RSS (`VmHWM`) while it runs. `wait4`'s
+/// `ru_maxrss` would count the pages the child shared with this (large) process before exec.
 fn measure(mut command: Command, stdin: &[u8]) -> Measured {
     let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, with valid pointers to locals.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32);
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = high_water_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     Measured {
         wall: started.elapsed(),
-        max_rss_kb: usage.ru_maxrss,
-        exit: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
+        max_rss_kb: peak,
+        exit: status.code().unwrap_or(-1),
     }
 }
 
