@@ -47,7 +47,12 @@ fn high_water_kb(pid: u32) -> Option<i64> {
 /// `ru_maxrss` would count the pages the child shared with this (large) process before exec.
 fn measure(mut command: Command, stdin: &[u8]) -> Measured {
     let started = Instant::now();
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let mut peak = 0;
     let status = loop {
@@ -195,19 +200,7 @@ fn main() {
     let mut spawn_only = Vec::new();
     for _ in 0..starts {
         let started = Instant::now();
-        let mut child = Command::new(BINARY)
-            .env_clear()
-            .envs(aws_env(&fake))
-            .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = lambda_command(&fake).spawn().unwrap();
         fake.invoke(&event, Duration::from_secs(30), Duration::from_secs(30))
             .expect("handled");
         handled.push(started.elapsed());

@@ -6,6 +6,7 @@
 //! staged where the job can read them, or the next monitoring run fails.
 
 use crate::error::{ApiFailure, FailureKind};
+use crate::sagemaker::job_definition_network;
 use crate::schedule::MonitoringKind;
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringScheduleConfig, NetworkConfig};
@@ -216,54 +217,13 @@ enum Found {
     Copy { name: String, exists: bool },
 }
 
-/// The network settings of a job definition: `Ok(None)` when it does not exist.
-async fn network(
-    client: &Client,
-    kind: MonitoringKind,
-    name: &str,
-) -> Result<Option<Option<MonitoringNetworkConfig>>, ApiFailure> {
-    macro_rules! describe {
-        ($call:ident, $operation:literal) => {
-            match client.$call().job_definition_name(name).send().await {
-                Ok(output) => Ok(Some(output.network_config)),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|service| service.is_resource_not_found()) =>
-                {
-                    Ok(None)
-                }
-                Err(error) => Err(ApiFailure::from_sdk($operation, &error)),
-            }
-        };
-    }
-    match kind {
-        MonitoringKind::DataQuality => describe!(
-            describe_data_quality_job_definition,
-            "DescribeDataQualityJobDefinition"
-        ),
-        MonitoringKind::ModelQuality => describe!(
-            describe_model_quality_job_definition,
-            "DescribeModelQualityJobDefinition"
-        ),
-        MonitoringKind::ModelBias => describe!(
-            describe_model_bias_job_definition,
-            "DescribeModelBiasJobDefinition"
-        ),
-        MonitoringKind::ModelExplainability => describe!(
-            describe_model_explainability_job_definition,
-            "DescribeModelExplainabilityJobDefinition"
-        ),
-    }
-}
-
 /// Picks the copy's name: `<source>-isolated`, then `-isolated-2` to `-9`, reusing one that is
 /// already isolated so that running the fix twice creates nothing new.
 async fn copy_of(client: &Client, kind: MonitoringKind, source: &str) -> Result<Found, ApiFailure> {
     let isolated = |network: &Option<MonitoringNetworkConfig>| {
         network.as_ref().and_then(|n| n.enable_network_isolation) == Some(true)
     };
-    match network(client, kind, source).await? {
+    match job_definition_network(client, kind, source).await? {
         None => {
             return Err(failure(
                 "Describe job definition",
@@ -283,7 +243,7 @@ async fn copy_of(client: &Client, kind: MonitoringKind, source: &str) -> Result<
         };
         let base: String = source.chars().take(NAME_LIMIT - suffix.len()).collect();
         let candidate = format!("{}{suffix}", base.trim_end_matches('-'));
-        match network(client, kind, &candidate).await? {
+        match job_definition_network(client, kind, &candidate).await? {
             None => {
                 return Ok(Found::Copy {
                     name: candidate,

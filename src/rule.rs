@@ -475,14 +475,15 @@ fn item_from_event(
         message_type: "ConfigurationItemChangeNotification",
         detail,
     };
+    let no_configuration = || {
+        bad(format!(
+            "configurationItem for {} has status {} but no configuration",
+            header.resource_id,
+            header.status.as_str()
+        ))
+    };
     if header.resource_type == SCHEDULE_TYPE {
-        let configuration = configuration.ok_or_else(|| {
-            bad(format!(
-                "configurationItem for {} has status {} but no configuration",
-                header.resource_id,
-                header.status.as_str()
-            ))
-        })?;
+        let configuration = configuration.ok_or_else(no_configuration)?;
         let view = ScheduleView::from_configuration(configuration)
             .map_err(|error| bad(format!("configurationItem.{error}")))?;
         return Ok(Item::Schedule {
@@ -493,13 +494,7 @@ fn item_from_event(
     let Some(kind) = kind_of(&header.resource_type) else {
         return Ok(Item::Other);
     };
-    let configuration = configuration.ok_or_else(|| {
-        bad(format!(
-            "configurationItem for {} has status {} but no configuration",
-            header.resource_id,
-            header.status.as_str()
-        ))
-    })?;
+    let configuration = configuration.ok_or_else(no_configuration)?;
     let name = configuration
         .get("JobDefinitionName")
         .and_then(Value::as_str)

@@ -219,45 +219,55 @@ impl Schedules for AwsSchedules {
         &self,
         reference: &JobDefinitionRef,
     ) -> Result<JobDefinitionState, ApiFailure> {
-        let name = reference.name.as_str();
-        let client = &self.client;
-        // Each kind has its own operation and output type; all four answer ResourceNotFound
-        // for a missing name, which is a fact about the schedule, not a failure.
-        macro_rules! describe {
-            ($call:ident, $operation:literal) => {
-                match client.$call().job_definition_name(name).send().await {
-                    Ok(output) => Ok(JobDefinitionState::Found(
-                        output.network_config().map(network_of),
-                    )),
-                    Err(error)
-                        if error
-                            .as_service_error()
-                            .is_some_and(|service| service.is_resource_not_found()) =>
-                    {
-                        Ok(JobDefinitionState::Missing)
-                    }
-                    Err(error) => Err(ApiFailure::from_sdk($operation, &error)),
+        // A missing name is a fact about the schedule, not a failure.
+        Ok(
+            match job_definition_network(&self.client, reference.kind, &reference.name).await? {
+                Some(network) => JobDefinitionState::Found(network.as_ref().map(network_of)),
+                None => JobDefinitionState::Missing,
+            },
+        )
+    }
+}
+
+/// A job definition's `NetworkConfig`, described with the operation its kind takes: `Ok(None)`
+/// when it does not exist, `Ok(Some(None))` when it has no `NetworkConfig`.
+pub(crate) async fn job_definition_network(
+    client: &Client,
+    kind: MonitoringKind,
+    name: &str,
+) -> Result<Option<Option<MonitoringNetworkConfig>>, ApiFailure> {
+    macro_rules! describe {
+        ($call:ident, $operation:literal) => {
+            match client.$call().job_definition_name(name).send().await {
+                Ok(output) => Ok(Some(output.network_config)),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|service| service.is_resource_not_found()) =>
+                {
+                    Ok(None)
                 }
-            };
-        }
-        match reference.kind {
-            MonitoringKind::DataQuality => describe!(
-                describe_data_quality_job_definition,
-                "DescribeDataQualityJobDefinition"
-            ),
-            MonitoringKind::ModelQuality => describe!(
-                describe_model_quality_job_definition,
-                "DescribeModelQualityJobDefinition"
-            ),
-            MonitoringKind::ModelBias => describe!(
-                describe_model_bias_job_definition,
-                "DescribeModelBiasJobDefinition"
-            ),
-            MonitoringKind::ModelExplainability => describe!(
-                describe_model_explainability_job_definition,
-                "DescribeModelExplainabilityJobDefinition"
-            ),
-        }
+                Err(error) => Err(ApiFailure::from_sdk($operation, &error)),
+            }
+        };
+    }
+    match kind {
+        MonitoringKind::DataQuality => describe!(
+            describe_data_quality_job_definition,
+            "DescribeDataQualityJobDefinition"
+        ),
+        MonitoringKind::ModelQuality => describe!(
+            describe_model_quality_job_definition,
+            "DescribeModelQualityJobDefinition"
+        ),
+        MonitoringKind::ModelBias => describe!(
+            describe_model_bias_job_definition,
+            "DescribeModelBiasJobDefinition"
+        ),
+        MonitoringKind::ModelExplainability => describe!(
+            describe_model_explainability_job_definition,
+            "DescribeModelExplainabilityJobDefinition"
+        ),
     }
 }
 

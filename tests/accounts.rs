@@ -6,7 +6,7 @@ mod support;
 use fake_aws::faults::Faults;
 use fake_aws::seed::{DEFAULT_ACCESS_KEY, Seed};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 use support::*;
 
@@ -56,21 +56,7 @@ impl Drop for Function {
 }
 
 fn function(fake: &fake_aws::FakeAws) -> Function {
-    Function(
-        Command::new(BINARY)
-            .env_clear()
-            .envs(aws_env(fake))
-            .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "org-rule")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "org-rule")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "org-rule")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    Function(lambda_command(fake).spawn().unwrap())
 }
 
 const WAIT: Duration = Duration::from_secs(60);

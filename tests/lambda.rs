@@ -8,7 +8,7 @@ use fake_aws::faults::Faults;
 use fake_aws::seed::DEFAULT_SECRET_KEY;
 use serde_json::{Value, json};
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -18,22 +18,7 @@ struct Function {
 
 impl Function {
     fn start(fake: &FakeAws) -> Function {
-        let child = Command::new(BINARY)
-            .env_clear()
-            .envs(aws_env(fake))
-            .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "monitoring-schedule-isolation")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                "/aws/lambda/monitoring-schedule-isolation",
-            )
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/11/28/[$LATEST]0123456789abcdef",
-            )
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        let child = lambda_command(fake)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

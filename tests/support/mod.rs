@@ -41,6 +41,31 @@ pub fn aws_env(fake: &FakeAws) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The binary as Lambda starts it: `AWS_LAMBDA_RUNTIME_API` pointing at the fake's Runtime API,
+/// with the environment Lambda sets. Output goes nowhere unless the caller says otherwise.
+pub fn lambda_command(fake: &FakeAws) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .envs(aws_env(fake))
+        .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "monitoring-schedule-isolation")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/monitoring-schedule-isolation",
+        )
+        .env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/28/[$LATEST]0123456789abcdef",
+        )
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
