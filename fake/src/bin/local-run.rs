@@ -291,7 +291,11 @@ fn main() {
             .map(|result| {
                 let field = |name: &str| result[name].as_str().unwrap_or("").to_owned();
                 let id = field("ResourceId");
-                let resource = names.get(&id).cloned().unwrap_or(id);
+                // Schedules by name; anything else by the last part of its ARN.
+                let resource = names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| id.rsplit('/').next().unwrap_or(&id).to_owned());
                 let kind = field("ResourceType")
                     .trim_start_matches("AWS::SageMaker::")
                     .to_owned();
@@ -302,12 +306,12 @@ fn main() {
     rows.sort();
     let width = rows.iter().map(|row| row.0.len()).max().unwrap_or(8).max(8);
     println!(
-        "{:width$}  {:18}  {:14}  ANNOTATION",
+        "{:width$}  {:25}  {:14}  ANNOTATION",
         "RESOURCE", "TYPE", "COMPLIANCE"
     );
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for (resource, kind, compliance, annotation) in &rows {
-        println!("{resource:width$}  {kind:18}  {compliance:14}  {annotation}");
+        println!("{resource:width$}  {kind:25}  {compliance:14}  {annotation}");
         *counts.entry(compliance.clone()).or_default() += 1;
     }
     let calls = fake.calls().len();
