@@ -229,7 +229,9 @@ fn main() {
             "\nLambda bootstrap (arm64, `make build`): zipped {:.2} MB",
             zipped.len() as f64 / 1e6
         )),
-        Err(_) => line("\nLambda bootstrap: not built (run `make build` first to have its size here)".into()),
+        Err(_) => line(
+            "\nLambda bootstrap: not built (run `make build` first to have its size here)".into(),
+        ),
     }
     let out = root().join("target/bench-sweep.md");
     let _ = std::fs::write(&out, report);
