@@ -6,6 +6,7 @@
 //! signatures, enforces the API limits the rule must respect (page sizes, batch sizes,
 //! annotation length), records what it was asked, and injects faults on request.
 
+pub mod cargo_lambda;
 pub mod config;
 pub mod faults;
 pub mod runtime;
@@ -256,6 +257,20 @@ impl FakeAws {
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The environment a client needs to reach the fake as the default account.
+    pub fn client_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.url()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY.to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
     }
 
     /// `127.0.0.1:PORT`, for `AWS_LAMBDA_RUNTIME_API`.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use fake_aws::FakeAws;
-use fake_aws::seed::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Seed};
+use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -29,16 +29,7 @@ pub fn start(seed: Seed) -> FakeAws {
 
 /// The environment a deployed function or a shell would have, pointed at the fake.
 pub fn aws_env(fake: &FakeAws) -> Vec<(String, String)> {
-    [
-        ("AWS_ENDPOINT_URL", fake.url()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_KEY.to_owned()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-    ]
-    .into_iter()
-    .map(|(key, value)| (key.to_owned(), value))
-    .collect()
+    fake.client_env()
 }
 
 /// The binary as Lambda starts it: `AWS_LAMBDA_RUNTIME_API` pointing at the fake's Runtime API,

@@ -4,14 +4,15 @@
 //! change event in `events/`, and prints what the AWS Config console would show.
 
 use fake_aws::FakeAws;
-use fake_aws::seed::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Seed};
+use fake_aws::cargo_lambda::Emulator;
+use fake_aws::seed::Seed;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs::File;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FUNCTION: &str = "monitoring-schedule-isolation";
 
@@ -60,20 +61,10 @@ fn fail(message: &str) -> ! {
     std::process::exit(2);
 }
 
-fn aws_env(fake: &FakeAws) -> Vec<(String, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL".into(), fake.url()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID".into(), DEFAULT_ACCESS_KEY.into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), DEFAULT_SECRET_KEY.into()),
-        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-    ]
-}
-
 /// The function, running under one of the two Lambda runtimes.
 enum Function {
     RuntimeApi(Child),
-    CargoLambda { watch: Child, port: u16 },
+    CargoLambda(Emulator),
 }
 
 impl Function {
@@ -83,38 +74,26 @@ impl Function {
             File::create(options.logs.join(name)).unwrap_or_else(|e| fail(&e.to_string()))
         };
         if mode == "cargo-lambda" {
-            let port = free_port();
-            let mut command = Command::new("cargo");
-            command.args([
-                "lambda",
-                "watch",
-                "--package",
+            let log_file = options.logs.join("lambda.log");
+            drop(log("lambda.log")); // Start the log afresh; both streams append to it.
+            let output = || {
+                Stdio::from(
+                    File::options()
+                        .create(true)
+                        .append(true)
+                        .open(&log_file)
+                        .unwrap_or_else(|e| fail(&e.to_string())),
+                )
+            };
+            let emulator = Emulator::start(
+                Path::new("."),
                 FUNCTION,
-                "--bin",
-                FUNCTION,
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &port.to_string(),
-                "--ignore-changes",
-                "--quiet",
-            ]);
-            for (key, value) in aws_env(fake) {
-                command.arg("--env-var").arg(format!("{key}={value}"));
-            }
-            let watch = command
-                .stdout(log("lambda.log"))
-                .stderr(log("lambda.log"))
-                .spawn()
-                .unwrap_or_else(|e| fail(&format!("cannot start cargo lambda watch: {e}")));
-            let started = Instant::now();
-            while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                if started.elapsed() > Duration::from_secs(600) {
-                    fail("cargo lambda watch did not start listening within 10 minutes");
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Function::CargoLambda { watch, port }
+                &fake.client_env(),
+                output,
+                Duration::from_secs(600),
+            )
+            .unwrap_or_else(|error| fail(&error));
+            Function::CargoLambda(emulator)
         } else {
             if !options.binary.exists() {
                 fail(&format!(
@@ -123,7 +102,7 @@ impl Function {
                 ));
             }
             let child = Command::new(&options.binary)
-                .envs(aws_env(fake))
+                .envs(fake.client_env())
                 .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
                 .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
                 .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -153,20 +132,9 @@ impl Function {
                     serde_json::from_str(&text).unwrap_or_else(|e| fail(&e.to_string()));
                 fake.invoke(&event, Duration::from_secs(300), Duration::from_secs(360))
             }
-            Function::CargoLambda { port, .. } => {
-                let output = Command::new("cargo")
-                    .args([
-                        "lambda",
-                        "invoke",
-                        "--invoke-address",
-                        "127.0.0.1",
-                        "--invoke-port",
-                    ])
-                    .arg(port.to_string())
-                    .args(["--output-format", "json", "--data-file"])
-                    .arg(path)
-                    .arg(FUNCTION)
-                    .output()
+            Function::CargoLambda(emulator) => {
+                let output = emulator
+                    .invoke(FUNCTION, &[OsStr::new("--data-file"), path.as_os_str()])
                     .unwrap_or_else(|e| fail(&format!("cannot run cargo lambda invoke: {e}")));
                 let stdout = String::from_utf8_lossy(&output.stdout);
                 if output.status.success() {
@@ -180,29 +148,12 @@ impl Function {
     }
 
     fn stop(self) {
-        let (Function::RuntimeApi(mut child)
-        | Function::CargoLambda {
-            watch: mut child, ..
-        }) = self;
-        let _ = child.kill();
-        let _ = child.wait();
+        // The emulator stops with its process group when dropped.
+        if let Function::RuntimeApi(mut child) = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or(9000)
-}
-
-fn cargo_lambda_installed() -> bool {
-    Command::new("cargo")
-        .args(["lambda", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
 }
 
 fn main() {
@@ -223,7 +174,7 @@ fn main() {
         .collect();
     let fake = FakeAws::start(seed).unwrap_or_else(|e| fail(&e));
     let mode = match options.mode.as_str() {
-        "auto" if cargo_lambda_installed() => "cargo-lambda",
+        "auto" if Emulator::installed() => "cargo-lambda",
         "auto" => "runtime-api",
         other @ ("cargo-lambda" | "runtime-api") => other,
         other => fail(&format!("unknown mode {other}")),
