@@ -2,31 +2,58 @@
 //! job definitions (SageMaker.11, .12 and their model quality and explainability twins).
 
 use crate::SCHEDULE_TYPE;
+use crate::error::ApiFailure;
 use crate::exempt::Exemptions;
 use crate::resolve::JobDefinitions;
 use crate::sagemaker::{Page, Schedules};
 use crate::schedule::{JobDefinitionRef, MonitoringKind};
 use crate::sweep::{Inventory, Listed, Outcome};
 use crate::verdict::{self, JobDefinitionState, Reading, Verdict};
+use std::collections::BTreeMap;
 
-/// The exemption that applies to a listed resource, reading its tags only when an exemption
-/// tag is configured.
-async fn exemption<S: Schedules>(
+/// The exemption that applies to a resource, if any. Tags are read (ListTags on `arn`) only
+/// when an exemption tag is configured and the caller has none from a configuration item.
+pub async fn exemption<S: Schedules>(
+    schedules: &S,
+    exemptions: &Exemptions,
+    name: &str,
+    arn: Option<&str>,
+    known_tags: Option<&BTreeMap<String, String>>,
+) -> Result<Option<Verdict>, ApiFailure> {
+    if let Some(reason) = exemptions.by_name(name) {
+        return Ok(Some(Verdict::not_applicable(reason)));
+    }
+    if !exemptions.needs_tags() {
+        return Ok(None);
+    }
+    let fetched;
+    let tags = match (known_tags, arn) {
+        (Some(tags), _) => tags,
+        (None, Some(arn)) => {
+            fetched = schedules.tags(arn).await?;
+            &fetched
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(exemptions.by_tags(tags).map(Verdict::not_applicable))
+}
+
+/// [`exemption`] for a listed resource, as a sweep outcome.
+async fn listed_exemption<S: Schedules>(
     schedules: &S,
     exemptions: &Exemptions,
     listed: &Listed,
 ) -> Option<Outcome> {
-    if let Some(reason) = exemptions.by_name(&listed.name) {
-        return Some(Outcome::Judged(Verdict::not_applicable(reason)));
-    }
-    if !exemptions.needs_tags() {
-        return None;
-    }
-    let arn = listed.arn.as_deref()?;
-    match schedules.tags(arn).await {
-        Ok(tags) => exemptions
-            .by_tags(&tags)
-            .map(|reason| Outcome::Judged(Verdict::not_applicable(reason))),
+    match exemption(
+        schedules,
+        exemptions,
+        &listed.name,
+        listed.arn.as_deref(),
+        None,
+    )
+    .await
+    {
+        Ok(verdict) => verdict.map(Outcome::Judged),
         Err(failure) => Some(Outcome::Unknown(failure)),
     }
 }
@@ -68,14 +95,14 @@ impl<S: Schedules> Inventory for ScheduleInventory<'_, S> {
         &self,
         _type_index: usize,
         next_token: Option<String>,
-    ) -> Result<Page, crate::error::ApiFailure> {
+    ) -> Result<Page, ApiFailure> {
         self.schedules
             .list_page(next_token, self.naming.as_ref())
             .await
     }
 
     async fn judge(&self, listed: &Listed) -> Outcome {
-        if let Some(exempt) = exemption(self.schedules, self.exemptions, listed).await {
+        if let Some(exempt) = listed_exemption(self.schedules, self.exemptions, listed).await {
             return exempt;
         }
         let view = match self.schedules.describe(&listed.name).await {
@@ -121,14 +148,14 @@ impl<S: Schedules> Inventory for JobDefinitionInventory<'_, S> {
         &self,
         type_index: usize,
         next_token: Option<String>,
-    ) -> Result<Page, crate::error::ApiFailure> {
+    ) -> Result<Page, ApiFailure> {
         self.schedules
             .list_job_definitions(self.kinds[type_index], next_token)
             .await
     }
 
     async fn judge(&self, listed: &Listed) -> Outcome {
-        if let Some(exempt) = exemption(self.schedules, self.exemptions, listed).await {
+        if let Some(exempt) = listed_exemption(self.schedules, self.exemptions, listed).await {
             return exempt;
         }
         let Some(kind) = self

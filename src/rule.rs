@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::evaluation::{Evaluation, Judged};
 use crate::evaluations::Evaluations;
 use crate::event::{EventError, Invocation, ItemHeader, Trigger};
-use crate::inventory::{JobDefinitionInventory, ScheduleInventory};
+use crate::inventory::{self, JobDefinitionInventory, ScheduleInventory};
 use crate::params::Control;
 use crate::resolve::JobDefinitions;
 use crate::sagemaker::Schedules;
@@ -302,25 +302,13 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
         tags: Option<BTreeMap<String, String>>,
         header: &ItemHeader,
     ) -> Option<Decision> {
-        if let Some(reason) = exemptions.by_name(name) {
-            return Some(Decision::Verdict(Verdict::not_applicable(reason)));
+        let arn = header.arn.as_deref().unwrap_or(&header.resource_id);
+        match inventory::exemption(&self.schedules, exemptions, name, Some(arn), tags.as_ref())
+            .await
+        {
+            Ok(verdict) => verdict.map(Decision::Verdict),
+            Err(failure) => Some(Decision::Unknown(failure.to_string())),
         }
-        if !exemptions.needs_tags() {
-            return None;
-        }
-        let tags = match tags {
-            Some(tags) => tags,
-            None => {
-                let arn = header.arn.as_deref().unwrap_or(&header.resource_id);
-                match self.schedules.tags(arn).await {
-                    Ok(tags) => tags,
-                    Err(failure) => return Some(Decision::Unknown(failure.to_string())),
-                }
-            }
-        };
-        exemptions
-            .by_tags(&tags)
-            .map(|reason| Decision::Verdict(Verdict::not_applicable(reason)))
     }
 
     /// Judges again every schedule that names a changed job definition, against the job
