@@ -4,6 +4,7 @@ use crate::error::{ApiFailure, FailureKind};
 use crate::evaluation::Evaluation;
 use crate::evaluations::{BATCH_LIMIT, Evaluations};
 use crate::event::ResultToken;
+use crate::summary::Report;
 use std::time::Duration;
 
 /// An evaluation that was computed but that Config did not accept.
@@ -71,6 +72,16 @@ impl<'a, E: Evaluations> Delivery<'a, E> {
     pub async fn finish(&mut self) {
         if !self.pending.is_empty() {
             self.flush().await;
+        }
+    }
+
+    /// Sends what is left and adds what happened to `report`.
+    pub async fn finish_into(mut self, report: &mut Report) {
+        self.finish().await;
+        report.delivered += self.delivered;
+        report.undelivered.append(&mut self.undelivered);
+        if self.refused_type.is_some() {
+            report.refused_type = self.refused_type;
         }
     }
 

@@ -69,12 +69,11 @@ pub async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Va
             tracing::error!(%error, "invocation incomplete");
             return Err(diagnostic(&error));
         }
-        let count = |c| report.counts.get(&c).copied().unwrap_or(0);
         use crate::verdict::Compliance::*;
         Ok(json!({
-            "compliant": count(Compliant),
-            "nonCompliant": count(NonCompliant),
-            "notApplicable": count(NotApplicable),
+            "compliant": report.of(Compliant),
+            "nonCompliant": report.of(NonCompliant),
+            "notApplicable": report.of(NotApplicable),
             "delivered": report.delivered,
         }))
     }

@@ -113,6 +113,7 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
                     delivery: options.delivery,
                     keep_judged: options.keep_judged,
                     rule_name: invocation.rule_name.clone(),
+                    keep_non_compliant: remediating(invocation),
                 };
                 let params = &invocation.params;
                 let token = &invocation.result_token;
@@ -138,8 +139,7 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
                 }
             }
         }
-        if invocation.params.remediate && invocation.params.control == Control::MonitoringSchedules
-        {
+        if remediating(invocation) {
             self.remediate_all(&mut report).await;
         }
         report.calls = self.counter.snapshot().since(&calls_before);
@@ -332,6 +332,7 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
             delivery: options.delivery,
             keep_judged: options.keep_judged,
             rule_name: None,
+            keep_non_compliant: remediating(invocation),
         };
         sweep::sweep(
             &inventory,
@@ -364,7 +365,10 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
         };
         tracing::info!(resource = %header.resource_id, compliance = %verdict.compliance, "judged");
         report.count(verdict.compliance);
-        if verdict.compliance == Compliance::NonCompliant && header.resource_type == SCHEDULE_TYPE {
+        if remediating(invocation)
+            && verdict.compliance == Compliance::NonCompliant
+            && header.resource_type == SCHEDULE_TYPE
+        {
             report
                 .non_compliant_names
                 .extend(header.resource_name.clone());
@@ -387,12 +391,7 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
             options.delivery,
         );
         delivery.push(evaluation).await;
-        delivery.finish().await;
-        report.delivered += delivery.delivered;
-        report.undelivered.extend(delivery.undelivered);
-        if delivery.refused_type.is_some() {
-            report.refused_type = delivery.refused_type;
-        }
+        delivery.finish_into(report).await;
     }
 
     /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`).
@@ -417,6 +416,11 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
             }
         }
     }
+}
+
+/// Remediation is opt-in, and only for monitoring schedules.
+fn remediating(invocation: &Invocation) -> bool {
+    invocation.params.remediate && invocation.params.control == Control::MonitoringSchedules
 }
 
 fn kind_of(resource_type: &str) -> Option<MonitoringKind> {

@@ -55,6 +55,11 @@ impl Report {
         *self.counts.entry(compliance).or_default() += 1;
     }
 
+    /// How many evaluations of this compliance type were computed.
+    pub fn of(&self, compliance: Compliance) -> usize {
+        self.counts.get(&compliance).copied().unwrap_or(0)
+    }
+
     pub fn judged(&self) -> usize {
         self.counts.values().sum()
     }
@@ -133,7 +138,6 @@ impl Report {
 
     /// One line for a person at a terminal.
     pub fn human_line(&self, dry_run: bool) -> String {
-        let count = |compliance| self.counts.get(&compliance).copied().unwrap_or(0);
         let delivery = if dry_run {
             "nothing sent (dry run)".to_owned()
         } else {
@@ -143,9 +147,9 @@ impl Report {
             "{}: {} judged ({} COMPLIANT, {} NON_COMPLIANT, {} NOT_APPLICABLE), {} unjudged, {} vanished; {}; {} API calls ({} attempts) in {} ms",
             self.trigger,
             self.judged(),
-            count(Compliance::Compliant),
-            count(Compliance::NonCompliant),
-            count(Compliance::NotApplicable),
+            self.of(Compliance::Compliant),
+            self.of(Compliance::NonCompliant),
+            self.of(Compliance::NotApplicable),
             self.unjudged.len() + self.not_started,
             self.vanished,
             delivery,
@@ -157,13 +161,12 @@ impl Report {
 
     /// The invocation's one summary log line.
     pub fn log(&self, rule_name: &str) {
-        let count = |compliance| self.counts.get(&compliance).copied().unwrap_or(0);
         tracing::info!(
             rule = rule_name,
             trigger = self.trigger,
-            compliant = count(Compliance::Compliant),
-            non_compliant = count(Compliance::NonCompliant),
-            not_applicable = count(Compliance::NotApplicable),
+            compliant = self.of(Compliance::Compliant),
+            non_compliant = self.of(Compliance::NonCompliant),
+            not_applicable = self.of(Compliance::NotApplicable),
             delivered = self.delivered,
             unjudged = self.unjudged.len(),
             undelivered = self.undelivered.len(),
@@ -183,7 +186,6 @@ impl Report {
     /// A CloudWatch Embedded Metric Format record, so operators can alarm on NON_COMPLIANT
     /// growth or on failures without extra API calls.
     pub fn emf(&self, rule_name: &str) -> String {
-        let count = |compliance| self.counts.get(&compliance).copied().unwrap_or(0);
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|elapsed| elapsed.as_millis() as u64)
@@ -210,9 +212,9 @@ impl Report {
             "message": "metrics",
             "RuleName": rule_name,
             "Trigger": self.trigger,
-            "Compliant": count(Compliance::Compliant),
-            "NonCompliant": count(Compliance::NonCompliant),
-            "NotApplicable": count(Compliance::NotApplicable),
+            "Compliant": self.of(Compliance::Compliant),
+            "NonCompliant": self.of(Compliance::NonCompliant),
+            "NotApplicable": self.of(Compliance::NotApplicable),
             "Unjudged": self.unjudged.len() + self.not_started,
             "Undelivered": self.undelivered.len(),
             "ApiCalls": self.calls.total_operations(),

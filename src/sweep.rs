@@ -41,6 +41,8 @@ pub struct SweepSettings {
     pub keep_judged: bool,
     /// The rule whose stale results to clear; `None` skips that step.
     pub rule_name: Option<String>,
+    /// Keep the names of NON_COMPLIANT resources (only remediation needs them).
+    pub keep_non_compliant: bool,
 }
 
 /// A listed resource, with the type it is reported under.
@@ -178,7 +180,8 @@ pub async fn sweep<I: Inventory, E: Evaluations>(
                         continue;
                     };
                     report.count(verdict.compliance);
-                    if verdict.compliance == Compliance::NonCompliant {
+                    if settings.keep_non_compliant && verdict.compliance == Compliance::NonCompliant
+                    {
                         report.non_compliant_names.push(item.name.clone());
                     }
                     let evaluation = Evaluation::new(
@@ -231,10 +234,7 @@ pub async fn sweep<I: Inventory, E: Evaluations>(
         }
         (None, _) => tracing::info!("no rule name in the event; stale results not checked"),
     }
-    delivery.finish().await;
-    report.delivered += delivery.delivered;
-    report.undelivered.append(&mut delivery.undelivered);
-    report.refused_type = delivery.refused_type.take();
+    delivery.finish_into(report).await;
     report.job_definitions += inventory.job_definitions();
 }
 
