@@ -2,7 +2,7 @@
 //! PutEvaluations enforces the documented limits, so a rule that breaks one fails here too.
 
 use crate::seed::{KINDS, iso_to_epoch};
-use crate::{Context, PutRecord, RecordedEvaluation, Reply, State};
+use crate::{Context, PutRecord, RecordedEvaluation, Reply, State, paginate};
 use serde_json::{Value, json};
 
 pub const SCHEDULE_TYPE: &str = "AWS::SageMaker::MonitoringSchedule";
@@ -306,12 +306,14 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
                 .is_none_or(|name| r.get("resourceName").and_then(Value::as_str) == Some(name))
         })
         .collect();
-    let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
-    let mut output = json!({"resourceIdentifiers": page});
-    if start + limit < all.len() {
-        output["nextToken"] = Value::from(format!("page-{}", start + limit));
-    }
-    Reply::Json(output)
+    Reply::Json(paginate(
+        &all,
+        start,
+        limit,
+        Value::clone,
+        "resourceIdentifiers",
+        "nextToken",
+    ))
 }
 
 fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Reply {
@@ -343,30 +345,28 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
         })
         .map(|(_, result)| result)
         .collect();
-    let page: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|result| {
-            json!({
-                "EvaluationResultIdentifier": {
-                    "EvaluationResultQualifier": {
-                        "ConfigRuleName": rule,
-                        "ResourceType": result["ResourceType"],
-                        "ResourceId": result["ResourceId"],
-                    },
-                    "OrderingTimestamp": result.get("OrderingTimestamp").cloned().unwrap_or(Value::from(0)),
+    let render = |result: &&Value| {
+        json!({
+            "EvaluationResultIdentifier": {
+                "EvaluationResultQualifier": {
+                    "ConfigRuleName": rule,
+                    "ResourceType": result["ResourceType"],
+                    "ResourceId": result["ResourceId"],
                 },
-                "ComplianceType": result["ComplianceType"],
-                "ResultRecordedTime": 1_795_860_000,
-                "ConfigRuleInvokedTime": 1_795_860_000,
-                "Annotation": result.get("Annotation").cloned().unwrap_or(Value::Null),
-            })
+                "OrderingTimestamp": result.get("OrderingTimestamp").cloned().unwrap_or(Value::from(0)),
+            },
+            "ComplianceType": result["ComplianceType"],
+            "ResultRecordedTime": 1_795_860_000,
+            "ConfigRuleInvokedTime": 1_795_860_000,
+            "Annotation": result.get("Annotation").cloned().unwrap_or(Value::Null),
         })
-        .collect();
-    let mut output = json!({"EvaluationResults": page});
-    if start + limit < all.len() {
-        output["NextToken"] = Value::from(format!("page-{}", start + limit));
-    }
-    Reply::Json(output)
+    };
+    Reply::Json(paginate(
+        &all,
+        start,
+        limit,
+        render,
+        "EvaluationResults",
+        "NextToken",
+    ))
 }

@@ -178,6 +178,24 @@ fn account_from(seed: seed::AccountSeed) -> Result<Account, String> {
     Ok(account)
 }
 
+/// One page of a list answer: `size` items from `start`, under `items_member`, and the token
+/// of the next page (`page-N`) under `token_member` when more remain.
+pub fn paginate<T>(
+    all: &[T],
+    start: usize,
+    size: usize,
+    render: impl Fn(&T) -> Value,
+    items_member: &str,
+    token_member: &str,
+) -> Value {
+    let items: Vec<Value> = all.iter().skip(start).take(size).map(render).collect();
+    let mut output = json!({ items_member: items });
+    if start + size < all.len() {
+        output[token_member] = Value::from(format!("page-{}", start + size));
+    }
+    output
+}
+
 /// What an API handler answers.
 pub enum Reply {
     Json(Value),

@@ -2,7 +2,7 @@
 //! `X-Amz-Target: SageMaker.<Operation>`).
 
 use crate::seed::KINDS;
-use crate::{Context, Reply, State};
+use crate::{Context, Reply, State, paginate};
 use serde_json::{Value, json};
 
 const REGION: &str = "us-east-1";
@@ -85,17 +85,14 @@ fn list_schedules(state: &mut State, context: &Context, input: &Value) -> Reply 
             })
     };
     let selected: Vec<&Value> = account.schedules.values().filter(|s| matches(s)).collect();
-    let page: Vec<Value> = selected
-        .iter()
-        .skip(start)
-        .take(max)
-        .map(|schedule| summary(schedule))
-        .collect();
-    let mut output = json!({"MonitoringScheduleSummaries": page});
-    if start + max < selected.len() {
-        output["NextToken"] = Value::from(format!("page-{}", start + max));
-    }
-    Reply::Json(output)
+    Reply::Json(paginate(
+        &selected,
+        start,
+        max,
+        |schedule| summary(schedule),
+        "MonitoringScheduleSummaries",
+        "NextToken",
+    ))
 }
 
 fn page_bounds(input: &Value) -> Result<(usize, usize), Reply> {
@@ -154,12 +151,14 @@ fn list_job_definitions(state: &mut State, context: &Context, kind: &str, input:
             summary
         })
         .collect();
-    let page: Vec<Value> = all.iter().skip(start).take(max).cloned().collect();
-    let mut output = json!({"JobDefinitionSummaries": page});
-    if start + max < all.len() {
-        output["NextToken"] = Value::from(format!("page-{}", start + max));
-    }
-    Reply::Json(output)
+    Reply::Json(paginate(
+        &all,
+        start,
+        max,
+        Value::clone,
+        "JobDefinitionSummaries",
+        "NextToken",
+    ))
 }
 
 fn summary(schedule: &Value) -> Value {
