@@ -291,6 +291,32 @@ impl FakeAws {
         .collect()
     }
 
+    /// The environment Lambda gives a function, its Runtime API being this fake's; with
+    /// [`FakeAws::client_env`], all a binary needs to run as `function` here.
+    pub fn lambda_env(&self, function: &str) -> Vec<(String, String)> {
+        let mut env = self.client_env();
+        env.extend(
+            [
+                ("AWS_LAMBDA_RUNTIME_API", self.runtime_api()),
+                ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
+                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+                (
+                    "AWS_LAMBDA_LOG_GROUP_NAME",
+                    format!("/aws/lambda/{function}"),
+                ),
+                (
+                    "AWS_LAMBDA_LOG_STREAM_NAME",
+                    "2026/11/28/[$LATEST]0123456789abcdef".to_owned(),
+                ),
+                ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+            ]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value)),
+        );
+        env
+    }
+
     /// `127.0.0.1:PORT`, for `AWS_LAMBDA_RUNTIME_API`.
     pub fn runtime_api(&self) -> String {
         self.addr.to_string()

@@ -38,20 +38,7 @@ pub fn lambda_command(fake: &FakeAws) -> Command {
     let mut command = Command::new(BINARY);
     command
         .env_clear()
-        .envs(aws_env(fake))
-        .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "monitoring-schedule-isolation")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/monitoring-schedule-isolation",
-        )
-        .env(
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/11/28/[$LATEST]0123456789abcdef",
-        )
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .envs(fake.lambda_env("monitoring-schedule-isolation"))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command

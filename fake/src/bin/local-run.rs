@@ -102,17 +102,7 @@ impl Function {
                 ));
             }
             let child = Command::new(&options.binary)
-                .envs(fake.client_env())
-                .env("AWS_LAMBDA_RUNTIME_API", fake.runtime_api())
-                .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-                .env(
-                    "AWS_LAMBDA_LOG_GROUP_NAME",
-                    format!("/aws/lambda/{FUNCTION}"),
-                )
-                .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
-                .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+                .envs(fake.lambda_env(FUNCTION))
                 .stdout(log("lambda.log"))
                 .stderr(log("lambda.log"))
                 .spawn()
