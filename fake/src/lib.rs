@@ -53,6 +53,8 @@ pub struct Credential {
     pub secret: String,
     pub session_token: Option<String>,
     pub account: String,
+    /// After this, calls signed with it are refused with `ExpiredTokenException`.
+    pub expires: Option<std::time::SystemTime>,
 }
 
 /// One call as it arrived.
@@ -94,6 +96,10 @@ pub struct State {
     pub puts: Vec<PutRecord>,
     /// Role ARNs whose AssumeRole is refused with AccessDenied.
     pub denied_roles: Vec<String>,
+    /// Every role ARN AssumeRole was asked for, in order.
+    pub assumed_roles: Vec<String>,
+    /// How long credentials from AssumeRole last (STS's own default, an hour, when unset).
+    pub credential_lifetime: Option<Duration>,
     /// Requests (UpdateMonitoringSchedule, Create*JobDefinition) as received.
     pub writes: Vec<(String, Value)>,
 }
@@ -112,6 +118,7 @@ impl State {
                 secret: DEFAULT_SECRET_KEY.to_owned(),
                 session_token: None,
                 account: DEFAULT_ACCOUNT.to_owned(),
+                expires: None,
             },
         );
         Ok(State {
@@ -124,6 +131,8 @@ impl State {
             evaluations: Vec::new(),
             puts: Vec::new(),
             denied_roles: Vec::new(),
+            assumed_roles: Vec::new(),
+            credential_lifetime: None,
             writes: Vec::new(),
         })
     }
@@ -357,6 +366,11 @@ impl FakeAws {
 
     /// Invokes the function attached to the Lambda Runtime API and waits for its answer:
     /// `Ok(response)` or `Err(error body)`.
+    /// The ARN the Runtime API gives the function (`Lambda-Runtime-Invoked-Function-Arn`).
+    pub fn set_function_arn(&self, arn: &str) {
+        self.shared.runtime.set_function_arn(arn);
+    }
+
     pub fn invoke(
         &self,
         event: &Value,
@@ -513,6 +527,20 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
         .headers
         .get("x-amz-security-token")
         .and_then(|value| value.to_str().ok());
+    if credential
+        .expires
+        .is_some_and(|expires| expires <= std::time::SystemTime::now())
+    {
+        return Ok(protocol.error(
+            StatusCode::FORBIDDEN,
+            match protocol {
+                Protocol::Query => "ExpiredToken",
+                Protocol::Json(_) => "ExpiredTokenException",
+            },
+            "The security token included in the request is expired",
+            &request_id,
+        ));
+    }
     if credential.session_token.as_deref() != token {
         return Ok(protocol.error(
             StatusCode::FORBIDDEN,

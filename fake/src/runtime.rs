@@ -23,7 +23,14 @@ pub struct Runtime {
     receiver: AsyncMutex<mpsc::UnboundedReceiver<Pending>>,
     answers: Mutex<HashMap<String, std::sync::mpsc::Sender<Result<Value, Value>>>>,
     serial: AtomicU64,
+    /// `Lambda-Runtime-Invoked-Function-Arn`: tests change it to put the function in another
+    /// partition or account.
+    function_arn: Mutex<String>,
 }
+
+/// The function ARN the Runtime API hands out unless a test sets another.
+pub const DEFAULT_FUNCTION_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:monitoring-schedule-isolation";
 
 impl Default for Runtime {
     fn default() -> Self {
@@ -33,11 +40,16 @@ impl Default for Runtime {
             receiver: AsyncMutex::new(receiver),
             answers: Mutex::new(HashMap::new()),
             serial: AtomicU64::new(0),
+            function_arn: Mutex::new(DEFAULT_FUNCTION_ARN.to_owned()),
         }
     }
 }
 
 impl Runtime {
+    pub fn set_function_arn(&self, arn: &str) {
+        *self.function_arn.lock().expect("function ARN lock") = arn.to_owned();
+    }
+
     pub fn invoke(
         &self,
         event: &Value,
@@ -82,6 +94,11 @@ pub async fn handle(runtime: &Runtime, request: Request<Incoming>) -> Response<F
     let path = request.uri().path().to_owned();
     if path == "/2018-06-01/runtime/invocation/next" {
         let next = runtime.receiver.lock().await.recv().await;
+        let function_arn = runtime
+            .function_arn
+            .lock()
+            .expect("function ARN lock")
+            .clone();
         return match next {
             Some(pending) => Response::builder()
                 .status(StatusCode::OK)
@@ -91,10 +108,7 @@ pub async fn handle(runtime: &Runtime, request: Request<Incoming>) -> Response<F
                     "lambda-runtime-deadline-ms",
                     pending.deadline_ms.to_string(),
                 )
-                .header(
-                    "lambda-runtime-invoked-function-arn",
-                    "arn:aws:lambda:us-east-1:123456789012:function:monitoring-schedule-isolation",
-                )
+                .header("lambda-runtime-invoked-function-arn", function_arn)
                 .header(
                     "lambda-runtime-trace-id",
                     "Root=1-00000000-000000000000000000000000",

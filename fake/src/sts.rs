@@ -4,7 +4,7 @@
 use crate::{Credential, Reply, State};
 use hyper::StatusCode;
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn form(body: &[u8]) -> HashMap<String, String> {
     String::from_utf8_lossy(body)
@@ -114,6 +114,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Credenti
                     ),
                 );
             }
+            state.assumed_roles.push(role.clone());
             let serial = state.credentials.len();
             let access_key = format!("ASIAFAKE{account}{serial:04}");
             let secret = format!("secret-{account}-{serial}");
@@ -124,13 +125,23 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Credenti
                     secret: secret.clone(),
                     session_token: Some(token.clone()),
                     account: account.clone(),
+                    expires: None,
                 },
             );
-            let duration: u64 = params
-                .get("DurationSeconds")
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(3600);
-            let now = SystemTime::now()
+            let duration = state.credential_lifetime.unwrap_or_else(|| {
+                Duration::from_secs(
+                    params
+                        .get("DurationSeconds")
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or(3600),
+                )
+            });
+            let issued = SystemTime::now();
+            let expires = issued + duration;
+            if let Some(credential) = state.credentials.get_mut(&access_key) {
+                credential.expires = Some(expires);
+            }
+            let expiration = expires
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
@@ -140,7 +151,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Credenti
                 StatusCode::OK,
                 format!(
                     "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId><Arn>arn:aws:sts::{account}:assumed-role/{role_name}/{session}</Arn></AssumedRoleUser><Credentials><AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>sts</RequestId></ResponseMetadata></AssumeRoleResponse>",
-                    iso(now + duration)
+                    iso(expiration)
                 ),
             )
         }
