@@ -3,21 +3,28 @@
 //! One function can serve a whole organization (an organization custom rule invokes it for
 //! every member account). Before touching SageMaker or Config it then assumes a role in the
 //! event's account: the role named by `ExecutionRoleName`, or the event's `executionRoleArn`
-//! with `AssumeExecutionRole`. Credentials are kept per role for their lifetime in a warm
-//! function, and fetched from the regional STS endpoint of the function's region.
+//! with `AssumeExecutionRole`. The event never chooses another account than its own: a role
+//! ARN in another account is refused, and the partition comes from the function's own ARN.
+//!
+//! Credentials renew themselves: the SDK's `AssumeRoleProvider` behind an identity cache that
+//! fetches new ones before the old expire, so a sweep longer than a session never lapses.
 
 use crate::event::Invocation;
 use crate::sdk::{Clients, clients_for};
 use aws_config::SdkConfig;
+use aws_config::identity::IdentityCache;
+use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
+use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
-use tokio::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::{Mutex, OnceCell};
 
-/// Credentials are renewed this long before they expire, so no call runs on expired ones.
-const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+/// Assumed credentials are renewed this long (plus up to half as much again, the SDK's jitter)
+/// before they expire, so no call is signed with credentials about to lapse.
+const RENEW_BEFORE: Duration = Duration::from_secs(10);
 const SESSION_NAME: &str = "sagemaker14-config-rule";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,89 +47,166 @@ pub enum AccountError {
     },
     #[error("AssumeExecutionRole is true but the event has no executionRoleArn")]
     NoExecutionRoleArn,
-    #[error("ExecutionRoleName is set but the event has no accountId to build the role ARN from")]
+    #[error(
+        "a role to assume is configured but the event has no accountId: the function acts only in the event's own account, so it assumes nothing"
+    )]
     NoAccountId,
+    #[error(
+        "the event for account {event_account} names executionRoleArn {role} in account {role_account}: an event can only make the function act in its own account"
+    )]
+    ForeignRole {
+        event_account: String,
+        role: String,
+        role_account: String,
+    },
+    #[error("cannot tell which partition this runs in (sts:GetCallerIdentity): {0}")]
+    Partition(String),
 }
 
-struct Assumed {
-    clients: Clients,
-    expires: SystemTime,
+/// Where the function itself runs, read from its own ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Home {
+    pub partition: String,
+    pub account: String,
 }
 
-/// The function's own clients, and those made for other accounts' roles.
-pub struct Accounts {
-    home: Clients,
-    assumed: Mutex<HashMap<String, Assumed>>,
+impl Home {
+    /// `arn:<partition>:lambda:<region>:<account>:function:<name>`.
+    pub fn from_arn(arn: &str) -> Option<Home> {
+        let mut parts = arn.split(':');
+        let (Some("arn"), Some(partition), _, _, Some(account)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        (!partition.is_empty() && !account.is_empty()).then(|| Home {
+            partition: partition.to_owned(),
+            account: account.to_owned(),
+        })
+    }
 }
 
-/// The role an invocation must act as, if any.
-pub fn role_for(invocation: &Invocation, region: &str) -> Result<Option<String>, AccountError> {
+/// The role an invocation must act as, if any, in `partition`.
+pub fn role_for(invocation: &Invocation, partition: &str) -> Result<Option<String>, AccountError> {
     let params = &invocation.params;
+    let wants_role = params.execution_role_name.is_some() || params.assume_execution_role;
+    if !wants_role {
+        return Ok(None);
+    }
+    let account = invocation
+        .account_id
+        .as_deref()
+        .filter(|account| !account.is_empty())
+        .ok_or(AccountError::NoAccountId)?;
     if let Some(name) = &params.execution_role_name {
-        let account = invocation
-            .account_id
-            .as_deref()
-            .ok_or(AccountError::NoAccountId)?;
-        return Ok(Some(format!(
-            "arn:{}:iam::{account}:role/{name}",
-            partition(region)
-        )));
+        return Ok(Some(format!("arn:{partition}:iam::{account}:role/{name}")));
     }
-    if params.assume_execution_role {
-        return invocation
-            .execution_role_arn
-            .clone()
-            .map(Some)
-            .ok_or(AccountError::NoExecutionRoleArn);
+    let role = invocation
+        .execution_role_arn
+        .clone()
+        .ok_or(AccountError::NoExecutionRoleArn)?;
+    let role_account = account_of(&role);
+    if role_account != account {
+        return Err(AccountError::ForeignRole {
+            event_account: account.to_owned(),
+            role,
+            role_account,
+        });
     }
-    Ok(None)
-}
-
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else {
-        "aws"
-    }
+    Ok(Some(role))
 }
 
 fn account_of(arn: &str) -> String {
     arn.split(':').nth(4).unwrap_or_default().to_owned()
 }
 
+/// Credentials for one role: the first set, fetched to prove the role can be assumed, is
+/// handed out once; after that every request for credentials assumes the role again. The
+/// identity cache in front asks only when the set it holds is about to expire.
+#[derive(Debug)]
+struct RenewingRole {
+    provider: AssumeRoleProvider,
+    first: std::sync::Mutex<Option<Credentials>>,
+}
+
+impl ProvideCredentials for RenewingRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let first = self.first.lock().expect("never poisoned").take();
+        match first {
+            Some(credentials) => future::ProvideCredentials::ready(Ok(credentials)),
+            None => {
+                tracing::info!("renewing the assumed role's credentials");
+                self.provider.provide_credentials()
+            }
+        }
+    }
+}
+
+/// The function's own clients, and those made for other accounts' roles.
+pub struct Accounts {
+    home_clients: Clients,
+    /// Known from the function ARN on Lambda; asked of STS once on the command line.
+    home: OnceCell<Home>,
+    assumed: Mutex<HashMap<String, Clients>>,
+}
+
 impl Accounts {
-    pub fn new(home: Clients) -> Self {
+    pub fn new(home_clients: Clients) -> Self {
         Accounts {
-            home,
+            home_clients,
+            home: OnceCell::new(),
             assumed: Mutex::new(HashMap::new()),
         }
     }
 
-    fn region(&self) -> String {
-        self.home
-            .sdk_config
-            .region()
-            .map(|region| region.to_string())
-            .unwrap_or_default()
+    /// Where the function runs, from the Lambda context (the same for every invocation).
+    pub fn learn_home(&self, function_arn: &str) {
+        if let Some(home) = Home::from_arn(function_arn) {
+            let _ = self.home.set(home);
+        }
     }
 
-    /// The clients for one invocation. `own_account` is the function's account when known
-    /// (from the Lambda context), to refuse events for other accounts that name no role.
+    async fn home(&self) -> Result<&Home, AccountError> {
+        self.home
+            .get_or_try_init(|| async {
+                let sts = aws_sdk_sts::Client::new(&self.home_clients.sdk_config);
+                let identity = sts.get_caller_identity().send().await.map_err(|error| {
+                    AccountError::Partition(DisplayErrorContext(&error).to_string())
+                })?;
+                identity
+                    .arn()
+                    .and_then(Home::from_arn)
+                    .ok_or_else(|| AccountError::Partition("no caller ARN in the answer".into()))
+            })
+            .await
+    }
+
+    /// The clients for one invocation, and the role they act as. On Lambda the function's own
+    /// account is known, to refuse events for other accounts that name no role.
     pub async fn clients_for(
         &self,
         invocation: &Invocation,
-        own_account: Option<&str>,
     ) -> Result<(Clients, Option<String>), AccountError> {
-        let role = role_for(invocation, &self.region())?;
+        let wants_role = invocation.params.execution_role_name.is_some()
+            || invocation.params.assume_execution_role;
+        let role = if wants_role {
+            let partition = self.home().await?.partition.clone();
+            role_for(invocation, &partition)?
+        } else {
+            None
+        };
+        let own_account = self.home.get().map(|home| home.account.clone());
         // The function's own account (an organization rule runs there too) has no member role:
         // the function's own role reads it.
-        let own_event = own_account.is_some() && own_account == invocation.account_id.as_deref();
+        let own_event =
+            own_account.is_some() && own_account.as_deref() == invocation.account_id.as_deref();
         let role = role.filter(|_| !(own_event && invocation.params.execution_role_name.is_some()));
         let Some(role) = role else {
             if let (Some(own), Some(event)) = (own_account, invocation.account_id.as_deref())
@@ -130,69 +214,71 @@ impl Accounts {
             {
                 return Err(AccountError::NoRole {
                     event_account: event.to_owned(),
-                    own_account: own.to_owned(),
+                    own_account: own,
                 });
             }
-            return Ok((self.home.clone(), None));
+            return Ok((self.home_clients.clone(), None));
         };
         let mut assumed = self.assumed.lock().await;
-        if let Some(entry) = assumed.get(&role)
-            && entry.expires > SystemTime::now() + RENEW_BEFORE
-        {
-            return Ok((entry.clients.clone(), Some(role)));
+        if let Some(clients) = assumed.get(&role) {
+            return Ok((clients.clone(), Some(role)));
         }
-        let entry = self.assume(&role).await?;
-        let clients = entry.clients.clone();
-        assumed.insert(role.clone(), entry);
+        let clients = self.assume(&role).await?;
+        assumed.insert(role.clone(), clients.clone());
         Ok((clients, Some(role)))
     }
 
-    async fn assume(&self, role: &str) -> Result<Assumed, AccountError> {
-        let sts = aws_sdk_sts::Client::new(&self.home.sdk_config);
-        let failure = |code: String, message: String| AccountError::AssumeRole {
-            account: account_of(role),
-            role: role.to_owned(),
-            code,
-            message,
-        };
-        let output = sts
-            .assume_role()
-            .role_arn(role)
-            .role_session_name(SESSION_NAME)
-            .send()
+    async fn assume(&self, role: &str) -> Result<Clients, AccountError> {
+        let home = &self.home_clients.sdk_config;
+        let provider = AssumeRoleProvider::builder(role)
+            .session_name(SESSION_NAME)
+            .configure(home)
+            .build()
+            .await;
+        // Fetched now so that a role that cannot be assumed fails the invocation up front, with
+        // the account, the role and the permission named.
+        let first = provider
+            .provide_credentials()
             .await
-            .map_err(|error| {
-                let code = error.code().unwrap_or("error").to_owned();
-                let message = error.message().map(str::to_owned).unwrap_or_else(|| {
-                    aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()
-                });
-                failure(code, message)
-            })?;
-        let credentials = output.credentials().ok_or_else(|| {
-            failure(
-                "NoCredentials".into(),
-                "AssumeRole returned no credentials".into(),
-            )
-        })?;
-        let expires = SystemTime::try_from(*credentials.expiration())
-            .unwrap_or_else(|_| SystemTime::now() + Duration::from_secs(900));
+            .map_err(|error| assume_error(role, &error))?;
         tracing::info!(role, account = %account_of(role), "assumed the execution role");
-        let config: SdkConfig = self
-            .home
-            .sdk_config
+        let renewing = RenewingRole {
+            provider,
+            first: std::sync::Mutex::new(Some(first)),
+        };
+        let config: SdkConfig = home
             .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                credentials.access_key_id(),
-                credentials.secret_access_key(),
-                Some(credentials.session_token().to_owned()),
-                Some(expires),
-                "AssumeRole",
-            )))
+            .credentials_provider(SharedCredentialsProvider::new(renewing))
+            .identity_cache(IdentityCache::lazy().buffer_time(RENEW_BEFORE).build())
             .build();
-        Ok(Assumed {
-            clients: clients_for(config, self.home.counter.clone()),
-            expires,
-        })
+        Ok(clients_for(config, self.home_clients.counter.clone()))
+    }
+}
+
+/// Names STS's own code and message (AccessDenied, ...) from inside the provider's error.
+fn assume_error(role: &str, error: &provider::error::CredentialsError) -> AccountError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut code = "CredentialsError".to_owned();
+    let mut message = DisplayErrorContext(error).to_string();
+    while let Some(cause) = source {
+        if let Some(sdk) = cause.downcast_ref::<aws_sdk_sts::error::SdkError<
+            aws_sdk_sts::operation::assume_role::AssumeRoleError,
+        >>() {
+            if let Some(found) = sdk.code() {
+                code = found.to_owned();
+            }
+            if let Some(found) = sdk.message() {
+                message = found.to_owned();
+            }
+            break;
+        }
+        source = cause.source();
+    }
+    AccountError::AssumeRole {
+        account: account_of(role),
+        role: role.to_owned(),
+        code,
+        message,
     }
 }
 
@@ -217,46 +303,52 @@ mod tests {
     }
 
     #[test]
-    fn a_role_name_is_built_into_the_event_accounts_arn() {
+    fn a_role_name_is_built_into_the_event_accounts_arn_in_the_functions_partition() {
         let inv = invocation(
             r#"{"ExecutionRoleName":"ops/sm14-reader"}"#,
             Some("222222222222"),
             None,
         );
         assert_eq!(
-            role_for(&inv, "eu-west-1").unwrap().as_deref(),
+            role_for(&inv, "aws").unwrap().as_deref(),
             Some("arn:aws:iam::222222222222:role/ops/sm14-reader")
         );
         assert_eq!(
-            role_for(&inv, "cn-north-1").unwrap().as_deref(),
-            Some("arn:aws-cn:iam::222222222222:role/ops/sm14-reader")
+            role_for(&inv, "aws-eusc").unwrap().as_deref(),
+            Some("arn:aws-eusc:iam::222222222222:role/ops/sm14-reader")
         );
         let no_account = invocation(r#"{"ExecutionRoleName":"r"}"#, None, None);
-        assert_eq!(
-            role_for(&no_account, "us-east-1"),
-            Err(AccountError::NoAccountId)
-        );
+        assert_eq!(role_for(&no_account, "aws"), Err(AccountError::NoAccountId));
     }
 
     #[test]
-    fn the_execution_role_arn_is_used_only_when_asked() {
+    fn the_execution_role_arn_is_used_only_when_asked_and_only_in_the_events_account() {
         let role = "arn:aws:iam::333333333333:role/member-config";
         let inv = invocation("{}", Some("333333333333"), Some(role));
-        assert_eq!(role_for(&inv, "us-east-1").unwrap(), None);
-        let inv = invocation(
-            r#"{"AssumeExecutionRole":"true"}"#,
-            Some("333333333333"),
-            Some(role),
-        );
-        assert_eq!(role_for(&inv, "us-east-1").unwrap().as_deref(), Some(role));
-        let inv = invocation(
-            r#"{"AssumeExecutionRole":"true"}"#,
-            Some("333333333333"),
-            None,
-        );
+        assert_eq!(role_for(&inv, "aws").unwrap(), None);
+        let asked = r#"{"AssumeExecutionRole":"true"}"#;
+        let inv = invocation(asked, Some("333333333333"), Some(role));
+        assert_eq!(role_for(&inv, "aws").unwrap().as_deref(), Some(role));
+        let inv = invocation(asked, Some("333333333333"), None);
+        assert_eq!(role_for(&inv, "aws"), Err(AccountError::NoExecutionRoleArn));
+        let inv = invocation(asked, Some("222222222222"), Some(role));
+        assert!(matches!(
+            role_for(&inv, "aws"),
+            Err(AccountError::ForeignRole { role_account, .. }) if role_account == "333333333333"
+        ));
+        let inv = invocation(asked, None, Some(role));
+        assert_eq!(role_for(&inv, "aws"), Err(AccountError::NoAccountId));
+    }
+
+    #[test]
+    fn the_home_comes_from_the_function_arn() {
         assert_eq!(
-            role_for(&inv, "us-east-1"),
-            Err(AccountError::NoExecutionRoleArn)
+            Home::from_arn("arn:aws-cn:lambda:cn-north-1:123456789012:function:f"),
+            Some(Home {
+                partition: "aws-cn".into(),
+                account: "123456789012".into()
+            })
         );
+        assert_eq!(Home::from_arn("not-an-arn"), None);
     }
 }

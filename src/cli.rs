@@ -6,8 +6,9 @@ use crate::error::Error;
 use crate::evaluations::AwsEvaluations;
 use crate::event::{Invocation, ResultToken, Trigger};
 use crate::params::{Control, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
+use crate::remediate::{Fixer, Planner, Remediator};
 use crate::rule::{RunOptions, Service};
-use crate::sagemaker::{AwsSchedules, Schedules};
+use crate::sagemaker::AwsSchedules;
 use crate::sdk;
 use crate::summary::Report;
 use crate::verdict::Reading;
@@ -95,18 +96,26 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> i32 {
         Err(error) => return fail(2, &error.to_string()),
     };
     let accounts = Accounts::new(clients);
-    let (clients, role) = match accounts.clients_for(&invocation, None).await {
+    let (clients, role) = match accounts.clients_for(&invocation).await {
         Ok(found) => found,
         Err(error) => return fail(1, &error.to_string()),
     };
-    let schedules = AwsSchedules::new(clients.sagemaker);
+    let schedules = AwsSchedules::new(clients.sagemaker.clone());
     let evaluations = AwsEvaluations::new(clients.config);
     let options = RunOptions::default();
+    // A dry run holds no edge that can write: Config's is wrapped, SageMaker's only plans.
     let result = if dry_run {
-        let service = Service::new(schedules, DryRun::new(evaluations, true), clients.counter);
+        let planner = Planner::new(AwsSchedules::new(clients.sagemaker));
+        let service = Service::new(
+            schedules,
+            DryRun::new(evaluations, true),
+            planner,
+            clients.counter,
+        );
         service.handle(&invocation, &options).await
     } else {
-        let service = Service::new(schedules, evaluations, clients.counter);
+        let remediator = Remediator::new(clients.sagemaker);
+        let service = Service::new(schedules, evaluations, remediator, clients.counter);
         service.handle(&invocation, &options).await
     };
     let result = result.map(|mut report| {
@@ -114,6 +123,9 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> i32 {
         report
     });
     finish(result, |report| {
+        for planned in &report.planned_remediations {
+            eprintln!("would remediate {planned}");
+        }
         eprintln!("{}", report.human_line(dry_run));
     })
 }
@@ -159,8 +171,9 @@ async fn audit(json: bool, strict: bool, job_definitions: bool, concurrency: usi
         left_scope: false,
     };
     let service = Service::new(
-        AwsSchedules::new(clients.sagemaker),
+        AwsSchedules::new(clients.sagemaker.clone()),
         DryRun::new(AwsEvaluations::new(clients.config), false),
+        Planner::new(AwsSchedules::new(clients.sagemaker)),
         clients.counter,
     );
     let options = RunOptions {
@@ -179,8 +192,14 @@ async fn remediate(schedule: &str, apply: bool) -> i32 {
         Ok(clients) => clients,
         Err(error) => return fail(2, &error.to_string()),
     };
-    let schedules = AwsSchedules::new(clients.sagemaker);
-    match schedules.remediate(schedule, apply).await {
+    let result = if apply {
+        Remediator::new(clients.sagemaker).fix(schedule).await
+    } else {
+        Planner::new(AwsSchedules::new(clients.sagemaker))
+            .fix(schedule)
+            .await
+    };
+    match result {
         Ok(remediation) => {
             let mut out = std::io::stdout().lock();
             let verb = if remediation.applied {

@@ -13,6 +13,8 @@ pub enum FailureKind {
     Server,
     Timeout,
     Transport,
+    /// The credentials lapsed before the call reached AWS; renewed ones can succeed.
+    Expired,
     /// The service refused the request as written (validation, bad token, unknown rule).
     Refused,
 }
@@ -26,6 +28,7 @@ impl FailureKind {
                 | FailureKind::Server
                 | FailureKind::Timeout
                 | FailureKind::Transport
+                | FailureKind::Expired
         )
     }
 }
@@ -38,6 +41,7 @@ impl fmt::Display for FailureKind {
             FailureKind::Server => "server error",
             FailureKind::Timeout => "timed out",
             FailureKind::Transport => "connection failed",
+            FailureKind::Expired => "credentials expired",
             FailureKind::Refused => "refused",
         })
     }
@@ -116,6 +120,7 @@ fn classify(code: Option<&str>) -> FailureKind {
         {
             FailureKind::Throttled
         }
+        Some(code) if is_expired_credentials(code) => FailureKind::Expired,
         Some(code)
             if code.contains("InternalFailure")
                 || code.contains("InternalError")
@@ -126,6 +131,12 @@ fn classify(code: Option<&str>) -> FailureKind {
         }
         _ => FailureKind::Refused,
     }
+}
+
+/// STS answers `ExpiredToken`, the JSON services `ExpiredTokenException`, S3-style APIs
+/// `RequestExpired`.
+pub fn is_expired_credentials(code: &str) -> bool {
+    code.starts_with("ExpiredToken") || code == "RequestExpired"
 }
 
 fn source_chain(error: &dyn std::error::Error) -> String {
@@ -188,6 +199,11 @@ mod tests {
         assert_eq!(classify(Some("InternalFailure")), FailureKind::Server);
         assert_eq!(classify(Some("ValidationException")), FailureKind::Refused);
         assert_eq!(classify(None), FailureKind::Refused);
+        assert_eq!(
+            classify(Some("ExpiredTokenException")),
+            FailureKind::Expired
+        );
+        assert!(FailureKind::Expired.is_transient());
         assert!(FailureKind::Throttled.is_transient());
         assert!(!FailureKind::AccessDenied.is_transient());
     }

@@ -5,6 +5,7 @@ use crate::accounts::Accounts;
 use crate::error::Error;
 use crate::evaluations::AwsEvaluations;
 use crate::event::Invocation;
+use crate::remediate::Remediator;
 use crate::rule::{RunOptions, Service};
 use crate::sagemaker::AwsSchedules;
 use crate::sweep::Deadline;
@@ -44,18 +45,16 @@ pub async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Va
             deadline: deadline_from(context.deadline),
             ..RunOptions::default()
         };
-        let own_account = context.invoked_function_arn.split(':').nth(4);
-        let (clients, role) = accounts
-            .clients_for(&invocation, own_account)
-            .await
-            .map_err(|error| {
-                let error = Error::from(error);
-                tracing::error!(%error, "cannot act in the event's account");
-                diagnostic(&error)
-            })?;
+        accounts.learn_home(&context.invoked_function_arn);
+        let (clients, role) = accounts.clients_for(&invocation).await.map_err(|error| {
+            let error = Error::from(error);
+            tracing::error!(%error, "cannot act in the event's account");
+            diagnostic(&error)
+        })?;
         let service = Service::new(
-            AwsSchedules::new(clients.sagemaker),
+            AwsSchedules::new(clients.sagemaker.clone()),
             AwsEvaluations::new(clients.config),
+            Remediator::new(clients.sagemaker),
             clients.counter,
         );
         let mut report = service

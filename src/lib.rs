@@ -16,6 +16,7 @@ pub mod evaluations;
 pub mod event;
 pub mod exempt;
 pub mod inventory;
+pub mod job_definition;
 pub mod lambda;
 pub mod logging;
 pub mod params;

@@ -2,18 +2,26 @@
 //! schedule's whole configuration is sent back with only the flag changed). A named job
 //! definition is immutable, so an isolated copy is created and the schedule pointed at it.
 //!
+//! Planning only reads; [`Remediator`] is the one type that writes, and a dry run holds a
+//! [`Planner`] instead, which has no way to write. A copy is reused only when it provably runs
+//! the same job as its source, so a schedule is never pointed at someone else's definition.
+//!
 //! Isolated jobs have no network access: their inputs must be reachable through VPC endpoints or
 //! staged where the job can read them, or the next monitoring run fails.
 
 use crate::error::{ApiFailure, FailureKind};
-use crate::sagemaker::job_definition_network;
+use crate::job_definition::{self, Definition};
+use crate::sagemaker::AwsSchedules;
 use crate::schedule::MonitoringKind;
 use aws_sdk_sagemaker::Client;
-use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringScheduleConfig, NetworkConfig};
+use aws_sdk_sagemaker::types::{MonitoringScheduleConfig, NetworkConfig};
 use std::fmt;
+use std::future::Future;
 
 /// Job definition names are at most 63 characters.
 const NAME_LIMIT: usize = 63;
+/// Names tried for a copy before giving up: `-isolated`, then `-isolated-2` to `-isolated-9`.
+const COPY_NAMES: usize = 9;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -28,7 +36,7 @@ pub enum Step {
         source: String,
         copy: String,
     },
-    /// An isolated copy made earlier is reused.
+    /// An isolated copy of the same job, made earlier, is reused.
     ReuseJobDefinition {
         kind: MonitoringKind,
         copy: String,
@@ -47,12 +55,10 @@ impl fmt::Display for Step {
                 f,
                 "Create{kind}JobDefinition {copy}: a copy of {source} with NetworkConfig.EnableNetworkIsolation=true (tags are not copied)"
             ),
-            Step::ReuseJobDefinition { kind, copy } => {
-                write!(
-                    f,
-                    "reuse the isolated {kind} job definition {copy} made earlier"
-                )
-            }
+            Step::ReuseJobDefinition { kind, copy } => write!(
+                f,
+                "reuse the isolated {kind} job definition {copy}, a copy of the same job made earlier"
+            ),
         }
     }
 }
@@ -70,7 +76,77 @@ impl Remediation {
     }
 }
 
-fn failure(operation: &'static str, message: String) -> ApiFailure {
+/// The fix for one schedule, worked out by reading only.
+pub struct Plan {
+    remediation: Remediation,
+    /// The copy to create first, if any: its source and its name.
+    copy: Option<(Definition, String)>,
+    /// The configuration to send back, when anything changes.
+    config: Option<MonitoringScheduleConfig>,
+}
+
+/// What a service does about a NON_COMPLIANT schedule: plan the fix, or plan and apply it.
+pub trait Fixer: Sync {
+    fn fix(&self, schedule: &str) -> impl Future<Output = Result<Remediation, ApiFailure>> + Send;
+}
+
+/// Plans fixes and changes nothing: what a dry run, and `remediate` without `--apply`, hold.
+pub struct Planner {
+    reads: AwsSchedules,
+}
+
+impl Planner {
+    pub fn new(reads: AwsSchedules) -> Self {
+        Planner { reads }
+    }
+}
+
+impl Fixer for Planner {
+    async fn fix(&self, schedule: &str) -> Result<Remediation, ApiFailure> {
+        Ok(plan(&self.reads, schedule).await?.remediation)
+    }
+}
+
+/// Plans and applies fixes: the one holder of SageMaker's write calls.
+pub struct Remediator {
+    reads: AwsSchedules,
+    writes: Client,
+}
+
+impl Remediator {
+    pub fn new(client: Client) -> Self {
+        Remediator {
+            reads: AwsSchedules::new(client.clone()),
+            writes: client,
+        }
+    }
+}
+
+impl Fixer for Remediator {
+    async fn fix(&self, schedule: &str) -> Result<Remediation, ApiFailure> {
+        let Plan {
+            mut remediation,
+            copy,
+            config,
+        } = plan(&self.reads, schedule).await?;
+        if let Some((source, name)) = &copy {
+            job_definition::create_isolated_copy(&self.writes, source, name).await?;
+        }
+        if let Some(config) = config {
+            self.writes
+                .update_monitoring_schedule()
+                .monitoring_schedule_name(schedule)
+                .monitoring_schedule_config(config)
+                .send()
+                .await
+                .map_err(|error| ApiFailure::from_sdk("UpdateMonitoringSchedule", &error))?;
+            remediation.applied = true;
+        }
+        Ok(remediation)
+    }
+}
+
+fn refused(operation: &'static str, message: String) -> ApiFailure {
     ApiFailure {
         operation,
         kind: FailureKind::Refused,
@@ -79,23 +155,19 @@ fn failure(operation: &'static str, message: String) -> ApiFailure {
     }
 }
 
-/// Plans the fix for one schedule and, with `apply`, carries it out.
-pub async fn remediate(
-    client: &Client,
-    name: &str,
-    apply: bool,
-) -> Result<Remediation, ApiFailure> {
-    let described = client
-        .describe_monitoring_schedule()
-        .monitoring_schedule_name(name)
-        .send()
-        .await
-        .map_err(|error| ApiFailure::from_sdk("DescribeMonitoringSchedule", &error))?;
+/// Works out the fix for one schedule, reading only.
+pub async fn plan(reads: &AwsSchedules, name: &str) -> Result<Plan, ApiFailure> {
+    let described = reads.describe_output(name).await?.ok_or_else(|| {
+        refused(
+            "DescribeMonitoringSchedule",
+            format!("monitoring schedule {name} does not exist"),
+        )
+    })?;
     let config = described
         .monitoring_schedule_config
         .clone()
         .ok_or_else(|| {
-            failure(
+            refused(
                 "DescribeMonitoringSchedule",
                 format!("{name} has no MonitoringScheduleConfig"),
             )
@@ -105,14 +177,14 @@ pub async fn remediate(
         steps: Vec::new(),
         applied: false,
     };
-    let new_config = if let Some(definition) = &config.monitoring_job_definition {
+    if let Some(definition) = &config.monitoring_job_definition {
         let network = definition.network_config.as_ref();
         let current = network.and_then(|n| n.enable_network_isolation);
         if current == Some(true) {
             remediation.steps.push(Step::Nothing(
                 "the embedded job definition is isolated".into(),
             ));
-            return Ok(remediation);
+            return Ok(nothing(remediation));
         }
         let isolated = NetworkConfig::builder()
             .set_enable_inter_container_traffic_encryption(
@@ -132,259 +204,176 @@ pub async fn remediate(
                 current.map_or("absent".to_owned(), |flag| flag.to_string())
             ),
         });
-        new_config
-    } else {
-        let source = config
-            .monitoring_job_definition_name
-            .clone()
-            .ok_or_else(|| {
-                failure(
-                    "DescribeMonitoringSchedule",
-                    format!("{name} has neither an embedded nor a named job definition to fix"),
-                )
-            })?;
-        let kind = config
-            .monitoring_type
-            .as_ref()
-            .or(described.monitoring_type.as_ref())
-            .and_then(|kind| MonitoringKind::parse(kind.as_str()))
-            .ok_or_else(|| {
-                failure(
-                    "DescribeMonitoringSchedule",
-                    format!("{name} names {source} without a MonitoringType this tool can copy"),
-                )
-            })?;
-        let copy = match copy_of(client, kind, &source).await? {
-            Found::Isolated => {
-                remediation.steps.push(Step::Nothing(format!(
-                    "{kind} job definition {source} is isolated"
-                )));
-                return Ok(remediation);
-            }
-            Found::Copy { name: copy, exists } => {
-                remediation.steps.push(if exists {
-                    Step::ReuseJobDefinition {
-                        kind,
-                        copy: copy.clone(),
-                    }
-                } else {
-                    Step::CreateJobDefinition {
-                        kind,
-                        source: source.clone(),
-                        copy: copy.clone(),
-                    }
-                });
-                if apply && !exists {
-                    create_isolated_copy(client, kind, &source, &copy).await?;
-                }
-                copy
-            }
-        };
-        remediation.steps.push(Step::UpdateSchedule {
-            schedule: name.to_owned(),
-            change: format!("MonitoringJobDefinitionName {source} -> {copy}"),
+        return Ok(Plan {
+            remediation,
+            copy: None,
+            config: Some(new_config),
         });
-        let mut new_config = config.clone();
-        new_config.monitoring_job_definition_name = Some(copy);
-        new_config
-    };
-    if apply {
-        update(client, name, new_config).await?;
-        remediation.applied = true;
     }
-    Ok(remediation)
-}
-
-async fn update(
-    client: &Client,
-    name: &str,
-    config: MonitoringScheduleConfig,
-) -> Result<(), ApiFailure> {
-    client
-        .update_monitoring_schedule()
-        .monitoring_schedule_name(name)
-        .monitoring_schedule_config(config)
-        .send()
-        .await
-        .map_err(|error| ApiFailure::from_sdk("UpdateMonitoringSchedule", &error))?;
-    Ok(())
-}
-
-enum Found {
-    /// The named job definition is isolated already.
-    Isolated,
-    /// The name of the isolated copy to use, and whether it exists already.
-    Copy { name: String, exists: bool },
-}
-
-/// Picks the copy's name: `<source>-isolated`, then `-isolated-2` to `-9`, reusing one that is
-/// already isolated so that running the fix twice creates nothing new.
-async fn copy_of(client: &Client, kind: MonitoringKind, source: &str) -> Result<Found, ApiFailure> {
-    let isolated = |network: &Option<MonitoringNetworkConfig>| {
-        network.as_ref().and_then(|n| n.enable_network_isolation) == Some(true)
-    };
-    match job_definition_network(client, kind, source).await? {
-        None => {
-            return Err(failure(
+    let source_name = config
+        .monitoring_job_definition_name
+        .clone()
+        .ok_or_else(|| {
+            refused(
+                "DescribeMonitoringSchedule",
+                format!("{name} has neither an embedded nor a named job definition to fix"),
+            )
+        })?;
+    let kind = config
+        .monitoring_type
+        .as_ref()
+        .or(described.monitoring_type.as_ref())
+        .and_then(|kind| MonitoringKind::parse(kind.as_str()))
+        .ok_or_else(|| {
+            refused(
+                "DescribeMonitoringSchedule",
+                format!("{name} names {source_name} without a MonitoringType this tool can copy"),
+            )
+        })?;
+    let source = reads
+        .definition(kind, &source_name)
+        .await?
+        .ok_or_else(|| {
+            refused(
                 "Describe job definition",
                 format!(
-                    "{kind} job definition {source} does not exist; point the schedule at an isolated one by hand"
+                    "{kind} job definition {source_name} does not exist; point the schedule at an isolated one by hand"
                 ),
-            ));
-        }
-        Some(settings) if isolated(&settings) => return Ok(Found::Isolated),
-        Some(_) => {}
+            )
+        })?;
+    if is_isolated(&source) {
+        remediation.steps.push(Step::Nothing(format!(
+            "{kind} job definition {source_name} is isolated"
+        )));
+        return Ok(nothing(remediation));
     }
-    for attempt in 1..=9 {
-        let suffix = if attempt == 1 {
-            "-isolated".to_owned()
-        } else {
-            format!("-isolated-{attempt}")
-        };
-        let base: String = source.chars().take(NAME_LIMIT - suffix.len()).collect();
-        let candidate = format!("{}{suffix}", base.trim_end_matches('-'));
-        match job_definition_network(client, kind, &candidate).await? {
-            None => {
-                return Ok(Found::Copy {
-                    name: candidate,
-                    exists: false,
-                });
+    let (copy_name, create) = copy_for(reads, kind, &source_name, &source).await?;
+    remediation.steps.push(if create {
+        Step::CreateJobDefinition {
+            kind,
+            source: source_name.clone(),
+            copy: copy_name.clone(),
+        }
+    } else {
+        Step::ReuseJobDefinition {
+            kind,
+            copy: copy_name.clone(),
+        }
+    });
+    remediation.steps.push(Step::UpdateSchedule {
+        schedule: name.to_owned(),
+        change: format!("MonitoringJobDefinitionName {source_name} -> {copy_name}"),
+    });
+    let mut new_config = config;
+    new_config.monitoring_job_definition_name = Some(copy_name.clone());
+    Ok(Plan {
+        remediation,
+        copy: create.then_some((source, copy_name)),
+        config: Some(new_config),
+    })
+}
+
+fn nothing(remediation: Remediation) -> Plan {
+    Plan {
+        remediation,
+        copy: None,
+        config: None,
+    }
+}
+
+fn is_isolated(definition: &Definition) -> bool {
+    definition
+        .network()
+        .and_then(|network| network.enable_network_isolation)
+        == Some(true)
+}
+
+/// The copy to point the schedule at, and whether it must be created. A name that is taken is
+/// reused only by an isolated definition that runs exactly the source's job; anything else
+/// under that name belongs to someone else, and the next name is tried.
+async fn copy_for(
+    reads: &AwsSchedules,
+    kind: MonitoringKind,
+    source_name: &str,
+    source: &Definition,
+) -> Result<(String, bool), ApiFailure> {
+    for attempt in 1..=COPY_NAMES {
+        let candidate = copy_name(source_name, attempt);
+        match reads.definition(kind, &candidate).await? {
+            None => return Ok((candidate, true)),
+            Some(existing) if is_isolated(&existing) && existing.same_job(source) => {
+                return Ok((candidate, false));
             }
-            Some(settings) if isolated(&settings) => {
-                return Ok(Found::Copy {
-                    name: candidate,
-                    exists: true,
-                });
-            }
-            Some(_) => continue,
+            Some(_) => tracing::info!(
+                candidate,
+                "a job definition with this name runs another job; trying the next name"
+            ),
         }
     }
-    Err(failure(
+    Err(refused(
         "Describe job definition",
-        format!("no free name for an isolated copy of {source}"),
+        format!(
+            "no free name for an isolated copy of {kind} job definition {source_name}: {} to {} are all taken by other definitions",
+            copy_name(source_name, 1),
+            copy_name(source_name, COPY_NAMES)
+        ),
     ))
 }
 
-fn isolated_network(network: Option<MonitoringNetworkConfig>) -> MonitoringNetworkConfig {
-    MonitoringNetworkConfig::builder()
-        .set_enable_inter_container_traffic_encryption(
-            network
-                .as_ref()
-                .and_then(|n| n.enable_inter_container_traffic_encryption),
-        )
-        .enable_network_isolation(true)
-        .set_vpc_config(network.and_then(|n| n.vpc_config))
-        .build()
+/// `<source>-isolated` (then `-isolated-2`, ...). A source too long for that is cut and given
+/// a short hash of its whole name, so two long names that share a beginning never share a copy.
+pub fn copy_name(source: &str, attempt: usize) -> String {
+    let suffix = if attempt == 1 {
+        "-isolated".to_owned()
+    } else {
+        format!("-isolated-{attempt}")
+    };
+    if source.len() + suffix.len() <= NAME_LIMIT {
+        return format!("{source}{suffix}");
+    }
+    let hash = format!("-{:08x}", fnv1a(source) as u32);
+    let keep = NAME_LIMIT - suffix.len() - hash.len();
+    // Job definition names are ASCII ([a-zA-Z0-9-]), so a byte cut is a character cut.
+    let cut: String = source.chars().take(keep).collect();
+    format!("{}{hash}{suffix}", cut.trim_end_matches('-'))
 }
 
-/// Describes the source and creates the copy with every member carried over.
-async fn create_isolated_copy(
-    client: &Client,
-    kind: MonitoringKind,
-    source: &str,
-    copy: &str,
-) -> Result<(), ApiFailure> {
-    match kind {
-        MonitoringKind::DataQuality => {
-            let d = client
-                .describe_data_quality_job_definition()
-                .job_definition_name(source)
-                .send()
-                .await
-                .map_err(|error| {
-                    ApiFailure::from_sdk("DescribeDataQualityJobDefinition", &error)
-                })?;
-            client
-                .create_data_quality_job_definition()
-                .job_definition_name(copy)
-                .set_role_arn(d.role_arn)
-                .set_job_resources(d.job_resources)
-                .set_stopping_condition(d.stopping_condition)
-                .set_network_config(Some(isolated_network(d.network_config)))
-                .set_data_quality_baseline_config(d.data_quality_baseline_config)
-                .set_data_quality_app_specification(d.data_quality_app_specification)
-                .set_data_quality_job_input(d.data_quality_job_input)
-                .set_data_quality_job_output_config(d.data_quality_job_output_config)
-                .send()
-                .await
-                .map_err(|error| ApiFailure::from_sdk("CreateDataQualityJobDefinition", &error))?;
-        }
-        MonitoringKind::ModelQuality => {
-            let d = client
-                .describe_model_quality_job_definition()
-                .job_definition_name(source)
-                .send()
-                .await
-                .map_err(|error| {
-                    ApiFailure::from_sdk("DescribeModelQualityJobDefinition", &error)
-                })?;
-            client
-                .create_model_quality_job_definition()
-                .job_definition_name(copy)
-                .set_role_arn(d.role_arn)
-                .set_job_resources(d.job_resources)
-                .set_stopping_condition(d.stopping_condition)
-                .set_network_config(Some(isolated_network(d.network_config)))
-                .set_model_quality_baseline_config(d.model_quality_baseline_config)
-                .set_model_quality_app_specification(d.model_quality_app_specification)
-                .set_model_quality_job_input(d.model_quality_job_input)
-                .set_model_quality_job_output_config(d.model_quality_job_output_config)
-                .send()
-                .await
-                .map_err(|error| ApiFailure::from_sdk("CreateModelQualityJobDefinition", &error))?;
-        }
-        MonitoringKind::ModelBias => {
-            let d = client
-                .describe_model_bias_job_definition()
-                .job_definition_name(source)
-                .send()
-                .await
-                .map_err(|error| ApiFailure::from_sdk("DescribeModelBiasJobDefinition", &error))?;
-            client
-                .create_model_bias_job_definition()
-                .job_definition_name(copy)
-                .set_role_arn(d.role_arn)
-                .set_job_resources(d.job_resources)
-                .set_stopping_condition(d.stopping_condition)
-                .set_network_config(Some(isolated_network(d.network_config)))
-                .set_model_bias_baseline_config(d.model_bias_baseline_config)
-                .set_model_bias_app_specification(d.model_bias_app_specification)
-                .set_model_bias_job_input(d.model_bias_job_input)
-                .set_model_bias_job_output_config(d.model_bias_job_output_config)
-                .send()
-                .await
-                .map_err(|error| ApiFailure::from_sdk("CreateModelBiasJobDefinition", &error))?;
-        }
-        MonitoringKind::ModelExplainability => {
-            let d = client
-                .describe_model_explainability_job_definition()
-                .job_definition_name(source)
-                .send()
-                .await
-                .map_err(|error| {
-                    ApiFailure::from_sdk("DescribeModelExplainabilityJobDefinition", &error)
-                })?;
-            client
-                .create_model_explainability_job_definition()
-                .job_definition_name(copy)
-                .set_role_arn(d.role_arn)
-                .set_job_resources(d.job_resources)
-                .set_stopping_condition(d.stopping_condition)
-                .set_network_config(Some(isolated_network(d.network_config)))
-                .set_model_explainability_baseline_config(d.model_explainability_baseline_config)
-                .set_model_explainability_app_specification(
-                    d.model_explainability_app_specification,
-                )
-                .set_model_explainability_job_input(d.model_explainability_job_input)
-                .set_model_explainability_job_output_config(
-                    d.model_explainability_job_output_config,
-                )
-                .send()
-                .await
-                .map_err(|error| {
-                    ApiFailure::from_sdk("CreateModelExplainabilityJobDefinition", &error)
-                })?;
-        }
+/// FNV-1a, 64 bits: stable across builds and platforms, which `DefaultHasher` is not.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_keep_the_readable_suffix() {
+        assert_eq!(copy_name("c7n-test", 1), "c7n-test-isolated");
+        assert_eq!(copy_name("c7n-test", 3), "c7n-test-isolated-3");
     }
-    Ok(())
+
+    #[test]
+    fn long_names_that_share_a_beginning_get_different_copies_within_the_limit() {
+        let stem = "a".repeat(55);
+        let first = copy_name(&format!("{stem}-1"), 1);
+        let second = copy_name(&format!("{stem}-2"), 1);
+        assert_ne!(first, second);
+        for attempt in 1..=COPY_NAMES {
+            for name in [format!("{stem}-1"), "b".repeat(63), "c".repeat(54)] {
+                let copy = copy_name(&name, attempt);
+                assert!(copy.len() <= NAME_LIMIT, "{copy}");
+                assert!(copy.contains("-isolated"), "{copy}");
+            }
+        }
+        assert_eq!(copy_name(&format!("{stem}-1"), 1).len(), NAME_LIMIT);
+    }
+
+    #[test]
+    fn the_hash_is_stable() {
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+    }
 }

@@ -9,6 +9,7 @@ use crate::evaluations::Evaluations;
 use crate::event::{EventError, Invocation, ItemHeader, Trigger};
 use crate::inventory::{self, JobDefinitionInventory, ScheduleInventory};
 use crate::params::Control;
+use crate::remediate::Fixer;
 use crate::resolve::JobDefinitions;
 use crate::sagemaker::Schedules;
 use crate::schedule::{JobDefinitionRef, MonitoringKind, ScheduleView, network_from};
@@ -19,9 +20,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-pub struct Service<S, E> {
+pub struct Service<S, E, F> {
     pub schedules: S,
     pub evaluations: E,
+    /// What happens to NON_COMPLIANT schedules when `Remediate=true`: planned (a dry run) or fixed.
+    pub fixer: F,
     pub counter: CallCounter,
 }
 
@@ -54,11 +57,12 @@ enum Decision {
     Unknown(String),
 }
 
-impl<S: Schedules, E: Evaluations> Service<S, E> {
-    pub fn new(schedules: S, evaluations: E, counter: CallCounter) -> Self {
+impl<S: Schedules, E: Evaluations, F: Fixer> Service<S, E, F> {
+    pub fn new(schedules: S, evaluations: E, fixer: F, counter: CallCounter) -> Self {
         Service {
             schedules,
             evaluations,
+            fixer,
             counter,
         }
     }
@@ -397,13 +401,19 @@ impl<S: Schedules, E: Evaluations> Service<S, E> {
     /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`).
     async fn remediate_all(&self, report: &mut Report) {
         for name in std::mem::take(&mut report.non_compliant_names) {
-            match self.schedules.remediate(&name, true).await {
+            match self.fixer.fix(&name).await {
                 Ok(remediation) => {
                     for step in &remediation.steps {
-                        tracing::info!(schedule = %name, %step, "remediation");
+                        tracing::info!(schedule = %name, %step, applied = remediation.applied, "remediation");
                     }
-                    if remediation.changes_anything() {
+                    if remediation.applied {
                         report.remediated.push(name);
+                    } else if remediation.changes_anything() {
+                        let steps: Vec<String> =
+                            remediation.steps.iter().map(ToString::to_string).collect();
+                        report
+                            .planned_remediations
+                            .push(format!("{name}: {}", steps.join("; ")));
                     }
                 }
                 Err(failure) => {

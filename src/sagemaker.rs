@@ -2,7 +2,7 @@
 //! AWS implementation.
 
 use crate::error::ApiFailure;
-use crate::remediate::Remediation;
+use crate::job_definition::{self, Definition};
 use crate::schedule::{JobDefinitionRef, JobSpec, MonitoringKind, Network, ScheduleView};
 use crate::verdict::JobDefinitionState;
 use aws_sdk_sagemaker::Client;
@@ -59,13 +59,6 @@ pub trait Schedules: Sync {
         &self,
         arn: &str,
     ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiFailure>> + Send;
-
-    /// Plans turning isolation on for one schedule and, with `apply`, does it.
-    fn remediate(
-        &self,
-        name: &str,
-        apply: bool,
-    ) -> impl Future<Output = Result<Remediation, ApiFailure>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +69,40 @@ pub struct AwsSchedules {
 impl AwsSchedules {
     pub fn new(client: Client) -> Self {
         AwsSchedules { client }
+    }
+
+    /// The whole Describe output (remediation sends the configuration back): `Ok(None)` when
+    /// the schedule does not exist.
+    pub async fn describe_output(
+        &self,
+        name: &str,
+    ) -> Result<Option<DescribeMonitoringScheduleOutput>, ApiFailure> {
+        match self
+            .client
+            .describe_monitoring_schedule()
+            .monitoring_schedule_name(name)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(output)),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|service| service.is_resource_not_found()) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(ApiFailure::from_sdk("DescribeMonitoringSchedule", &error)),
+        }
+    }
+
+    /// A whole job definition: `Ok(None)` when it does not exist.
+    pub async fn definition(
+        &self,
+        kind: MonitoringKind,
+        name: &str,
+    ) -> Result<Option<Definition>, ApiFailure> {
+        job_definition::describe(&self.client, kind, name).await
     }
 }
 
@@ -166,10 +193,6 @@ impl Schedules for AwsSchedules {
         }
     }
 
-    async fn remediate(&self, name: &str, apply: bool) -> Result<Remediation, ApiFailure> {
-        crate::remediate::remediate(&self.client, name, apply).await
-    }
-
     async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
         let mut tags = BTreeMap::new();
         let mut next_token = None;
@@ -196,23 +219,7 @@ impl Schedules for AwsSchedules {
     }
 
     async fn describe(&self, name: &str) -> Result<Option<ScheduleView>, ApiFailure> {
-        match self
-            .client
-            .describe_monitoring_schedule()
-            .monitoring_schedule_name(name)
-            .send()
-            .await
-        {
-            Ok(output) => Ok(Some(view_of(&output))),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_resource_not_found()) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(ApiFailure::from_sdk("DescribeMonitoringSchedule", &error)),
-        }
+        Ok(self.describe_output(name).await?.as_ref().map(view_of))
     }
 
     async fn describe_job_definition(
@@ -221,53 +228,11 @@ impl Schedules for AwsSchedules {
     ) -> Result<JobDefinitionState, ApiFailure> {
         // A missing name is a fact about the schedule, not a failure.
         Ok(
-            match job_definition_network(&self.client, reference.kind, &reference.name).await? {
-                Some(network) => JobDefinitionState::Found(network.as_ref().map(network_of)),
+            match self.definition(reference.kind, &reference.name).await? {
+                Some(definition) => JobDefinitionState::Found(definition.network().map(network_of)),
                 None => JobDefinitionState::Missing,
             },
         )
-    }
-}
-
-/// A job definition's `NetworkConfig`, described with the operation its kind takes: `Ok(None)`
-/// when it does not exist, `Ok(Some(None))` when it has no `NetworkConfig`.
-pub(crate) async fn job_definition_network(
-    client: &Client,
-    kind: MonitoringKind,
-    name: &str,
-) -> Result<Option<Option<MonitoringNetworkConfig>>, ApiFailure> {
-    macro_rules! describe {
-        ($call:ident, $operation:literal) => {
-            match client.$call().job_definition_name(name).send().await {
-                Ok(output) => Ok(Some(output.network_config)),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|service| service.is_resource_not_found()) =>
-                {
-                    Ok(None)
-                }
-                Err(error) => Err(ApiFailure::from_sdk($operation, &error)),
-            }
-        };
-    }
-    match kind {
-        MonitoringKind::DataQuality => describe!(
-            describe_data_quality_job_definition,
-            "DescribeDataQualityJobDefinition"
-        ),
-        MonitoringKind::ModelQuality => describe!(
-            describe_model_quality_job_definition,
-            "DescribeModelQualityJobDefinition"
-        ),
-        MonitoringKind::ModelBias => describe!(
-            describe_model_bias_job_definition,
-            "DescribeModelBiasJobDefinition"
-        ),
-        MonitoringKind::ModelExplainability => describe!(
-            describe_model_explainability_job_definition,
-            "DescribeModelExplainabilityJobDefinition"
-        ),
     }
 }
 

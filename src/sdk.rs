@@ -125,18 +125,46 @@ impl ClassifyRetry for UnreadableResponses {
     }
 }
 
+/// Retries a call AWS refused because its credentials had just expired: the identity cache
+/// renews them before the next attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiredCredentials;
+
+impl ClassifyRetry for ExpiredCredentials {
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        let expired = context.response().is_some_and(|response| {
+            matches!(response.status().as_u16(), 400 | 403)
+                && response
+                    .body()
+                    .bytes()
+                    .is_some_and(|body| String::from_utf8_lossy(body).contains("ExpiredToken"))
+        });
+        if expired {
+            RetryAction::transient_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "ExpiredCredentials"
+    }
+}
+
 /// Clients over one `SdkConfig`, all counted by `counter`.
 pub fn clients_for(sdk_config: SdkConfig, counter: CallCounter) -> Clients {
     let sagemaker = aws_sdk_sagemaker::Client::from_conf(
         aws_sdk_sagemaker::config::Builder::from(&sdk_config)
             .interceptor(counter.clone())
             .retry_classifier(UnreadableResponses)
+            .retry_classifier(ExpiredCredentials)
             .build(),
     );
     let config = aws_sdk_config::Client::from_conf(
         aws_sdk_config::config::Builder::from(&sdk_config)
             .interceptor(counter.clone())
             .retry_classifier(UnreadableResponses)
+            .retry_classifier(ExpiredCredentials)
             .build(),
     );
     Clients {

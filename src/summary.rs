@@ -38,6 +38,8 @@ pub struct Report {
     pub non_compliant_names: Vec<String>,
     /// Schedules remediated, and those whose remediation failed (with why).
     pub remediated: Vec<String>,
+    /// Fixes a dry run worked out and did not make: `name: step; step`.
+    pub planned_remediations: Vec<String>,
     pub remediation_failures: Vec<Unjudged>,
     /// Every evaluation with its schedule name, kept only when the caller asks (command line).
     pub judged_items: Vec<Judged>,
