@@ -39,10 +39,21 @@ impl Trigger {
 }
 
 /// The token PutEvaluations must echo. `TESTMODE` asks Config to record nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ResultToken {
     Live(String),
     TestMode,
+}
+
+/// Whoever holds a live token can write results for the rule: it never reaches a log, even
+/// through a `{:?}` of the whole invocation.
+impl std::fmt::Debug for ResultToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResultToken::Live(_) => f.write_str("Live(<redacted>)"),
+            ResultToken::TestMode => f.write_str("TestMode"),
+        }
+    }
 }
 
 impl ResultToken {
@@ -350,6 +361,14 @@ mod tests {
         let mut value = event(item("OK"));
         value["eventLeftScope"] = json!(true);
         assert!(Invocation::from_value(value).unwrap().left_scope);
+    }
+
+    #[test]
+    fn a_token_never_shows_in_debug_output() {
+        let invocation = Invocation::from_value(event(item("OK"))).unwrap();
+        let debug = format!("{invocation:?}");
+        assert!(!debug.contains("token-1"), "{debug}");
+        assert!(debug.contains("Live(<redacted>)"), "{debug}");
     }
 
     #[test]
