@@ -28,6 +28,7 @@ pub mod schedule;
 pub mod sdk;
 pub mod summary;
 pub mod sweep;
+pub mod template;
 pub mod verdict;
 
 /// The resource type this rule judges, as AWS Config names it.
