@@ -182,7 +182,10 @@ fn main() {
             periodic_event("{}", "token").to_string().as_bytes(),
         );
         let calls = fake.calls();
-        let throttles = calls.iter().filter(|c| c.injected == "Throttle").count();
+        let throttles = calls
+            .iter()
+            .filter(|c| c.injected == fake_aws::faults::Injected::Throttle)
+            .count();
         let (lost, duplicated, wrong) = check_delivery(&fake, &expected);
         line(format!(
             "\n30% of calls throttled, {throttled} schedules (standard retry mode, no added latency): exit {}, {:.1} s, {} calls ({throttles} throttled, minimum {minimum}), peak RSS {:.1} MB, lost {lost}, duplicated {duplicated}, wrong {wrong}",

@@ -2,10 +2,8 @@
 //! same configuration item's JSON (the baseline every evaluation pays anyway).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use monitoring_schedule_isolation::schedule::{
-    JobDefinitionRef, MonitoringKind, Network, ScheduleView,
-};
-use monitoring_schedule_isolation::verdict::{
+use monitoring_schedule_isolation::{JobDefinitionRef, MonitoringKind, Network, ScheduleView};
+use monitoring_schedule_isolation::{
     JobDefinitionState, Judgement, Reading, judge, judge_job_definition,
 };
 use serde_json::Value;

@@ -1,6 +1,12 @@
 //! Errors the operator sees, each with enough context to act on.
+//!
+//! Two types, because they meet different people. [`ApiFailure`] is one AWS call that gave no
+//! usable answer, classified so the rule can decide whether to retry it and name it in a
+//! report; it travels inside reports, one per resource. [`Error`] is why a whole invocation did
+//! not finish its job: it decides the command line's exit code and the Lambda error type in one
+//! place. An enum (not a boxed error) so each door can match on the cause.
 
-use crate::event::EventError;
+use crate::core::event::EventError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::fmt;
@@ -15,6 +21,9 @@ pub enum FailureKind {
     Transport,
     /// The credentials lapsed before the call reached AWS; renewed ones can succeed.
     Expired,
+    /// The service answered in a way that cannot be used (a token it gave before, pages that
+    /// never end).
+    Unusable,
     /// The service refused the request as written (validation, bad token, unknown rule).
     Refused,
 }
@@ -42,6 +51,7 @@ impl fmt::Display for FailureKind {
             FailureKind::Timeout => "timed out",
             FailureKind::Transport => "connection failed",
             FailureKind::Expired => "credentials expired",
+            FailureKind::Unusable => "unusable answer",
             FailureKind::Refused => "refused",
         })
     }
@@ -58,6 +68,27 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// The service refused the request as written, or its answer says the request cannot be
+    /// carried out (a resource that is not there to fix).
+    pub fn refused(operation: &'static str, message: impl Into<String>) -> Self {
+        ApiFailure {
+            operation,
+            kind: FailureKind::Refused,
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// The service answered, but not in a way that can be used.
+    pub fn unusable(operation: &'static str, message: impl Into<String>) -> Self {
+        ApiFailure {
+            operation,
+            kind: FailureKind::Unusable,
+            code: None,
+            message: message.into(),
+        }
+    }
+
     pub fn from_sdk<E, R>(operation: &'static str, error: &SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -150,12 +181,69 @@ fn source_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// The environment cannot make AWS clients.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no AWS region is configured: set AWS_REGION (or a region in your AWS profile)")]
+    NoRegion,
+    #[error("{name} is not valid: '{value}' ({expected})")]
+    BadSetting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// Why an invocation cannot act in the event's account.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error(
+        "cannot assume {role} in account {account}: {}: {}. The function's role needs sts:AssumeRole on {role}, and that role must trust the function's role.",
+        failure.code.as_deref().unwrap_or("error"),
+        failure.message
+    )]
+    AssumeRole {
+        account: String,
+        role: String,
+        failure: ApiFailure,
+    },
+    #[error(
+        "the event is for account {event_account}, but the function runs in {own_account} and no role to assume is configured: set the ExecutionRoleName rule parameter (or AssumeExecutionRole=true)"
+    )]
+    NoRole {
+        event_account: String,
+        own_account: String,
+    },
+    #[error("AssumeExecutionRole is true but the event has no executionRoleArn")]
+    NoExecutionRoleArn,
+    #[error(
+        "a role to assume is configured but the event has no accountId: the function acts only in the event's own account, so it assumes nothing"
+    )]
+    NoAccountId,
+    #[error(
+        "the event for account {event_account} names executionRoleArn {role} in account {role_account}: an event can only make the function act in its own account"
+    )]
+    ForeignRole {
+        event_account: String,
+        role: String,
+        role_account: String,
+    },
+    #[error("cannot tell which partition this runs in (sts:GetCallerIdentity): {0}")]
+    Partition(String),
+}
+
 /// Why an invocation did not finish its job.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The event itself is unusable: nothing was judged.
     #[error("bad input: {0}")]
     BadInput(#[from] EventError),
+    /// The environment cannot make AWS clients (no region, a bad setting).
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The input file or stream could not be read.
+    #[error("cannot read {what}: {message}")]
+    Read { what: String, message: String },
     /// Config does not know the resource type in this region: nothing can be recorded.
     #[error(
         "AWS Config refused ComplianceResourceType {resource_type} in this region ({message}); no evaluation was recorded. This rule will not report schedules under AWS::::Account instead: enable recording of {resource_type} or deploy in a region that supports it."
@@ -166,18 +254,39 @@ pub enum Error {
     },
     /// The invocation could not act in the event's account.
     #[error(transparent)]
-    Account(#[from] crate::accounts::AccountError),
+    Account(#[from] AccountError),
     /// Some resources were not judged or not delivered; everything else was.
     #[error("{0}")]
     Incomplete(String),
 }
 
 impl Error {
-    /// The command line's exit code: 2 for bad input, 1 for work left undone.
+    /// The command line's exit code: 2 for input or settings it cannot use, 1 for work left
+    /// undone.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::BadInput(_) => 2,
-            _ => 1,
+            Error::BadInput(_) | Error::Setup(_) | Error::Read { .. } => 2,
+            Error::TypeRefused { .. } | Error::Account(_) | Error::Incomplete(_) => 1,
+        }
+    }
+
+    /// The Lambda error type, what a dashboard groups failed invocations by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::BadInput(_) | Error::Read { .. } => "BadInput",
+            Error::Setup(_) => "Setup",
+            Error::TypeRefused { .. } => "ResourceTypeRefused",
+            Error::Incomplete(_) => "Incomplete",
+            Error::Account(_) => "AccountAccess",
+        }
+    }
+}
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(error: Error) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.kind().to_owned(),
+            error_message: error.to_string(),
         }
     }
 }

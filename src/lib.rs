@@ -1,35 +1,39 @@
 //! AWS Config custom rule for Security Hub control SageMaker.14: every SageMaker monitoring
 //! schedule must run with network isolation.
 //!
-//! The crate is a pure core (`schedule`, `verdict`) with I/O at the edges (`sagemaker`,
-//! `evaluations`) behind small traits, so the Lambda and the command line drive one service
-//! (`rule`) and tests can swap the edges for local fakes.
+//! # Layout
+//!
+//! Three layers, one folder each, so a file's path says what it may do:
+//!
+//! * `doors/`: the front doors. `lambda` serves AWS Config's events under the Lambda runtime;
+//!   `cli` runs the same service from a shell (`evaluate`, `audit`, `remediate`). Thin: they
+//!   build the edges, call the service, and report.
+//! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
+//!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
+//!   schedule (`schedule`). `rule/` carries a plan out through three ports (`ports`: SageMaker
+//!   reads, AWS Config, the fixer), records every verdict in one place (`recorder`), sweeps
+//!   (`sweep`, `inventory`) and reports (`report`).
+//! * `aws/`: the edges. Each implements a port with the AWS SDK; reads and writes stay apart,
+//!   so a dry run holds nothing that can write.
+//!
+//! `error` holds the two error types the layers share; `logging` the log setup of both doors.
+//! Modules are private: what the binary, the tests and the benchmarks use is re-exported below.
 
-pub mod accounts;
-pub mod calls;
-pub mod cli;
-pub mod deliver;
-pub mod dry_run;
-pub mod error;
-pub mod evaluation;
-pub mod evaluations;
-pub mod event;
-pub mod exempt;
-pub mod inventory;
-pub mod job_definition;
-pub mod lambda;
-pub mod logging;
-pub mod params;
-pub mod remediate;
-pub mod resolve;
-pub mod rule;
-pub mod sagemaker;
-pub mod schedule;
-pub mod sdk;
-pub mod summary;
-pub mod sweep;
-pub mod template;
-pub mod verdict;
+#![recursion_limit = "256"]
 
-/// The resource type this rule judges, as AWS Config names it.
-pub const SCHEDULE_TYPE: &str = "AWS::SageMaker::MonitoringSchedule";
+mod aws;
+mod core;
+mod doors;
+mod error;
+mod logging;
+mod rule;
+
+pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};
+pub use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};
+pub use crate::core::schedule::{JobSpec, Network, ScheduleView, network_from};
+pub use crate::core::template::{Template, TemplateError};
+pub use crate::core::verdict::{
+    ANNOTATION_LIMIT, Compliance, JobDefinitionState, Judgement, Reading, Verdict, judge,
+    judge_job_definition,
+};
+pub use doors::{cli, lambda};

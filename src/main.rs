@@ -2,28 +2,15 @@
 //! command line otherwise.
 
 #![recursion_limit = "256"]
-use clap::Parser;
-use monitoring_schedule_isolation::accounts::Accounts;
-use monitoring_schedule_isolation::{cli, lambda, logging, sdk};
+
+use monitoring_schedule_isolation::{cli, lambda};
 
 #[tokio::main]
 async fn main() {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        logging::init_lambda();
-        let clients = match sdk::load().await {
-            Ok(clients) => clients,
-            Err(error) => {
-                tracing::error!(%error, "cannot start");
-                std::process::exit(1);
-            }
-        };
-        if let Err(error) = lambda::run(Accounts::new(clients)).await {
-            tracing::error!(%error, "the Lambda runtime stopped");
-            std::process::exit(1);
-        }
+    let code = if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        lambda::main().await
     } else {
-        let cli = cli::Cli::parse();
-        logging::init_cli(cli.verbose);
-        std::process::exit(cli::run(cli).await);
-    }
+        cli::main().await
+    };
+    std::process::exit(code);
 }

@@ -3,7 +3,7 @@
 mod support;
 
 use fake_aws::faults::Faults;
-use monitoring_schedule_isolation::event::parse_time;
+use monitoring_schedule_isolation::parse_time;
 use serde_json::{Value, json};
 use support::*;
 

@@ -3,11 +3,11 @@
 
 mod support;
 
-use monitoring_schedule_isolation::schedule::{
-    JobDefinitionRef, MonitoringKind, Network, ScheduleView, network_from,
-};
-use monitoring_schedule_isolation::verdict::{
+use monitoring_schedule_isolation::{
     Compliance, JobDefinitionState, Judgement, Reading, judge, judge_job_definition,
+};
+use monitoring_schedule_isolation::{
+    JobDefinitionRef, MonitoringKind, Network, ScheduleView, network_from,
 };
 use serde_json::{Value, json};
 use support::*;

@@ -1,12 +1,12 @@
 //! Properties over arbitrary input: nothing panics, and COMPLIANT only ever comes from an
 //! isolation flag that is literally `true`.
 
-use monitoring_schedule_isolation::event::Invocation;
-use monitoring_schedule_isolation::schedule::{ScheduleView, network_from};
-use monitoring_schedule_isolation::verdict::{
+use monitoring_schedule_isolation::Invocation;
+use monitoring_schedule_isolation::{
     ANNOTATION_LIMIT, Compliance, JobDefinitionState, Judgement, Reading, judge,
     judge_job_definition,
 };
+use monitoring_schedule_isolation::{ScheduleView, network_from};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

@@ -3,7 +3,7 @@
 
 mod support;
 
-use monitoring_schedule_isolation::template::Template;
+use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
 use support::root;
 

@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use monitoring_schedule_isolation::event::{Invocation, Trigger};
-use monitoring_schedule_isolation::schedule::ScheduleView;
-use monitoring_schedule_isolation::verdict::{Reading, judge};
+use monitoring_schedule_isolation::{Invocation, Trigger};
+use monitoring_schedule_isolation::ScheduleView;
+use monitoring_schedule_isolation::{Reading, judge};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(invocation) = Invocation::from_slice(data) else {

@@ -1,10 +1,9 @@
 //! PutEvaluations in batches, with every evaluation accounted for: delivered, or named as not.
 
+use crate::core::evaluation::Evaluation;
+use crate::core::event::ResultToken;
 use crate::error::{ApiFailure, FailureKind};
-use crate::evaluation::Evaluation;
-use crate::evaluations::{BATCH_LIMIT, Evaluations};
-use crate::event::ResultToken;
-use crate::summary::Report;
+use crate::rule::ports::{BATCH_LIMIT, Deliver};
 use std::time::Duration;
 
 /// An evaluation that was computed but that Config did not accept.
@@ -36,28 +35,32 @@ impl Default for RetryPolicy {
 /// so that delivery fits in the reserve kept before the Lambda deadline.
 const MAX_DELAY: Duration = Duration::from_secs(2);
 
-/// Collects evaluations and sends each batch as soon as it is full.
-pub struct Delivery<'a, E> {
-    sink: &'a E,
-    token: &'a ResultToken,
-    policy: RetryPolicy,
-    pending: Vec<Evaluation>,
+/// What became of every evaluation handed to a [`Delivery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
     pub delivered: usize,
     pub undelivered: Vec<Undelivered>,
-    /// Set when Config refuses the resource type itself: no later batch can succeed.
+    /// Config refused the resource type itself: `(type, Config's message)`.
     pub refused_type: Option<(String, String)>,
 }
 
-impl<'a, E: Evaluations> Delivery<'a, E> {
-    pub fn new(sink: &'a E, token: &'a ResultToken, policy: RetryPolicy) -> Self {
+/// Collects evaluations and sends each batch as soon as it is full.
+pub struct Delivery<'a, D> {
+    sink: &'a D,
+    token: &'a ResultToken,
+    policy: RetryPolicy,
+    pending: Vec<Evaluation>,
+    outcome: Delivered,
+}
+
+impl<'a, D: Deliver> Delivery<'a, D> {
+    pub fn new(sink: &'a D, token: &'a ResultToken, policy: RetryPolicy) -> Self {
         Delivery {
             sink,
             token,
             policy,
             pending: Vec::with_capacity(BATCH_LIMIT),
-            delivered: 0,
-            undelivered: Vec::new(),
-            refused_type: None,
+            outcome: Delivered::default(),
         }
     }
 
@@ -68,26 +71,17 @@ impl<'a, E: Evaluations> Delivery<'a, E> {
         }
     }
 
-    /// Sends what is left.
-    pub async fn finish(&mut self) {
+    /// Sends what is left and says what became of everything.
+    pub async fn finish(mut self) -> Delivered {
         if !self.pending.is_empty() {
             self.flush().await;
         }
-    }
-
-    /// Sends what is left and adds what happened to `report`.
-    pub async fn finish_into(mut self, report: &mut Report) {
-        self.finish().await;
-        report.delivered += self.delivered;
-        report.undelivered.append(&mut self.undelivered);
-        if self.refused_type.is_some() {
-            report.refused_type = self.refused_type;
-        }
+        self.outcome
     }
 
     async fn flush(&mut self) {
         let mut batch = std::mem::take(&mut self.pending);
-        if let Some((resource_type, _)) = &self.refused_type {
+        if let Some((resource_type, _)) = &self.outcome.refused_type {
             let reason = format!("Config refused ComplianceResourceType {resource_type}");
             self.give_up(batch, &reason);
             return;
@@ -104,7 +98,7 @@ impl<'a, E: Evaluations> Delivery<'a, E> {
                                 && *resource_id == evaluation.compliance_resource_id
                         })
                     });
-                    self.delivered += before - batch.len();
+                    self.outcome.delivered += before - batch.len();
                     if batch.is_empty() {
                         return;
                     }
@@ -120,7 +114,7 @@ impl<'a, E: Evaluations> Delivery<'a, E> {
                 Err(failure) if is_type_refusal(&failure) => {
                     let resource_type = batch[0].compliance_resource_type.clone();
                     tracing::error!(%failure, resource_type, "Config refused the resource type");
-                    self.refused_type = Some((resource_type, failure.message.clone()));
+                    self.outcome.refused_type = Some((resource_type, failure.message.clone()));
                     self.give_up(batch, &failure.to_string());
                     return;
                 }
@@ -143,7 +137,8 @@ impl<'a, E: Evaluations> Delivery<'a, E> {
     }
 
     fn give_up(&mut self, batch: Vec<Evaluation>, reason: &str) {
-        self.undelivered
+        self.outcome
+            .undelivered
             .extend(batch.into_iter().map(|evaluation| Undelivered {
                 resource_type: evaluation.compliance_resource_type,
                 resource_id: evaluation.compliance_resource_id,

@@ -37,10 +37,6 @@ impl Exemptions {
         self.tag.is_some()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.tag.is_none() && self.patterns.is_empty()
-    }
-
     /// The annotation for an exempt schedule, or `None` when it is not exempt.
     pub fn by_name(&self, name: &str) -> Option<String> {
         self.patterns

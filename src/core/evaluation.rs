@@ -1,6 +1,6 @@
 //! One result for one resource, in the words PutEvaluations uses.
 
-use crate::verdict::{Compliance, Verdict};
+use crate::core::verdict::{Compliance, Verdict};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde::{Serialize, Serializer};
@@ -36,13 +36,6 @@ impl Evaluation {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).expect("an evaluation always serialises")
     }
-}
-
-/// An evaluation together with the schedule name it was computed for, for people to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Judged {
-    pub schedule_name: Option<String>,
-    pub evaluation: Evaluation,
 }
 
 fn iso_time<S: Serializer>(time: &DateTime, serializer: S) -> Result<S::Ok, S::Error> {

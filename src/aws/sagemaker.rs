@@ -1,74 +1,26 @@
-//! Reading schedules and job definitions from SageMaker: the trait the rule needs, and its one
-//! AWS implementation.
+//! Reading schedules and job definitions from SageMaker: the rule's read edge. It has no
+//! method that writes; remediation's writes are in `remediate.rs`.
 
+use crate::aws::job_definition::{self, Definition};
+use crate::core::pages::all_pages;
+use crate::core::resource::{JobDefinitionRef, MonitoringKind};
+use crate::core::schedule::{JobSpec, Network, ScheduleView};
+use crate::core::verdict::JobDefinitionState;
 use crate::error::ApiFailure;
-use crate::job_definition::{self, Definition};
-use crate::schedule::{JobDefinitionRef, JobSpec, MonitoringKind, Network, ScheduleView};
-use crate::verdict::JobDefinitionState;
+use crate::rule::ports::{PAGE_SIZE, Page, SageMakerReads, Summary};
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
 use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringType};
 use std::collections::BTreeMap;
-use std::future::Future;
-
-/// A page of a SageMaker list call, reduced to what a sweep needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    pub items: Vec<Summary>,
-    pub next_token: Option<String>,
-}
-
-/// A listed schedule or job definition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub name: String,
-    pub arn: Option<String>,
-}
-
-/// The largest page the SageMaker list calls return.
-pub const PAGE_SIZE: i32 = 100;
-
-pub trait Schedules: Sync {
-    /// One page of schedules; with `naming`, only those that name that job definition.
-    fn list_page(
-        &self,
-        next_token: Option<String>,
-        naming: Option<&JobDefinitionRef>,
-    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
-
-    /// `Ok(None)` when the schedule does not exist (deleted since it was listed).
-    fn describe(
-        &self,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<ScheduleView>, ApiFailure>> + Send;
-
-    fn describe_job_definition(
-        &self,
-        reference: &JobDefinitionRef,
-    ) -> impl Future<Output = Result<JobDefinitionState, ApiFailure>> + Send;
-
-    /// One page of the job definitions of one kind.
-    fn list_job_definitions(
-        &self,
-        kind: MonitoringKind,
-        next_token: Option<String>,
-    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
-
-    /// A resource's tags (ListTags, every page).
-    fn tags(
-        &self,
-        arn: &str,
-    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiFailure>> + Send;
-}
 
 #[derive(Clone, Debug)]
-pub struct AwsSchedules {
+pub struct AwsSageMaker {
     client: Client,
 }
 
-impl AwsSchedules {
+impl AwsSageMaker {
     pub fn new(client: Client) -> Self {
-        AwsSchedules { client }
+        AwsSageMaker { client }
     }
 
     /// The whole Describe output (remediation sends the configuration back): `Ok(None)` when
@@ -106,11 +58,7 @@ impl AwsSchedules {
     }
 }
 
-fn non_empty(token: Option<&str>) -> Option<String> {
-    token.filter(|token| !token.is_empty()).map(str::to_owned)
-}
-
-impl Schedules for AwsSchedules {
+impl SageMakerReads for AwsSageMaker {
     async fn list_page(
         &self,
         next_token: Option<String>,
@@ -129,17 +77,9 @@ impl Schedules for AwsSchedules {
         let items = output
             .monitoring_schedule_summaries()
             .iter()
-            .filter_map(|summary| {
-                Some(Summary {
-                    name: summary.monitoring_schedule_name()?.to_owned(),
-                    arn: summary.monitoring_schedule_arn().map(str::to_owned),
-                })
-            })
+            .filter_map(|s| Summary::new(s.monitoring_schedule_name(), s.monitoring_schedule_arn()))
             .collect();
-        Ok(Page {
-            items,
-            next_token: non_empty(output.next_token()),
-        })
+        Ok(Page::new(items, output.next_token()))
     }
 
     async fn list_job_definitions(
@@ -147,56 +87,11 @@ impl Schedules for AwsSchedules {
         kind: MonitoringKind,
         next_token: Option<String>,
     ) -> Result<Page, ApiFailure> {
-        let client = &self.client;
-        macro_rules! list {
-            ($call:ident, $operation:literal) => {{
-                let output = client
-                    .$call()
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(next_token)
-                    .send()
-                    .await
-                    .map_err(|error| ApiFailure::from_sdk($operation, &error))?;
-                let items = output
-                    .job_definition_summaries()
-                    .iter()
-                    .filter_map(|summary| {
-                        Some(Summary {
-                            name: summary.monitoring_job_definition_name()?.to_owned(),
-                            arn: summary.monitoring_job_definition_arn().map(str::to_owned),
-                        })
-                    })
-                    .collect();
-                Ok(Page {
-                    items,
-                    next_token: non_empty(output.next_token()),
-                })
-            }};
-        }
-        match kind {
-            MonitoringKind::DataQuality => list!(
-                list_data_quality_job_definitions,
-                "ListDataQualityJobDefinitions"
-            ),
-            MonitoringKind::ModelQuality => list!(
-                list_model_quality_job_definitions,
-                "ListModelQualityJobDefinitions"
-            ),
-            MonitoringKind::ModelBias => list!(
-                list_model_bias_job_definitions,
-                "ListModelBiasJobDefinitions"
-            ),
-            MonitoringKind::ModelExplainability => list!(
-                list_model_explainability_job_definitions,
-                "ListModelExplainabilityJobDefinitions"
-            ),
-        }
+        job_definition::list(&self.client, kind, next_token).await
     }
 
     async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
-        let mut tags = BTreeMap::new();
-        let mut next_token = None;
-        loop {
+        let pairs = all_pages("ListTags", |next_token| async move {
             let output = self
                 .client
                 .list_tags()
@@ -206,16 +101,15 @@ impl Schedules for AwsSchedules {
                 .send()
                 .await
                 .map_err(|error| ApiFailure::from_sdk("ListTags", &error))?;
-            for tag in output.tags() {
-                if let (Some(key), Some(value)) = (tag.key(), tag.value()) {
-                    tags.insert(key.to_owned(), value.to_owned());
-                }
-            }
-            next_token = non_empty(output.next_token());
-            if next_token.is_none() {
-                return Ok(tags);
-            }
-        }
+            let pairs: Vec<(String, String)> = output
+                .tags()
+                .iter()
+                .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value()?.to_owned())))
+                .collect();
+            Ok((pairs, output.next_token))
+        })
+        .await?;
+        Ok(pairs.into_iter().collect())
     }
 
     async fn describe(&self, name: &str) -> Result<Option<ScheduleView>, ApiFailure> {

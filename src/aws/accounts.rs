@@ -9,15 +9,15 @@
 //! Credentials renew themselves: the SDK's `AssumeRoleProvider` behind an identity cache that
 //! fetches new ones before the old expire, so a sweep longer than a session never lapses.
 
-use crate::event::Invocation;
-use crate::sdk::{Clients, clients_for};
+use crate::aws::sdk::{Clients, clients_for};
+use crate::core::event::Invocation;
+use crate::error::{AccountError, ApiFailure};
 use aws_config::SdkConfig;
 use aws_config::identity::IdentityCache;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
 use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{Mutex, OnceCell};
@@ -26,42 +26,6 @@ use tokio::sync::{Mutex, OnceCell};
 /// before they expire, so no call is signed with credentials about to lapse.
 const RENEW_BEFORE: Duration = Duration::from_secs(10);
 const SESSION_NAME: &str = "sagemaker14-config-rule";
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AccountError {
-    #[error(
-        "cannot assume {role} in account {account}: {code}: {message}. The function's role needs sts:AssumeRole on {role}, and that role must trust the function's role."
-    )]
-    AssumeRole {
-        account: String,
-        role: String,
-        code: String,
-        message: String,
-    },
-    #[error(
-        "the event is for account {event_account}, but the function runs in {own_account} and no role to assume is configured: set the ExecutionRoleName rule parameter (or AssumeExecutionRole=true)"
-    )]
-    NoRole {
-        event_account: String,
-        own_account: String,
-    },
-    #[error("AssumeExecutionRole is true but the event has no executionRoleArn")]
-    NoExecutionRoleArn,
-    #[error(
-        "a role to assume is configured but the event has no accountId: the function acts only in the event's own account, so it assumes nothing"
-    )]
-    NoAccountId,
-    #[error(
-        "the event for account {event_account} names executionRoleArn {role} in account {role_account}: an event can only make the function act in its own account"
-    )]
-    ForeignRole {
-        event_account: String,
-        role: String,
-        role_account: String,
-    },
-    #[error("cannot tell which partition this runs in (sts:GetCallerIdentity): {0}")]
-    Partition(String),
-}
 
 /// Where the function itself runs, read from its own ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,21 +219,16 @@ impl Accounts {
     }
 }
 
-/// Names STS's own code and message (AccessDenied, ...) from inside the provider's error.
+/// STS's own answer (AccessDenied, ...) from inside the provider's error, classified like every
+/// other AWS call.
 fn assume_error(role: &str, error: &provider::error::CredentialsError) -> AccountError {
+    type AssumeRoleSdkError =
+        aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    let mut code = "CredentialsError".to_owned();
-    let mut message = DisplayErrorContext(error).to_string();
+    let mut failure = ApiFailure::refused("AssumeRole", DisplayErrorContext(error).to_string());
     while let Some(cause) = source {
-        if let Some(sdk) = cause.downcast_ref::<aws_sdk_sts::error::SdkError<
-            aws_sdk_sts::operation::assume_role::AssumeRoleError,
-        >>() {
-            if let Some(found) = sdk.code() {
-                code = found.to_owned();
-            }
-            if let Some(found) = sdk.message() {
-                message = found.to_owned();
-            }
+        if let Some(sdk) = cause.downcast_ref::<AssumeRoleSdkError>() {
+            failure = ApiFailure::from_sdk("AssumeRole", sdk);
             break;
         }
         source = cause.source();
@@ -277,8 +236,7 @@ fn assume_error(role: &str, error: &provider::error::CredentialsError) -> Accoun
     AccountError::AssumeRole {
         account: account_of(role),
         role: role.to_owned(),
-        code,
-        message,
+        failure,
     }
 }
 

@@ -9,72 +9,19 @@
 //! Isolated jobs have no network access: their inputs must be reachable through VPC endpoints or
 //! staged where the job can read them, or the next monitoring run fails.
 
-use crate::error::{ApiFailure, FailureKind};
-use crate::job_definition::{self, Definition};
-use crate::sagemaker::AwsSchedules;
-use crate::schedule::MonitoringKind;
+use crate::aws::job_definition::{self, Definition};
+use crate::aws::sagemaker::AwsSageMaker;
+use crate::core::remediation::{FixError, Remediation, Step};
+use crate::core::resource::MonitoringKind;
+use crate::error::ApiFailure;
+use crate::rule::ports::Fixer;
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::types::{MonitoringScheduleConfig, NetworkConfig};
-use std::fmt;
-use std::future::Future;
 
 /// Job definition names are at most 63 characters.
 const NAME_LIMIT: usize = 63;
 /// Names tried for a copy before giving up: `-isolated`, then `-isolated-2` to `-isolated-9`.
 const COPY_NAMES: usize = 9;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Already isolated: nothing to change.
-    Nothing(String),
-    UpdateSchedule {
-        schedule: String,
-        change: String,
-    },
-    CreateJobDefinition {
-        kind: MonitoringKind,
-        source: String,
-        copy: String,
-    },
-    /// An isolated copy of the same job, made earlier, is reused.
-    ReuseJobDefinition {
-        kind: MonitoringKind,
-        copy: String,
-    },
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Step::Nothing(why) => write!(f, "nothing to change: {why}"),
-            Step::UpdateSchedule { schedule, change } => write!(
-                f,
-                "UpdateMonitoringSchedule {schedule}: {change}; every other member of MonitoringScheduleConfig unchanged"
-            ),
-            Step::CreateJobDefinition { kind, source, copy } => write!(
-                f,
-                "Create{kind}JobDefinition {copy}: a copy of {source} with NetworkConfig.EnableNetworkIsolation=true (tags are not copied)"
-            ),
-            Step::ReuseJobDefinition { kind, copy } => write!(
-                f,
-                "reuse the isolated {kind} job definition {copy}, a copy of the same job made earlier"
-            ),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remediation {
-    pub schedule: String,
-    pub steps: Vec<Step>,
-    pub applied: bool,
-}
-
-impl Remediation {
-    pub fn changes_anything(&self) -> bool {
-        !matches!(self.steps.as_slice(), [Step::Nothing(_)])
-    }
-}
 
 /// The fix for one schedule, worked out by reading only.
 pub struct Plan {
@@ -85,45 +32,40 @@ pub struct Plan {
     config: Option<MonitoringScheduleConfig>,
 }
 
-/// What a service does about a NON_COMPLIANT schedule: plan the fix, or plan and apply it.
-pub trait Fixer: Sync {
-    fn fix(&self, schedule: &str) -> impl Future<Output = Result<Remediation, ApiFailure>> + Send;
-}
-
 /// Plans fixes and changes nothing: what a dry run, and `remediate` without `--apply`, hold.
 pub struct Planner {
-    reads: AwsSchedules,
+    reads: AwsSageMaker,
 }
 
 impl Planner {
-    pub fn new(reads: AwsSchedules) -> Self {
+    pub fn new(reads: AwsSageMaker) -> Self {
         Planner { reads }
     }
 }
 
 impl Fixer for Planner {
-    async fn fix(&self, schedule: &str) -> Result<Remediation, ApiFailure> {
+    async fn fix(&self, schedule: &str) -> Result<Remediation, FixError> {
         Ok(plan(&self.reads, schedule).await?.remediation)
     }
 }
 
 /// Plans and applies fixes: the one holder of SageMaker's write calls.
 pub struct Remediator {
-    reads: AwsSchedules,
+    reads: AwsSageMaker,
     writes: Client,
 }
 
 impl Remediator {
     pub fn new(client: Client) -> Self {
         Remediator {
-            reads: AwsSchedules::new(client.clone()),
+            reads: AwsSageMaker::new(client.clone()),
             writes: client,
         }
     }
 }
 
 impl Fixer for Remediator {
-    async fn fix(&self, schedule: &str) -> Result<Remediation, ApiFailure> {
+    async fn fix(&self, schedule: &str) -> Result<Remediation, FixError> {
         let Plan {
             mut remediation,
             copy,
@@ -146,32 +88,16 @@ impl Fixer for Remediator {
     }
 }
 
-fn refused(operation: &'static str, message: String) -> ApiFailure {
-    ApiFailure {
-        operation,
-        kind: FailureKind::Refused,
-        code: None,
-        message,
-    }
-}
-
 /// Works out the fix for one schedule, reading only.
-pub async fn plan(reads: &AwsSchedules, name: &str) -> Result<Plan, ApiFailure> {
-    let described = reads.describe_output(name).await?.ok_or_else(|| {
-        refused(
-            "DescribeMonitoringSchedule",
-            format!("monitoring schedule {name} does not exist"),
-        )
-    })?;
+pub async fn plan(reads: &AwsSageMaker, name: &str) -> Result<Plan, FixError> {
+    let described = reads
+        .describe_output(name)
+        .await?
+        .ok_or_else(|| FixError::Cannot(format!("monitoring schedule {name} does not exist")))?;
     let config = described
         .monitoring_schedule_config
         .clone()
-        .ok_or_else(|| {
-            refused(
-                "DescribeMonitoringSchedule",
-                format!("{name} has no MonitoringScheduleConfig"),
-            )
-        })?;
+        .ok_or_else(|| FixError::Cannot(format!("{name} has no MonitoringScheduleConfig")))?;
     let mut remediation = Remediation {
         schedule: name.to_owned(),
         steps: Vec::new(),
@@ -214,10 +140,9 @@ pub async fn plan(reads: &AwsSchedules, name: &str) -> Result<Plan, ApiFailure> 
         .monitoring_job_definition_name
         .clone()
         .ok_or_else(|| {
-            refused(
-                "DescribeMonitoringSchedule",
-                format!("{name} has neither an embedded nor a named job definition to fix"),
-            )
+            FixError::Cannot(format!(
+                "{name} has neither an embedded nor a named job definition to fix"
+            ))
         })?;
     let kind = config
         .monitoring_type
@@ -225,21 +150,17 @@ pub async fn plan(reads: &AwsSchedules, name: &str) -> Result<Plan, ApiFailure> 
         .or(described.monitoring_type.as_ref())
         .and_then(|kind| MonitoringKind::parse(kind.as_str()))
         .ok_or_else(|| {
-            refused(
-                "DescribeMonitoringSchedule",
-                format!("{name} names {source_name} without a MonitoringType this tool can copy"),
-            )
+            FixError::Cannot(format!(
+                "{name} names {source_name} without a MonitoringType this tool can copy"
+            ))
         })?;
     let source = reads
         .definition(kind, &source_name)
         .await?
         .ok_or_else(|| {
-            refused(
-                "Describe job definition",
-                format!(
+            FixError::Cannot(format!(
                     "{kind} job definition {source_name} does not exist; point the schedule at an isolated one by hand"
-                ),
-            )
+                ))
         })?;
     if is_isolated(&source) {
         remediation.steps.push(Step::Nothing(format!(
@@ -292,11 +213,11 @@ fn is_isolated(definition: &Definition) -> bool {
 /// reused only by an isolated definition that runs exactly the source's job; anything else
 /// under that name belongs to someone else, and the next name is tried.
 async fn copy_for(
-    reads: &AwsSchedules,
+    reads: &AwsSageMaker,
     kind: MonitoringKind,
     source_name: &str,
     source: &Definition,
-) -> Result<(String, bool), ApiFailure> {
+) -> Result<(String, bool), FixError> {
     for attempt in 1..=COPY_NAMES {
         let candidate = copy_name(source_name, attempt);
         match reads.definition(kind, &candidate).await? {
@@ -310,14 +231,11 @@ async fn copy_for(
             ),
         }
     }
-    Err(refused(
-        "Describe job definition",
-        format!(
-            "no free name for an isolated copy of {kind} job definition {source_name}: {} to {} are all taken by other definitions",
-            copy_name(source_name, 1),
-            copy_name(source_name, COPY_NAMES)
-        ),
-    ))
+    Err(FixError::Cannot(format!(
+        "no free name for an isolated copy of {kind} job definition {source_name}: {} to {} are all taken by other definitions",
+        copy_name(source_name, 1),
+        copy_name(source_name, COPY_NAMES)
+    )))
 }
 
 /// `<source>-isolated` (then `-isolated-2`, ...). A source too long for that is cut and given

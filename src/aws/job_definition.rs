@@ -3,8 +3,9 @@
 //! `ModelBiasAppSpecification`, ...), so the mapping is written once, as a table, and describe,
 //! compare and copy are each written once over it.
 
+use crate::core::resource::MonitoringKind;
 use crate::error::ApiFailure;
-use crate::schedule::MonitoringKind;
+use crate::rule::ports::{PAGE_SIZE, Page, Summary};
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_data_quality_job_definition::DescribeDataQualityJobDefinitionOutput;
 use aws_sdk_sagemaker::operation::describe_model_bias_job_definition::DescribeModelBiasJobDefinitionOutput;
@@ -27,18 +28,21 @@ macro_rules! kinds {
     ($m:ident) => {
         $m! {
             DataQuality, describe_data_quality_job_definition, create_data_quality_job_definition,
+            list_data_quality_job_definitions, "ListDataQualityJobDefinitions",
             "DescribeDataQualityJobDefinition", "CreateDataQualityJobDefinition",
             [data_quality_baseline_config, set_data_quality_baseline_config],
             [data_quality_app_specification, set_data_quality_app_specification],
             [data_quality_job_input, set_data_quality_job_input],
             [data_quality_job_output_config, set_data_quality_job_output_config];
             ModelQuality, describe_model_quality_job_definition, create_model_quality_job_definition,
+            list_model_quality_job_definitions, "ListModelQualityJobDefinitions",
             "DescribeModelQualityJobDefinition", "CreateModelQualityJobDefinition",
             [model_quality_baseline_config, set_model_quality_baseline_config],
             [model_quality_app_specification, set_model_quality_app_specification],
             [model_quality_job_input, set_model_quality_job_input],
             [model_quality_job_output_config, set_model_quality_job_output_config];
             ModelBias, describe_model_bias_job_definition, create_model_bias_job_definition,
+            list_model_bias_job_definitions, "ListModelBiasJobDefinitions",
             "DescribeModelBiasJobDefinition", "CreateModelBiasJobDefinition",
             [model_bias_baseline_config, set_model_bias_baseline_config],
             [model_bias_app_specification, set_model_bias_app_specification],
@@ -46,6 +50,7 @@ macro_rules! kinds {
             [model_bias_job_output_config, set_model_bias_job_output_config];
             ModelExplainability, describe_model_explainability_job_definition,
             create_model_explainability_job_definition,
+            list_model_explainability_job_definitions, "ListModelExplainabilityJobDefinitions",
             "DescribeModelExplainabilityJobDefinition", "CreateModelExplainabilityJobDefinition",
             [model_explainability_baseline_config, set_model_explainability_baseline_config],
             [model_explainability_app_specification, set_model_explainability_app_specification],
@@ -56,8 +61,39 @@ macro_rules! kinds {
 }
 
 macro_rules! definition_operations {
-    ($($kind:ident, $describe:ident, $create:ident, $describe_op:literal, $create_op:literal,
+    ($($kind:ident, $describe:ident, $create:ident, $list:ident, $list_op:literal,
+       $describe_op:literal, $create_op:literal,
        $([$member:ident, $setter:ident]),+);+) => {
+        /// One page of the job definitions of one kind.
+        pub async fn list(
+            client: &Client,
+            kind: MonitoringKind,
+            next_token: Option<String>,
+        ) -> Result<Page, ApiFailure> {
+            match kind {
+                $(MonitoringKind::$kind => {
+                    let output = client
+                        .$list()
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(next_token)
+                        .send()
+                        .await
+                        .map_err(|error| ApiFailure::from_sdk($list_op, &error))?;
+                    let items = output
+                        .job_definition_summaries()
+                        .iter()
+                        .filter_map(|s| {
+                            Summary::new(
+                                s.monitoring_job_definition_name(),
+                                s.monitoring_job_definition_arn(),
+                            )
+                        })
+                        .collect();
+                    Ok(Page::new(items, output.next_token()))
+                })+
+            }
+        }
+
         /// Describes a job definition: `Ok(None)` when SageMaker says it does not exist.
         pub async fn describe(
             client: &Client,

@@ -1,6 +1,6 @@
 //! The Config event, parsed once into what the rule acts on. Bad input stops here.
 
-use crate::params::{ParamError, RuleParams};
+use crate::core::params::{ParamError, RuleParams};
 use aws_lambda_events::event::config::ConfigEvent;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
@@ -221,13 +221,11 @@ fn parse_trigger(invoking: &str) -> Result<Trigger, EventError> {
         .ok_or(EventError::NoMessageType)?;
     match message_type {
         "ConfigurationItemChangeNotification" => {
-            let name = "ConfigurationItemChangeNotification";
-            let item = member(&value, "configurationItem", name)?;
-            let raw: RawItem =
-                serde_json::from_value(item.clone()).map_err(|error| EventError::BadShape {
-                    message_type: name,
-                    detail: format!("configurationItem: {error}"),
-                })?;
+            let raw: RawItem = member(
+                &value,
+                "configurationItem",
+                "ConfigurationItemChangeNotification",
+            )?;
             Ok(Trigger::Change(ConfigurationItem {
                 header: header(raw.header)?,
                 configuration: raw.configuration.filter(|value| !value.is_null()),
@@ -235,13 +233,11 @@ fn parse_trigger(invoking: &str) -> Result<Trigger, EventError> {
             }))
         }
         "OversizedConfigurationItemChangeNotification" => {
-            let name = "OversizedConfigurationItemChangeNotification";
-            let summary = member(&value, "configurationItemSummary", name)?;
-            let raw: RawHeader =
-                serde_json::from_value(summary.clone()).map_err(|error| EventError::BadShape {
-                    message_type: name,
-                    detail: format!("configurationItemSummary: {error}"),
-                })?;
+            let raw: RawHeader = member(
+                &value,
+                "configurationItemSummary",
+                "OversizedConfigurationItemChangeNotification",
+            )?;
             Ok(Trigger::Oversized(header(raw)?))
         }
         "ScheduledNotification" => {
@@ -260,17 +256,21 @@ fn parse_trigger(invoking: &str) -> Result<Trigger, EventError> {
     }
 }
 
-fn member<'a>(
-    value: &'a Value,
+/// The object under `key`, read into `T`; anything else is a shape error naming the member.
+fn member<T: serde::de::DeserializeOwned>(
+    value: &Value,
     key: &str,
     message_type: &'static str,
-) -> Result<&'a Value, EventError> {
+) -> Result<T, EventError> {
+    let bad = |detail: String| EventError::BadShape {
+        message_type,
+        detail,
+    };
     match value.get(key) {
-        Some(item) if item.is_object() => Ok(item),
-        _ => Err(EventError::BadShape {
-            message_type,
-            detail: format!("{key} is missing or not an object"),
-        }),
+        Some(item) if item.is_object() => {
+            serde_json::from_value(item.clone()).map_err(|error| bad(format!("{key}: {error}")))
+        }
+        _ => Err(bad(format!("{key} is missing or not an object"))),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Counts of AWS calls, taken from the SDK itself so that retries are seen too.
 
+use crate::rule::report::CallCounts;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -8,39 +9,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-
-/// Operations started and HTTP attempts made, per operation name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    pub operations: BTreeMap<String, u64>,
-    pub attempts: BTreeMap<String, u64>,
-}
-
-impl CallCounts {
-    pub fn total_operations(&self) -> u64 {
-        self.operations.values().sum()
-    }
-
-    pub fn total_attempts(&self) -> u64 {
-        self.attempts.values().sum()
-    }
-
-    /// What was counted since `earlier` (counters only grow).
-    pub fn since(&self, earlier: &CallCounts) -> CallCounts {
-        let diff = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
-            now.iter()
-                .map(|(name, count)| (name.clone(), count - then.get(name).copied().unwrap_or(0)))
-                .filter(|(_, count)| *count > 0)
-                .collect()
-        };
-        CallCounts {
-            operations: diff(&self.operations, &earlier.operations),
-            attempts: diff(&self.attempts, &earlier.attempts),
-        }
-    }
-}
 
 /// An SDK interceptor shared by every client of one process.
 #[derive(Debug, Clone, Default)]

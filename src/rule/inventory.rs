@@ -1,20 +1,20 @@
 //! What a periodic sweep lists and judges: monitoring schedules (SageMaker.14), or standalone
 //! job definitions (SageMaker.11, .12 and their model quality and explainability twins).
 
-use crate::SCHEDULE_TYPE;
+use crate::core::exempt::Exemptions;
+use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};
+use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
-use crate::exempt::Exemptions;
-use crate::resolve::JobDefinitions;
-use crate::sagemaker::{Page, Schedules};
-use crate::schedule::{JobDefinitionRef, MonitoringKind};
-use crate::sweep::{Inventory, Listed, Outcome};
-use crate::verdict::{self, JobDefinitionState, Reading, Verdict};
+use crate::rule::job_definitions::JobDefinitions;
+use crate::rule::ports::{Page, SageMakerReads};
+use crate::rule::recorder::Reason;
+use crate::rule::sweep::{Inventory, Listed, Outcome};
 use std::collections::BTreeMap;
 
 /// The exemption that applies to a resource, if any. Tags are read (ListTags on `arn`) only
 /// when an exemption tag is configured and the caller has none from a configuration item.
-pub async fn exemption<S: Schedules>(
-    schedules: &S,
+pub async fn exemption<S: SageMakerReads>(
+    sagemaker: &S,
     exemptions: &Exemptions,
     name: &str,
     arn: Option<&str>,
@@ -30,7 +30,7 @@ pub async fn exemption<S: Schedules>(
     let tags = match (known_tags, arn) {
         (Some(tags), _) => tags,
         (None, Some(arn)) => {
-            fetched = schedules.tags(arn).await?;
+            fetched = sagemaker.tags(arn).await?;
             &fetched
         }
         (None, None) => return Ok(None),
@@ -39,13 +39,13 @@ pub async fn exemption<S: Schedules>(
 }
 
 /// [`exemption`] for a listed resource, as a sweep outcome.
-async fn listed_exemption<S: Schedules>(
-    schedules: &S,
+async fn listed_exemption<S: SageMakerReads>(
+    sagemaker: &S,
     exemptions: &Exemptions,
     listed: &Listed,
 ) -> Option<Outcome> {
     match exemption(
-        schedules,
+        sagemaker,
         exemptions,
         &listed.name,
         listed.arn.as_deref(),
@@ -54,12 +54,12 @@ async fn listed_exemption<S: Schedules>(
     .await
     {
         Ok(verdict) => verdict.map(Outcome::Judged),
-        Err(failure) => Some(Outcome::Unknown(failure)),
+        Err(failure) => Some(Outcome::Unknown(Reason::Api(failure))),
     }
 }
 
 pub struct ScheduleInventory<'a, S> {
-    schedules: &'a S,
+    sagemaker: &'a S,
     job_definitions: JobDefinitions<'a, S>,
     reading: Reading,
     exemptions: &'a Exemptions,
@@ -67,11 +67,11 @@ pub struct ScheduleInventory<'a, S> {
     naming: Option<JobDefinitionRef>,
 }
 
-impl<'a, S: Schedules> ScheduleInventory<'a, S> {
-    pub fn new(schedules: &'a S, reading: Reading, exemptions: &'a Exemptions) -> Self {
+impl<'a, S: SageMakerReads> ScheduleInventory<'a, S> {
+    pub fn new(sagemaker: &'a S, reading: Reading, exemptions: &'a Exemptions) -> Self {
         ScheduleInventory {
-            schedules,
-            job_definitions: JobDefinitions::new(schedules),
+            sagemaker,
+            job_definitions: JobDefinitions::new(sagemaker),
             reading,
             exemptions,
             naming: None,
@@ -86,7 +86,7 @@ impl<'a, S: Schedules> ScheduleInventory<'a, S> {
     }
 }
 
-impl<S: Schedules> Inventory for ScheduleInventory<'_, S> {
+impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
     fn resource_types(&self) -> &[&'static str] {
         &[SCHEDULE_TYPE]
     }
@@ -96,23 +96,23 @@ impl<S: Schedules> Inventory for ScheduleInventory<'_, S> {
         _type_index: usize,
         next_token: Option<String>,
     ) -> Result<Page, ApiFailure> {
-        self.schedules
+        self.sagemaker
             .list_page(next_token, self.naming.as_ref())
             .await
     }
 
     async fn judge(&self, listed: &Listed) -> Outcome {
-        if let Some(exempt) = listed_exemption(self.schedules, self.exemptions, listed).await {
+        if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
-        let view = match self.schedules.describe(&listed.name).await {
+        let view = match self.sagemaker.describe(&listed.name).await {
             Ok(Some(view)) => view,
             Ok(None) => return Outcome::Vanished,
-            Err(failure) => return Outcome::Unknown(failure),
+            Err(failure) => return Outcome::Unknown(failure.into()),
         };
         match self.job_definitions.verdict(&view, self.reading).await {
             Ok(verdict) => Outcome::Judged(verdict),
-            Err(failure) => Outcome::Unknown(failure),
+            Err(failure) => Outcome::Unknown(failure.into()),
         }
     }
 
@@ -122,16 +122,16 @@ impl<S: Schedules> Inventory for ScheduleInventory<'_, S> {
 }
 
 pub struct JobDefinitionInventory<'a, S> {
-    schedules: &'a S,
+    sagemaker: &'a S,
     kinds: Vec<MonitoringKind>,
     types: Vec<&'static str>,
     exemptions: &'a Exemptions,
 }
 
-impl<'a, S: Schedules> JobDefinitionInventory<'a, S> {
-    pub fn new(schedules: &'a S, kinds: &[MonitoringKind], exemptions: &'a Exemptions) -> Self {
+impl<'a, S: SageMakerReads> JobDefinitionInventory<'a, S> {
+    pub fn new(sagemaker: &'a S, kinds: &[MonitoringKind], exemptions: &'a Exemptions) -> Self {
         JobDefinitionInventory {
-            schedules,
+            sagemaker,
             kinds: kinds.to_vec(),
             types: kinds.iter().map(|kind| kind.resource_type()).collect(),
             exemptions,
@@ -139,7 +139,7 @@ impl<'a, S: Schedules> JobDefinitionInventory<'a, S> {
     }
 }
 
-impl<S: Schedules> Inventory for JobDefinitionInventory<'_, S> {
+impl<S: SageMakerReads> Inventory for JobDefinitionInventory<'_, S> {
     fn resource_types(&self) -> &[&'static str] {
         &self.types
     }
@@ -149,13 +149,13 @@ impl<S: Schedules> Inventory for JobDefinitionInventory<'_, S> {
         type_index: usize,
         next_token: Option<String>,
     ) -> Result<Page, ApiFailure> {
-        self.schedules
+        self.sagemaker
             .list_job_definitions(self.kinds[type_index], next_token)
             .await
     }
 
     async fn judge(&self, listed: &Listed) -> Outcome {
-        if let Some(exempt) = listed_exemption(self.schedules, self.exemptions, listed).await {
+        if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
         let Some(kind) = self
@@ -170,10 +170,10 @@ impl<S: Schedules> Inventory for JobDefinitionInventory<'_, S> {
             kind,
             name: listed.name.clone(),
         };
-        match self.schedules.describe_job_definition(&reference).await {
+        match self.sagemaker.describe_job_definition(&reference).await {
             Ok(JobDefinitionState::Missing) => Outcome::Vanished,
             Ok(state) => Outcome::Judged(verdict::judge_job_definition(&reference, &state)),
-            Err(failure) => Outcome::Unknown(failure),
+            Err(failure) => Outcome::Unknown(failure.into()),
         }
     }
 }

@@ -1,48 +1,82 @@
 //! What one invocation did, as one log line, one CloudWatch EMF record and, when work was left
 //! undone, one error that names it.
 
-use crate::calls::CallCounts;
-use crate::deliver::Undelivered;
+use crate::core::remediation::FixError;
+use crate::core::verdict::Compliance;
 use crate::error::Error;
-use crate::evaluation::Judged;
-use crate::verdict::Compliance;
+use crate::rule::delivery::Undelivered;
+use crate::rule::recorder::{Recorded, Unjudged};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A resource the rule could not judge, and why. It got no evaluation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unjudged {
-    pub resource: String,
-    pub reason: String,
+/// Operations started and HTTP attempts made, per operation name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub operations: BTreeMap<String, u64>,
+    pub attempts: BTreeMap<String, u64>,
 }
 
+impl CallCounts {
+    pub fn total_operations(&self) -> u64 {
+        self.operations.values().sum()
+    }
+
+    pub fn total_attempts(&self) -> u64 {
+        self.attempts.values().sum()
+    }
+
+    /// What was counted since `earlier` (counters only grow).
+    pub fn since(&self, earlier: &CallCounts) -> CallCounts {
+        let diff = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
+            now.iter()
+                .map(|(name, count)| (name.clone(), count - then.get(name).copied().unwrap_or(0)))
+                .filter(|(_, count)| *count > 0)
+                .collect()
+        };
+        CallCounts {
+            operations: diff(&self.operations, &earlier.operations),
+            attempts: diff(&self.attempts, &earlier.attempts),
+        }
+    }
+}
+
+/// What a sweep adds to a report beyond its verdicts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepFacts {
+    /// Listed but not started for lack of time before the Lambda deadline.
+    pub not_started: usize,
+    /// More pages were left unlisted at the deadline.
+    pub unlisted_pages: bool,
+    /// Distinct job definitions described.
+    pub job_definitions: usize,
+    /// Results of resources that no longer exist, reported NOT_APPLICABLE.
+    pub stale: usize,
+}
+
+/// What remediation did after the verdicts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fixes {
+    pub remediated: Vec<String>,
+    /// Fixes a dry run worked out and did not make: `name: step; step`.
+    pub planned: Vec<String>,
+    /// Schedules whose fix failed, and why.
+    pub failures: Vec<(String, FixError)>,
+}
+
+/// What one invocation did. Only a report: it is built once the work is done.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub trigger: &'static str,
     pub counts: BTreeMap<Compliance, usize>,
     pub delivered: usize,
-    /// Listed, then gone before they could be described: skipped, not judged.
     pub vanished: usize,
     pub unjudged: Vec<Unjudged>,
     pub undelivered: Vec<Undelivered>,
     /// Config refused the resource type: `(type, Config's message)`.
     pub refused_type: Option<(String, String)>,
-    /// Left for lack of time before the Lambda deadline (and whether more pages were unread).
-    pub not_started: usize,
-    pub unlisted_pages: bool,
-    pub job_definitions: usize,
-    /// Results of resources that no longer exist, reported NOT_APPLICABLE.
-    pub stale: usize,
-    /// Schedules judged NON_COMPLIANT (for remediation, when it is turned on).
-    pub non_compliant_names: Vec<String>,
-    /// Schedules remediated, and those whose remediation failed (with why).
-    pub remediated: Vec<String>,
-    /// Fixes a dry run worked out and did not make: `name: step; step`.
-    pub planned_remediations: Vec<String>,
-    pub remediation_failures: Vec<Unjudged>,
-    /// Every evaluation with its schedule name, kept only when the caller asks (command line).
-    pub judged_items: Vec<Judged>,
+    pub sweep: SweepFacts,
+    pub fixes: Fixes,
     /// The assumed role the invocation acted as, named in its error.
     pub acting_as: Option<String>,
     pub calls: CallCounts,
@@ -53,8 +87,19 @@ pub struct Report {
 const NAMES_IN_ERROR: usize = 20;
 
 impl Report {
-    pub fn count(&mut self, compliance: Compliance) {
-        *self.counts.entry(compliance).or_default() += 1;
+    pub fn new(trigger: &'static str, recorded: Recorded, sweep: SweepFacts, fixes: Fixes) -> Self {
+        Report {
+            trigger,
+            counts: recorded.counts,
+            delivered: recorded.delivered.delivered,
+            vanished: recorded.vanished,
+            unjudged: recorded.unjudged,
+            undelivered: recorded.delivered.undelivered,
+            refused_type: recorded.delivered.refused_type,
+            sweep,
+            fixes,
+            ..Report::default()
+        }
     }
 
     /// How many evaluations of this compliance type were computed.
@@ -70,9 +115,9 @@ impl Report {
         self.unjudged.is_empty()
             && self.undelivered.is_empty()
             && self.refused_type.is_none()
-            && self.not_started == 0
-            && !self.unlisted_pages
-            && self.remediation_failures.is_empty()
+            && self.sweep.not_started == 0
+            && !self.sweep.unlisted_pages
+            && self.fixes.failures.is_empty()
     }
 
     /// `Ok` when every resource was judged and delivered; otherwise an error naming what was not.
@@ -86,45 +131,38 @@ impl Report {
         if self.is_complete() {
             return Ok(());
         }
-        let mut parts = Vec::new();
-        if !self.unjudged.is_empty() {
-            parts.push(format!(
-                "{} resource(s) could not be judged and got no evaluation: {}",
-                self.unjudged.len(),
-                listing(
-                    self.unjudged
-                        .iter()
-                        .map(|u| format!("{} ({})", u.resource, u.reason))
-                )
-            ));
-        }
-        if !self.undelivered.is_empty() {
-            parts.push(format!(
-                "{} evaluation(s) were computed but not delivered: {}",
-                self.undelivered.len(),
-                listing(
-                    self.undelivered
-                        .iter()
-                        .map(|u| format!("{} {} ({})", u.resource_type, u.resource_id, u.reason))
-                )
-            ));
-        }
-        if !self.remediation_failures.is_empty() {
-            parts.push(format!(
-                "{} remediation(s) failed: {}",
-                self.remediation_failures.len(),
-                listing(
-                    self.remediation_failures
-                        .iter()
-                        .map(|u| format!("{} ({})", u.resource, u.reason))
-                )
-            ));
-        }
-        if self.not_started > 0 || self.unlisted_pages {
+        let unjudged = self
+            .unjudged
+            .iter()
+            .map(|u| format!("{} ({})", u.resource, u.reason));
+        let undelivered = self
+            .undelivered
+            .iter()
+            .map(|u| format!("{} {} ({})", u.resource_type, u.resource_id, u.reason));
+        let failed_fixes = self
+            .fixes
+            .failures
+            .iter()
+            .map(|(schedule, error)| format!("{schedule} ({error})"));
+        let mut parts: Vec<String> = [
+            listing(
+                "resource(s) could not be judged and got no evaluation",
+                unjudged.collect(),
+            ),
+            listing(
+                "evaluation(s) were computed but not delivered",
+                undelivered.collect(),
+            ),
+            listing("remediation(s) failed", failed_fixes.collect()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if self.sweep.not_started > 0 || self.sweep.unlisted_pages {
             parts.push(format!(
                 "stopped before the Lambda deadline with {} listed schedule(s) unjudged{}; everything judged was delivered. Raise the function's Timeout or the DescribeConcurrency rule parameter",
-                self.not_started,
-                if self.unlisted_pages {
+                self.sweep.not_started,
+                if self.sweep.unlisted_pages {
                     " and more pages of schedules not yet listed"
                 } else {
                     ""
@@ -152,7 +190,7 @@ impl Report {
             self.of(Compliance::Compliant),
             self.of(Compliance::NonCompliant),
             self.of(Compliance::NotApplicable),
-            self.unjudged.len() + self.not_started,
+            self.unjudged.len() + self.sweep.not_started,
             self.vanished,
             delivery,
             self.calls.total_operations(),
@@ -173,10 +211,10 @@ impl Report {
             unjudged = self.unjudged.len(),
             undelivered = self.undelivered.len(),
             vanished = self.vanished,
-            not_started = self.not_started,
-            job_definitions = self.job_definitions,
-            stale = self.stale,
-            remediated = self.remediated.len(),
+            not_started = self.sweep.not_started,
+            job_definitions = self.sweep.job_definitions,
+            stale = self.sweep.stale,
+            remediated = self.fixes.remediated.len(),
             api_calls = self.calls.total_operations(),
             api_attempts = self.calls.total_attempts(),
             calls = ?self.calls.operations,
@@ -217,7 +255,7 @@ impl Report {
             "Compliant": self.of(Compliance::Compliant),
             "NonCompliant": self.of(Compliance::NonCompliant),
             "NotApplicable": self.of(Compliance::NotApplicable),
-            "Unjudged": self.unjudged.len() + self.not_started,
+            "Unjudged": self.unjudged.len() + self.sweep.not_started,
             "Undelivered": self.undelivered.len(),
             "ApiCalls": self.calls.total_operations(),
             "DurationMs": self.elapsed.as_millis() as u64,
@@ -226,23 +264,36 @@ impl Report {
     }
 }
 
-fn listing(items: impl ExactSizeIterator<Item = String>) -> String {
+/// `N what: a, b, c, and M more`, or nothing when there is nothing to list.
+fn listing(what: &str, items: Vec<String>) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
     let total = items.len();
-    let mut shown: Vec<String> = items.take(NAMES_IN_ERROR).collect();
+    let mut shown: Vec<String> = items.into_iter().take(NAMES_IN_ERROR).collect();
     if total > NAMES_IN_ERROR {
         shown.push(format!("and {} more", total - NAMES_IN_ERROR));
     }
-    shown.join(", ")
+    Some(format!("{total} {what}: {}", shown.join(", ")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::error::{ApiFailure, FailureKind};
+    use crate::rule::recorder::Reason;
+
+    fn with_counts(counts: &[(Compliance, usize)]) -> Report {
+        Report {
+            counts: counts.iter().copied().collect(),
+            ..Report::default()
+        }
+    }
+
     #[test]
     fn a_complete_report_is_ok() {
-        let mut report = Report::default();
-        report.count(Compliance::Compliant);
+        let report = with_counts(&[(Compliance::Compliant, 1)]);
         assert_eq!(report.judged(), 1);
         assert!(report.outcome().is_ok());
     }
@@ -253,7 +304,12 @@ mod tests {
             unjudged: (0..25)
                 .map(|i| Unjudged {
                     resource: format!("schedule-{i}"),
-                    reason: "DescribeMonitoringSchedule: access denied".into(),
+                    reason: Reason::Api(ApiFailure {
+                        operation: "DescribeMonitoringSchedule",
+                        kind: FailureKind::AccessDenied,
+                        code: None,
+                        message: String::new(),
+                    }),
                 })
                 .collect(),
             ..Report::default()
@@ -271,8 +327,11 @@ mod tests {
     #[test]
     fn the_deadline_error_says_what_to_raise() {
         let report = Report {
-            not_started: 7,
-            unlisted_pages: true,
+            sweep: SweepFacts {
+                not_started: 7,
+                unlisted_pages: true,
+                ..SweepFacts::default()
+            },
             ..Report::default()
         };
         let message = report.outcome().unwrap_err().to_string();
@@ -285,12 +344,10 @@ mod tests {
 
     #[test]
     fn emf_carries_the_counts() {
-        let mut report = Report {
+        let report = Report {
             trigger: "ScheduledNotification",
-            ..Report::default()
+            ..with_counts(&[(Compliance::NonCompliant, 2)])
         };
-        report.count(Compliance::NonCompliant);
-        report.count(Compliance::NonCompliant);
         let record: serde_json::Value = serde_json::from_str(&report.emf("r")).unwrap();
         assert_eq!(record["NonCompliant"], 2);
         assert_eq!(record["Compliant"], 0);

@@ -4,7 +4,8 @@
 //! Which flag governs depends on the schedule's shape and on the [`Reading`]: the embedded job
 //! definition's, or (by default) the standalone job definition the schedule names.
 
-use crate::schedule::{JobDefinitionRef, JobSpec, MonitoringKind, Network};
+use crate::core::resource::{JobDefinitionRef, MonitoringKind};
+use crate::core::schedule::{JobSpec, Network};
 use serde::Serialize;
 use std::fmt;
 
@@ -202,7 +203,7 @@ pub fn fit(mut text: String) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn embedded(isolation: Option<bool>, vpc: bool) -> JobSpec {
@@ -214,6 +215,10 @@ mod tests {
             name: name.into(),
             monitoring_type: monitoring_type.map(Into::into),
         }
+    }
+
+    pub fn found(isolation: Option<bool>, vpc: bool) -> JobDefinitionState {
+        JobDefinitionState::Found(Some(Network { isolation, vpc }))
     }
 
     fn final_verdict(job: &JobSpec, reading: Reading) -> Verdict {
@@ -290,14 +295,8 @@ mod tests {
 
     #[test]
     fn a_job_definition_decides_by_its_own_flag() {
-        let reference = JobDefinitionRef {
-            kind: MonitoringKind::ModelQuality,
-            name: "mq".into(),
-        };
-        let isolated = JobDefinitionState::Found(Some(Network {
-            isolation: Some(true),
-            vpc: true,
-        }));
+        let reference = JobDefinitionRef::new(MonitoringKind::ModelQuality, "mq");
+        let isolated = found(Some(true), true);
         let verdict = judge_job_definition(&reference, &isolated);
         assert_eq!(verdict.compliance, Compliance::Compliant);
         assert!(
@@ -308,10 +307,7 @@ mod tests {
         for state in [
             JobDefinitionState::Found(None),
             JobDefinitionState::Found(Some(Network::default())),
-            JobDefinitionState::Found(Some(Network {
-                isolation: Some(false),
-                vpc: true,
-            })),
+            found(Some(false), true),
             JobDefinitionState::Missing,
         ] {
             let verdict = judge_job_definition(&reference, &state);
@@ -326,19 +322,10 @@ mod tests {
     #[test]
     fn the_same_name_under_two_types_gives_two_verdicts() {
         // `c7n-test` exists as a data quality and a model bias definition with different settings.
-        let data_quality = JobDefinitionRef {
-            kind: MonitoringKind::DataQuality,
-            name: "c7n-test".into(),
-        };
-        let model_bias = JobDefinitionRef {
-            kind: MonitoringKind::ModelBias,
-            name: "c7n-test".into(),
-        };
+        let data_quality = JobDefinitionRef::new(MonitoringKind::DataQuality, "c7n-test");
+        let model_bias = JobDefinitionRef::new(MonitoringKind::ModelBias, "c7n-test");
         let lookup = |reference: &JobDefinitionRef| match reference.kind {
-            MonitoringKind::ModelBias => JobDefinitionState::Found(Some(Network {
-                isolation: Some(true),
-                vpc: false,
-            })),
+            MonitoringKind::ModelBias => found(Some(true), false),
             _ => JobDefinitionState::Found(None),
         };
         for (job, reference, expected) in [
@@ -396,17 +383,8 @@ mod tests {
                 }
             }
         }
-        let reference = JobDefinitionRef {
-            kind: MonitoringKind::ModelExplainability,
-            name: long,
-        };
-        for state in [
-            JobDefinitionState::Missing,
-            JobDefinitionState::Found(Some(Network {
-                isolation: Some(false),
-                vpc: true,
-            })),
-        ] {
+        let reference = JobDefinitionRef::new(MonitoringKind::ModelExplainability, long);
+        for state in [JobDefinitionState::Missing, found(Some(false), true)] {
             let verdict = judge_job_definition(&reference, &state);
             assert!(!verdict.annotation.ends_with('…'), "{}", verdict.annotation);
         }

@@ -1,6 +1,7 @@
 //! Building the AWS clients once per process, from the standard AWS environment.
 
-use crate::calls::CallCounter;
+use crate::aws::calls::CallCounter;
+use crate::error::SetupError;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -22,18 +23,6 @@ pub struct Clients {
     pub config: aws_sdk_config::Client,
     pub sdk_config: SdkConfig,
     pub counter: CallCounter,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("no AWS region is configured: set AWS_REGION (or a region in your AWS profile)")]
-    NoRegion,
-    #[error("{name} is not valid: '{value}' ({expected})")]
-    BadSetting {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
 }
 
 /// The retry policy: the SDK's adaptive mode by default, so a throttled account makes the
@@ -101,45 +90,26 @@ pub async fn load() -> Result<Clients, SetupError> {
     Ok(clients_for(sdk_config, CallCounter::default()))
 }
 
-/// Retries answers the SDK could not read (a truncated or garbled body from a proxy or a
-/// failing load balancer) like transient errors; by default the SDK gives up on them at once.
+/// Retries two kinds of answer the SDK gives up on at once by default: a success status whose
+/// body did not parse (a truncated or garbled body from a proxy or a failing load balancer),
+/// and a refusal because the credentials had just expired (the identity cache renews them
+/// before the next attempt).
 #[derive(Debug, Clone, Copy)]
-pub struct UnreadableResponses;
+pub struct RetryAlso;
 
-impl ClassifyRetry for UnreadableResponses {
+impl ClassifyRetry for RetryAlso {
     fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
-        // A success status with an error that is not a modelled one: the body did not parse.
-        let answered = context
-            .response()
-            .is_some_and(|response| response.status().is_success());
-        match context.output_or_error() {
-            Some(Err(error)) if answered && !error.is_operation_error() => {
-                RetryAction::transient_error()
-            }
-            _ => RetryAction::NoActionIndicated,
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        "UnreadableResponses"
-    }
-}
-
-/// Retries a call AWS refused because its credentials had just expired: the identity cache
-/// renews them before the next attempt.
-#[derive(Debug, Clone, Copy)]
-pub struct ExpiredCredentials;
-
-impl ClassifyRetry for ExpiredCredentials {
-    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
-        let expired = context.response().is_some_and(|response| {
-            matches!(response.status().as_u16(), 400 | 403)
-                && response
-                    .body()
-                    .bytes()
-                    .is_some_and(|body| String::from_utf8_lossy(body).contains("ExpiredToken"))
-        });
-        if expired {
+        let Some(response) = context.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let unreadable = response.status().is_success()
+            && matches!(context.output_or_error(), Some(Err(error)) if !error.is_operation_error());
+        let expired = matches!(response.status().as_u16(), 400 | 403)
+            && response
+                .body()
+                .bytes()
+                .is_some_and(|body| String::from_utf8_lossy(body).contains("ExpiredToken"));
+        if unreadable || expired {
             RetryAction::transient_error()
         } else {
             RetryAction::NoActionIndicated
@@ -147,7 +117,7 @@ impl ClassifyRetry for ExpiredCredentials {
     }
 
     fn name(&self) -> &'static str {
-        "ExpiredCredentials"
+        "RetryAlso"
     }
 }
 
@@ -156,15 +126,13 @@ pub fn clients_for(sdk_config: SdkConfig, counter: CallCounter) -> Clients {
     let sagemaker = aws_sdk_sagemaker::Client::from_conf(
         aws_sdk_sagemaker::config::Builder::from(&sdk_config)
             .interceptor(counter.clone())
-            .retry_classifier(UnreadableResponses)
-            .retry_classifier(ExpiredCredentials)
+            .retry_classifier(RetryAlso)
             .build(),
     );
     let config = aws_sdk_config::Client::from_conf(
         aws_sdk_config::config::Builder::from(&sdk_config)
             .interceptor(counter.clone())
-            .retry_classifier(UnreadableResponses)
-            .retry_classifier(ExpiredCredentials)
+            .retry_classifier(RetryAlso)
             .build(),
     );
     Clients {

@@ -1,36 +1,55 @@
 //! The Lambda front door: parse, run the service, log the summary, fail loudly when work was
 //! left undone so Config shows the invocation as failed.
 
-use crate::accounts::Accounts;
+use crate::aws::accounts::Accounts;
+use crate::aws::config::AwsConfig;
+use crate::aws::remediate::Remediator;
+use crate::aws::sdk;
+use crate::core::event::Invocation;
+use crate::core::verdict::Compliance;
 use crate::error::Error;
-use crate::evaluations::AwsEvaluations;
-use crate::event::Invocation;
-use crate::remediate::Remediator;
-use crate::rule::{RunOptions, Service};
-use crate::sagemaker::AwsSchedules;
-use crate::sweep::Deadline;
+use crate::logging;
+use crate::rule::RunOptions;
+use crate::rule::sweep::Deadline;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::Instrument;
 
-pub async fn run(accounts: Accounts) -> Result<(), lambda_runtime::Error> {
-    let accounts = Arc::new(accounts);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+/// The Lambda runtime's loop, with the clients made once per process; the process's exit code
+/// when the runtime itself stops.
+pub async fn main() -> i32 {
+    logging::init_lambda();
+    let clients = match sdk::load().await {
+        Ok(clients) => clients,
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return 1;
+        }
+    };
+    let accounts = Arc::new(Accounts::new(clients));
+    let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let accounts = Arc::clone(&accounts);
         async move { handle(&accounts, event).await }
     }))
-    .await
+    .await;
+    match served {
+        Ok(()) => 0,
+        Err(error) => {
+            tracing::error!(%error, "the Lambda runtime stopped");
+            1
+        }
+    }
 }
 
 /// Handles one event: in the account the event names, acting as the configured role.
-pub async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
     let invocation = Invocation::from_value(payload).map_err(|error| {
         let error = Error::from(error);
         tracing::error!(request_id = %context.request_id, %error, "rejected the event");
-        diagnostic(&error)
+        Diagnostic::from(error)
     })?;
     let rule = invocation.rule_name.clone().unwrap_or_default();
     let span = tracing::info_span!(
@@ -49,48 +68,28 @@ pub async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Va
         let (clients, role) = accounts.clients_for(&invocation).await.map_err(|error| {
             let error = Error::from(error);
             tracing::error!(%error, "cannot act in the event's account");
-            diagnostic(&error)
+            Diagnostic::from(error)
         })?;
-        let service = Service::new(
-            AwsSchedules::new(clients.sagemaker.clone()),
-            AwsEvaluations::new(clients.config),
-            Remediator::new(clients.sagemaker),
-            clients.counter,
-        );
-        let mut report = service
-            .handle(&invocation, &options)
-            .await
-            .map_err(|error| diagnostic(&error))?;
-        report.acting_as = role;
+        let config = AwsConfig::new(clients.config.clone());
+        let fixer = Remediator::new(clients.sagemaker.clone());
+        let report = super::handle(&clients, config, fixer, &invocation, &options, role)
+            .await?
+            .report;
         report.log(&rule);
         println!("{}", report.emf(&rule));
         if let Err(error) = report.outcome() {
             tracing::error!(%error, "invocation incomplete");
-            return Err(diagnostic(&error));
+            return Err(error.into());
         }
-        use crate::verdict::Compliance::*;
         Ok(json!({
-            "compliant": report.of(Compliant),
-            "nonCompliant": report.of(NonCompliant),
-            "notApplicable": report.of(NotApplicable),
+            "compliant": report.of(Compliance::Compliant),
+            "nonCompliant": report.of(Compliance::NonCompliant),
+            "notApplicable": report.of(Compliance::NotApplicable),
             "delivered": report.delivered,
         }))
     }
     .instrument(span)
     .await
-}
-
-fn diagnostic(error: &Error) -> Diagnostic {
-    Diagnostic {
-        error_type: match error {
-            Error::BadInput(_) => "BadInput",
-            Error::TypeRefused { .. } => "ResourceTypeRefused",
-            Error::Incomplete(_) => "Incomplete",
-            Error::Account(_) => "AccountAccess",
-        }
-        .to_owned(),
-        error_message: error.to_string(),
-    }
 }
 
 /// Epoch milliseconds before any real Lambda deadline (September 2001). Smaller values are
@@ -99,7 +98,7 @@ const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
 
 /// Stops starting work a tenth of the remaining time (2 to 30 s) before the deadline, and
 /// abandons running reads halfway through that reserve, so delivery always has time left.
-pub fn deadline_from(deadline_ms: u64) -> Option<Deadline> {
+fn deadline_from(deadline_ms: u64) -> Option<Deadline> {
     if deadline_ms == 0 {
         return None;
     }

@@ -5,14 +5,11 @@
 //! What is listed and how one resource is judged is an [`Inventory`]: monitoring schedules for
 //! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
 
-use crate::deliver::{Delivery, RetryPolicy};
+use crate::core::verdict::Verdict;
 use crate::error::ApiFailure;
-use crate::evaluation::{Evaluation, Judged};
-use crate::evaluations::{Evaluations, RecordedIds};
-use crate::event::ResultToken;
-use crate::sagemaker::{PAGE_SIZE, Page, Summary};
-use crate::summary::{Report, Unjudged};
-use crate::verdict::{Compliance, Verdict};
+use crate::rule::ports::{ConfigReads, Deliver, PAGE_SIZE, Page, RecordedIds, Summary};
+use crate::rule::recorder::{Reason, Recorder, Subject};
+use crate::rule::report::SweepFacts;
 use aws_smithy_types::DateTime;
 use futures::{StreamExt, stream};
 use std::collections::{HashMap, HashSet};
@@ -36,13 +33,8 @@ pub struct SweepSettings {
     pub concurrency: usize,
     pub ordering_timestamp: DateTime,
     pub deadline: Option<Deadline>,
-    pub delivery: RetryPolicy,
-    /// Keep every evaluation with its resource name in the report (for the command line).
-    pub keep_judged: bool,
     /// The rule whose stale results to clear; `None` skips that step.
     pub rule_name: Option<String>,
-    /// Keep the names of NON_COMPLIANT resources (only remediation needs them).
-    pub keep_non_compliant: bool,
 }
 
 /// A listed resource, with the type it is reported under.
@@ -57,7 +49,7 @@ pub enum Outcome {
     Judged(Verdict),
     /// Gone between list and describe: skipped, not judged.
     Vanished,
-    Unknown(ApiFailure),
+    Unknown(Reason),
 }
 
 /// What a sweep lists and how it judges one listed resource.
@@ -84,13 +76,12 @@ const CHANNEL_DEPTH: usize = 1024;
 /// Listed resources waiting for a judging slot: two pages.
 const LISTED_DEPTH: usize = 2 * PAGE_SIZE as usize;
 
-pub async fn sweep<I: Inventory, E: Evaluations>(
+pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     inventory: &I,
-    evaluations: &E,
-    token: &ResultToken,
+    config: &C,
     settings: &SweepSettings,
-    report: &mut Report,
-) {
+    recorder: &mut Recorder<'_, D>,
+) -> SweepFacts {
     let listed = AtomicUsize::new(0);
     let started = AtomicUsize::new(0);
     let more_pages = AtomicBool::new(false);
@@ -157,8 +148,7 @@ pub async fn sweep<I: Inventory, E: Evaluations>(
         drop(sender);
     };
     let consume = async {
-        let recorded = recorded_ids(evaluations, inventory.resource_types()).await;
-        let mut delivery = Delivery::new(evaluations, token, settings.delivery);
+        let recorded = recorded_ids(config, inventory.resource_types()).await;
         // Every listed resource's ids, so that stale results are never its own.
         let mut present: HashSet<(&'static str, String)> = HashSet::new();
         while let Some((item, outcome)) = receiver.recv().await {
@@ -173,80 +163,64 @@ pub async fn sweep<I: Inventory, E: Evaluations>(
             match outcome {
                 Outcome::Judged(verdict) => {
                     let Some(id) = recorded_id.or(item.arn) else {
-                        report.unjudged.push(Unjudged {
-                            resource: item.name,
-                            reason: "SageMaker returned no ARN to report it under".into(),
-                        });
+                        recorder.unjudged(item.name, Reason::NoId);
                         continue;
                     };
-                    report.count(verdict.compliance);
-                    if settings.keep_non_compliant && verdict.compliance == Compliance::NonCompliant
-                    {
-                        report.non_compliant_names.push(item.name.clone());
-                    }
-                    let evaluation = Evaluation::new(
-                        item.resource_type,
-                        id,
-                        verdict,
-                        settings.ordering_timestamp,
-                    );
-                    if settings.keep_judged {
-                        report.judged_items.push(Judged {
-                            schedule_name: Some(item.name),
-                            evaluation: evaluation.clone(),
-                        });
-                    }
-                    delivery.push(evaluation).await;
+                    let subject = Subject {
+                        resource_type: item.resource_type,
+                        id: &id,
+                        name: Some(&item.name),
+                    };
+                    recorder
+                        .verdict(subject, verdict, settings.ordering_timestamp)
+                        .await;
                 }
-                Outcome::Vanished => report.vanished += 1,
-                Outcome::Unknown(failure) => report.unjudged.push(Unjudged {
-                    resource: item.name,
-                    reason: failure.to_string(),
-                }),
+                Outcome::Vanished => recorder.vanished(),
+                Outcome::Unknown(reason) => recorder.unjudged(item.name, reason),
             }
         }
-        (delivery, present)
+        present
     };
-    let ((), (), (mut delivery, present)) = futures::join!(list, produce, consume);
+    let ((), (), present) = futures::join!(list, produce, consume);
 
     let listed = listed.load(Ordering::Relaxed);
     let started = started.load(Ordering::Relaxed);
-    report.not_started += listed.saturating_sub(started);
-    report.unlisted_pages |= more_pages.load(Ordering::Relaxed);
+    let mut facts = SweepFacts {
+        not_started: listed.saturating_sub(started),
+        unlisted_pages: more_pages.load(Ordering::Relaxed),
+        job_definitions: inventory.job_definitions(),
+        stale: 0,
+    };
     let listing_failed = match list_failure.into_inner().expect("never poisoned") {
         Some(failure) => {
-            report.unjudged.push(Unjudged {
-                resource: "resources beyond those listed".into(),
-                reason: failure.to_string(),
-            });
+            recorder.unjudged("resources beyond those listed", failure);
             true
         }
         None => false,
     };
     // Only a complete listing says what no longer exists.
-    let complete = !listing_failed && report.not_started == 0 && !report.unlisted_pages;
+    let complete = !listing_failed && facts.not_started == 0 && !facts.unlisted_pages;
     match (&settings.rule_name, complete) {
         (Some(rule), true) => {
-            clear_stale(evaluations, rule, &present, settings, &mut delivery, report).await
+            facts.stale = clear_stale(config, rule, &present, settings, recorder).await;
         }
         (Some(_), false) => {
             tracing::warn!("the sweep was incomplete; stale results are left for the next one")
         }
         (None, _) => tracing::info!("no rule name in the event; stale results not checked"),
     }
-    delivery.finish_into(report).await;
-    report.job_definitions += inventory.job_definitions();
+    facts
 }
 
 /// Config's ids for every listed type. A type Config does not list (or a role that may not
 /// ask) falls back to ARNs, which is what Config records for these CloudFormation types.
-async fn recorded_ids<E: Evaluations>(
-    evaluations: &E,
+async fn recorded_ids<C: ConfigReads>(
+    config: &C,
     types: &[&'static str],
 ) -> HashMap<&'static str, RecordedIds> {
     let mut recorded = HashMap::new();
     for resource_type in types {
-        match evaluations.recorded_ids(resource_type, None).await {
+        match config.recorded_ids(resource_type, None).await {
             Ok(ids) => {
                 recorded.insert(*resource_type, ids);
             }
@@ -262,44 +236,44 @@ async fn recorded_ids<E: Evaluations>(
 
 /// Results Config holds for resources that were not listed: they no longer exist, and would
 /// stay COMPLIANT or NON_COMPLIANT forever unless reported NOT_APPLICABLE.
-async fn clear_stale<E: Evaluations>(
-    evaluations: &E,
+async fn clear_stale<C: ConfigReads, D: Deliver>(
+    config: &C,
     rule: &str,
     present: &HashSet<(&'static str, String)>,
     settings: &SweepSettings,
-    delivery: &mut Delivery<'_, E>,
-    report: &mut Report,
-) {
-    let held = match evaluations.held_results(rule).await {
+    recorder: &mut Recorder<'_, D>,
+) -> usize {
+    let held = match config.held_results(rule).await {
         Ok(held) => held,
         Err(failure) => {
             tracing::warn!(%failure, "could not read the results Config holds; stale results are left");
-            return;
+            return 0;
         }
     };
     let present: HashSet<(&str, &str)> = present
         .iter()
         .map(|(resource_type, id)| (*resource_type, id.as_str()))
         .collect();
+    let mut stale = 0;
     for result in held {
         if present.contains(&(result.resource_type.as_str(), result.resource_id.as_str())) {
             continue;
         }
         tracing::info!(resource_type = %result.resource_type, resource = %result.resource_id, "stale result");
-        report.count(Compliance::NotApplicable);
-        report.stale += 1;
+        stale += 1;
         let verdict = Verdict::not_applicable(
             "The resource no longer exists (the periodic sweep did not find it), so this earlier result no longer applies.",
         );
-        delivery
-            .push(Evaluation::new(
-                result.resource_type,
-                result.resource_id,
-                verdict,
-                settings.ordering_timestamp,
-            ))
+        let subject = Subject {
+            resource_type: &result.resource_type,
+            id: &result.resource_id,
+            name: None,
+        };
+        recorder
+            .verdict(subject, verdict, settings.ordering_timestamp)
             .await;
     }
+    stale
 }
 
 async fn judge_one<I: Inventory>(
@@ -313,7 +287,7 @@ async fn judge_one<I: Inventory>(
         match &outcome {
             Outcome::Judged(verdict) => tracing::debug!(compliance = %verdict.compliance, "judged"),
             Outcome::Vanished => tracing::info!("deleted between list and describe; skipped"),
-            Outcome::Unknown(failure) => tracing::warn!(%failure, "could not be judged"),
+            Outcome::Unknown(_) => {}
         }
         outcome
     }
@@ -322,12 +296,7 @@ async fn judge_one<I: Inventory>(
         None => work.await,
         Some(deadline) => match tokio::time::timeout_at(deadline.abandon, work).await {
             Ok(outcome) => outcome,
-            Err(_) => Outcome::Unknown(ApiFailure {
-                operation: "sweep",
-                kind: crate::error::FailureKind::Timeout,
-                code: None,
-                message: "still being read at the Lambda deadline".into(),
-            }),
+            Err(_) => Outcome::Unknown(Reason::Deadline),
         },
     };
     (item, outcome)

@@ -4,7 +4,6 @@
 //! [`ScheduleView`], so the verdict never knows where its input came from.
 
 use serde_json::Value;
-use std::fmt;
 
 /// The network settings of a job definition, embedded or standalone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -13,64 +12,6 @@ pub struct Network {
     pub isolation: Option<bool>,
     /// Whether a `VpcConfig` is present; reported because a VPC is often mistaken for isolation.
     pub vpc: bool,
-}
-
-/// The four kinds of standalone monitoring job definition. Names are unique per kind only, so
-/// the kind picks the Describe operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MonitoringKind {
-    DataQuality,
-    ModelQuality,
-    ModelBias,
-    ModelExplainability,
-}
-
-impl MonitoringKind {
-    pub const ALL: [MonitoringKind; 4] = [
-        MonitoringKind::DataQuality,
-        MonitoringKind::ModelQuality,
-        MonitoringKind::ModelBias,
-        MonitoringKind::ModelExplainability,
-    ];
-
-    /// The `MonitoringType` value SageMaker uses for this kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MonitoringKind::DataQuality => "DataQuality",
-            MonitoringKind::ModelQuality => "ModelQuality",
-            MonitoringKind::ModelBias => "ModelBias",
-            MonitoringKind::ModelExplainability => "ModelExplainability",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
-    }
-
-    /// The AWS Config resource type of a job definition of this kind.
-    pub fn resource_type(self) -> &'static str {
-        match self {
-            MonitoringKind::DataQuality => "AWS::SageMaker::DataQualityJobDefinition",
-            MonitoringKind::ModelQuality => "AWS::SageMaker::ModelQualityJobDefinition",
-            MonitoringKind::ModelBias => "AWS::SageMaker::ModelBiasJobDefinition",
-            MonitoringKind::ModelExplainability => {
-                "AWS::SageMaker::ModelExplainabilityJobDefinition"
-            }
-        }
-    }
-}
-
-impl fmt::Display for MonitoringKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A standalone job definition, identified the only way that is unambiguous.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct JobDefinitionRef {
-    pub kind: MonitoringKind,
-    pub name: String,
 }
 
 /// What a schedule runs.
@@ -247,38 +188,26 @@ mod tests {
     }
 
     #[test]
-    fn named_definition_takes_the_config_type_before_the_top_level_one() {
-        let view = ScheduleView::from_configuration(&json!({
-            "MonitoringType": "DataQuality",
-            "MonitoringScheduleConfig": {
-                "MonitoringJobDefinitionName": "jd",
-                "MonitoringType": "ModelBias"
-            }
-        }))
-        .unwrap();
-        assert_eq!(
-            view.job,
-            JobSpec::Named {
+    fn a_named_definition_takes_the_config_type_then_the_top_level_one() {
+        for (configuration, monitoring_type) in [
+            (
+                json!({"MonitoringType": "DataQuality", "MonitoringScheduleConfig": {
+                    "MonitoringJobDefinitionName": "jd", "MonitoringType": "ModelBias"}}),
+                "ModelBias",
+            ),
+            (
+                json!({"MonitoringType": "ModelQuality", "MonitoringScheduleConfig": {
+                    "MonitoringJobDefinitionName": "jd"}}),
+                "ModelQuality",
+            ),
+        ] {
+            let view = ScheduleView::from_configuration(&configuration).unwrap();
+            let want = JobSpec::Named {
                 name: "jd".into(),
-                monitoring_type: Some("ModelBias".into())
-            }
-        );
-    }
-
-    #[test]
-    fn named_definition_falls_back_to_the_top_level_type() {
-        let view = ScheduleView::from_configuration(&json!({
-            "MonitoringType": "ModelQuality",
-            "MonitoringScheduleConfig": {"MonitoringJobDefinitionName": "jd"}
-        }))
-        .unwrap();
-        assert_eq!(
-            view.job,
-            JobSpec::Named {
-                name: "jd".into(),
-                monitoring_type: Some("ModelQuality".into())
-            }
-        );
+                monitoring_type: Some(monitoring_type.into()),
+            };
+            assert_eq!(view.job, want);
+        }
     }
 
     #[test]
@@ -313,13 +242,5 @@ mod tests {
         let view =
             ScheduleView::from_configuration(&json!({"MonitoringScheduleConfig": null})).unwrap();
         assert_eq!(view.job, JobSpec::Missing);
-    }
-
-    #[test]
-    fn kinds_round_trip_through_their_monitoring_type() {
-        for kind in MonitoringKind::ALL {
-            assert_eq!(MonitoringKind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(MonitoringKind::parse("dataquality"), None);
     }
 }

@@ -1,8 +1,8 @@
 //! Rule parameters (`InputParameters` on the Config rule), validated before any work starts.
 
-use crate::exempt::{Exemptions, TagMatch};
-use crate::schedule::MonitoringKind;
-use crate::verdict::Reading;
+use crate::core::exempt::{Exemptions, TagMatch};
+use crate::core::resource::MonitoringKind;
+use crate::core::verdict::Reading;
 use serde_json::Value;
 
 /// Default describes in flight during a sweep: high enough to hide latency, low enough to stay

@@ -1,9 +1,10 @@
 //! Named job definitions, described once per invocation however many schedules share them.
 
+use crate::core::resource::JobDefinitionRef;
+use crate::core::schedule::ScheduleView;
+use crate::core::verdict::{self, JobDefinitionState, Judgement, Reading, Verdict};
 use crate::error::ApiFailure;
-use crate::sagemaker::Schedules;
-use crate::schedule::{JobDefinitionRef, ScheduleView};
-use crate::verdict::{self, JobDefinitionState, Judgement, Reading, Verdict};
+use crate::rule::ports::SageMakerReads;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
@@ -13,14 +14,14 @@ type Lookup = Arc<OnceCell<Result<JobDefinitionState, ApiFailure>>>;
 /// A per-invocation cache. Failures are cached too: a job definition that could not be read
 /// leaves every schedule that names it unjudged, without asking again for each one.
 pub struct JobDefinitions<'a, S> {
-    schedules: &'a S,
+    sagemaker: &'a S,
     cache: Mutex<HashMap<JobDefinitionRef, Lookup>>,
 }
 
-impl<'a, S: Schedules> JobDefinitions<'a, S> {
-    pub fn new(schedules: &'a S) -> Self {
+impl<'a, S: SageMakerReads> JobDefinitions<'a, S> {
+    pub fn new(sagemaker: &'a S) -> Self {
         JobDefinitions {
-            schedules,
+            sagemaker,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -36,7 +37,7 @@ impl<'a, S: Schedules> JobDefinitions<'a, S> {
             .entry(reference.clone())
             .or_default()
             .clone();
-        cell.get_or_init(|| self.schedules.describe_job_definition(reference))
+        cell.get_or_init(|| self.sagemaker.describe_job_definition(reference))
             .await
             .clone()
     }

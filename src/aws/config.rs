@@ -1,0 +1,190 @@
+//! Talking to AWS Config: delivering evaluations and reading what Config has recorded.
+
+use crate::core::evaluation::Evaluation;
+use crate::core::event::ResultToken;
+use crate::core::pages::all_pages;
+use crate::core::verdict::Compliance;
+use crate::error::ApiFailure;
+use crate::rule::ports::{ConfigReads, Deliver, FetchedItem, HeldResult, RecordedIds};
+use aws_sdk_config::Client;
+use aws_sdk_config::types::{ComplianceType, ResourceType};
+use aws_smithy_types::DateTime;
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct AwsConfig {
+    client: Client,
+}
+
+impl AwsConfig {
+    pub fn new(client: Client) -> Self {
+        AwsConfig { client }
+    }
+}
+
+fn compliance_type(compliance: Compliance) -> ComplianceType {
+    match compliance {
+        Compliance::Compliant => ComplianceType::Compliant,
+        Compliance::NonCompliant => ComplianceType::NonCompliant,
+        Compliance::NotApplicable => ComplianceType::NotApplicable,
+    }
+}
+
+fn to_sdk(evaluation: &Evaluation) -> Result<aws_sdk_config::types::Evaluation, ApiFailure> {
+    aws_sdk_config::types::Evaluation::builder()
+        .compliance_resource_type(&evaluation.compliance_resource_type)
+        .compliance_resource_id(&evaluation.compliance_resource_id)
+        .compliance_type(compliance_type(evaluation.compliance_type))
+        .annotation(&evaluation.annotation)
+        .ordering_timestamp(evaluation.ordering_timestamp)
+        .build()
+        .map_err(|error| ApiFailure::refused("PutEvaluations", error.to_string()))
+}
+
+impl Deliver for AwsConfig {
+    async fn put(
+        &self,
+        batch: &[Evaluation],
+        token: &ResultToken,
+    ) -> Result<Vec<(String, String)>, ApiFailure> {
+        let evaluations = batch.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .put_evaluations()
+            .set_evaluations(Some(evaluations))
+            .result_token(token.as_str())
+            .set_test_mode(token.is_test_mode().then_some(true))
+            .send()
+            .await
+            .map_err(|error| ApiFailure::from_sdk("PutEvaluations", &error))?;
+        Ok(output
+            .failed_evaluations()
+            .iter()
+            .map(|failed| {
+                (
+                    failed.compliance_resource_type().to_owned(),
+                    failed.compliance_resource_id().to_owned(),
+                )
+            })
+            .collect())
+    }
+}
+
+impl ConfigReads for AwsConfig {
+    async fn item_at(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+        captured_at: DateTime,
+    ) -> Result<Option<FetchedItem>, ApiFailure> {
+        let result = self
+            .client
+            .get_resource_config_history()
+            .resource_type(ResourceType::from(resource_type))
+            .resource_id(resource_id)
+            .later_time(captured_at)
+            .limit(1)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|service| service.is_resource_not_discovered_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(ApiFailure::from_sdk("GetResourceConfigHistory", &error)),
+        };
+        let Some(item) = output.configuration_items().first() else {
+            return Ok(None);
+        };
+        let configuration = match item.configuration() {
+            None | Some("") | Some("null") => None,
+            Some(text) => Some(serde_json::from_str(text).map_err(|error| {
+                ApiFailure::unusable(
+                    "GetResourceConfigHistory",
+                    format!("configuration is not JSON: {error}"),
+                )
+            })?),
+        };
+        let status = item
+            .configuration_item_status()
+            .and_then(|status| serde_json::from_value(Value::from(status.as_str())).ok());
+        let tags = item
+            .tags()
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Ok(Some(FetchedItem {
+            status,
+            configuration,
+            tags,
+        }))
+    }
+
+    async fn recorded_ids(
+        &self,
+        resource_type: &str,
+        name: Option<&str>,
+    ) -> Result<RecordedIds, ApiFailure> {
+        let operation = "ListDiscoveredResources";
+        let pairs = all_pages(operation, |next_token| async move {
+            let output = self
+                .client
+                .list_discovered_resources()
+                .resource_type(ResourceType::from(resource_type))
+                .set_resource_name(name.map(str::to_owned))
+                .limit(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| ApiFailure::from_sdk(operation, &error))?;
+            let pairs: Vec<(String, String)> = output
+                .resource_identifiers()
+                .iter()
+                .filter_map(|resource| {
+                    Some((
+                        resource.resource_name()?.to_owned(),
+                        resource.resource_id()?.to_owned(),
+                    ))
+                })
+                .collect();
+            Ok((pairs, output.next_token))
+        })
+        .await?;
+        Ok(pairs.into_iter().collect())
+    }
+
+    async fn held_results(&self, rule_name: &str) -> Result<Vec<HeldResult>, ApiFailure> {
+        let operation = "GetComplianceDetailsByConfigRule";
+        all_pages(operation, |next_token| async move {
+            let output = self
+                .client
+                .get_compliance_details_by_config_rule()
+                .config_rule_name(rule_name)
+                .compliance_types(ComplianceType::Compliant)
+                .compliance_types(ComplianceType::NonCompliant)
+                .limit(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| ApiFailure::from_sdk(operation, &error))?;
+            let held: Vec<HeldResult> = output
+                .evaluation_results()
+                .iter()
+                .filter_map(|result| {
+                    let qualifier = result
+                        .evaluation_result_identifier()?
+                        .evaluation_result_qualifier()?;
+                    Some(HeldResult {
+                        resource_type: qualifier.resource_type()?.to_owned(),
+                        resource_id: qualifier.resource_id()?.to_owned(),
+                    })
+                })
+                .collect();
+            Ok((held, output.next_token))
+        })
+        .await
+    }
+}

@@ -1,0 +1,12 @@
+//! The edges to AWS: each implements a port of `rule/` with the AWS SDK. Reads and writes are
+//! kept apart: `sagemaker` and `config` read (Config's `put` is the one delivery), `remediate`
+//! holds SageMaker's writes, and `dry_run` wraps Config so that it writes nothing.
+
+pub mod accounts;
+pub mod calls;
+pub mod config;
+pub mod dry_run;
+mod job_definition;
+pub mod remediate;
+pub mod sagemaker;
+pub mod sdk;

@@ -1,0 +1,37 @@
+//! The front doors, thin layers over one service: the Lambda runtime (`lambda`) and the command
+//! line (`cli`). Each builds the edges for its case, runs [`Service::handle`], and says what
+//! happened the way its audience reads it.
+
+pub mod cli;
+pub mod lambda;
+
+use crate::aws::config::AwsConfig;
+use crate::aws::sagemaker::AwsSageMaker;
+use crate::aws::sdk::Clients;
+use crate::core::event::Invocation;
+use crate::error::Error;
+use crate::rule::ports::{Deliver, Fixer};
+use crate::rule::{Handled, RunOptions, Service};
+
+/// Runs one invocation over `clients`, with the delivery and the fixer the door chose, and
+/// puts the AWS calls it made and the role it acted as into the report.
+async fn handle<D: Deliver, F: Fixer>(
+    clients: &Clients,
+    deliver: D,
+    fixer: F,
+    invocation: &Invocation,
+    options: &RunOptions,
+    role: Option<String>,
+) -> Result<Handled, Error> {
+    let before = clients.counter.snapshot();
+    let service = Service::new(
+        AwsSageMaker::new(clients.sagemaker.clone()),
+        AwsConfig::new(clients.config.clone()),
+        deliver,
+        fixer,
+    );
+    let mut handled = service.handle(invocation, options).await?;
+    handled.report.calls = clients.counter.snapshot().since(&before);
+    handled.report.acting_as = role;
+    Ok(handled)
+}

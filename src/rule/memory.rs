@@ -1,0 +1,245 @@
+//! An account in memory: the rule's three ports over plain maps, so that the service and the
+//! sweep are unit-tested in milliseconds. What crosses the wire (retries, pagination tokens,
+//! error parsing) is tested against the local fake with the AWS implementations instead.
+
+use crate::core::evaluation::Evaluation;
+use crate::core::event::{Invocation, ResultToken};
+use crate::core::remediation::{FixError, Remediation, Step};
+use crate::core::resource::{JobDefinitionRef, MonitoringKind};
+use crate::core::schedule::{JobSpec, Network, ScheduleView};
+use crate::core::verdict::{Compliance, JobDefinitionState};
+use crate::error::{ApiFailure, FailureKind};
+use crate::rule::ports::{
+    ConfigReads, Deliver, FetchedItem, Fixer, HeldResult, Page, RecordedIds, SageMakerReads,
+    Summary,
+};
+use aws_smithy_types::DateTime;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct Memory {
+    pub schedules: BTreeMap<String, ScheduleView>,
+    /// `None`: the job definition has no NetworkConfig.
+    pub job_definitions: BTreeMap<JobDefinitionRef, Option<Network>>,
+    /// Ids Config records resources under, by type and name.
+    pub recorded: HashMap<String, RecordedIds>,
+    pub held: Vec<HeldResult>,
+    /// Schedules whose Describe is refused.
+    pub unreadable: HashSet<String>,
+    /// ListMonitoringSchedules fails after this many pages.
+    pub listing_fails_after: Option<usize>,
+    pub page_size: usize,
+    pub delivered: Mutex<Vec<Evaluation>>,
+    pub fixed: Mutex<Vec<String>>,
+    pub describes: Mutex<usize>,
+}
+
+fn denied(operation: &'static str) -> ApiFailure {
+    ApiFailure {
+        operation,
+        kind: FailureKind::AccessDenied,
+        code: Some("AccessDeniedException".into()),
+        message: "denied in memory".into(),
+    }
+}
+
+impl Memory {
+    pub fn new() -> Self {
+        Memory {
+            page_size: 3,
+            ..Memory::default()
+        }
+    }
+
+    pub fn schedule(mut self, name: &str, job: JobSpec) -> Self {
+        let view = ScheduleView {
+            name: Some(name.into()),
+            arn: Some(format!("arn:schedule/{name}")),
+            job,
+        };
+        self.schedules.insert(name.into(), view);
+        self
+    }
+
+    pub fn job_definition(mut self, kind: MonitoringKind, name: &str, isolated: bool) -> Self {
+        let reference = JobDefinitionRef {
+            kind,
+            name: name.into(),
+        };
+        let network = Network {
+            isolation: Some(isolated),
+            vpc: false,
+        };
+        self.job_definitions.insert(reference, Some(network));
+        self
+    }
+
+    /// What was delivered, by resource id.
+    pub fn delivered(&self) -> BTreeMap<String, Compliance> {
+        self.delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| (e.compliance_resource_id.clone(), e.compliance_type))
+            .collect()
+    }
+
+    fn page<T: Clone>(&self, all: &[T], token: Option<String>) -> (Vec<T>, Option<String>) {
+        let start = token.map_or(0, |t| t.parse().expect("a token this memory gave"));
+        let end = (start + self.page_size).min(all.len());
+        let next = (end < all.len()).then(|| end.to_string());
+        (all[start..end].to_vec(), next)
+    }
+}
+
+fn summary(view: &ScheduleView) -> Summary {
+    Summary {
+        name: view.name.clone().unwrap_or_default(),
+        arn: view.arn.clone(),
+    }
+}
+
+impl SageMakerReads for &Memory {
+    async fn list_page(
+        &self,
+        next_token: Option<String>,
+        naming: Option<&JobDefinitionRef>,
+    ) -> Result<Page, ApiFailure> {
+        let all: Vec<Summary> = self
+            .schedules
+            .values()
+            .filter(|view| match (naming, &view.job) {
+                (None, _) => true,
+                (
+                    Some(wanted),
+                    JobSpec::Named {
+                        name,
+                        monitoring_type,
+                    },
+                ) => {
+                    *name == wanted.name && monitoring_type.as_deref() == Some(wanted.kind.as_str())
+                }
+                (Some(_), _) => false,
+            })
+            .map(summary)
+            .collect();
+        let page_number = next_token
+            .as_deref()
+            .map_or(0, |t| t.parse::<usize>().unwrap_or(0))
+            / self.page_size.max(1);
+        if self
+            .listing_fails_after
+            .is_some_and(|limit| page_number >= limit)
+        {
+            return Err(denied("ListMonitoringSchedules"));
+        }
+        let (items, next_token) = self.page(&all, next_token);
+        Ok(Page { items, next_token })
+    }
+
+    async fn describe(&self, name: &str) -> Result<Option<ScheduleView>, ApiFailure> {
+        *self.describes.lock().unwrap() += 1;
+        if self.unreadable.contains(name) {
+            return Err(denied("DescribeMonitoringSchedule"));
+        }
+        Ok(self.schedules.get(name).cloned())
+    }
+
+    async fn describe_job_definition(
+        &self,
+        reference: &JobDefinitionRef,
+    ) -> Result<JobDefinitionState, ApiFailure> {
+        Ok(match self.job_definitions.get(reference) {
+            Some(network) => JobDefinitionState::Found(*network),
+            None => JobDefinitionState::Missing,
+        })
+    }
+
+    async fn list_job_definitions(
+        &self,
+        kind: MonitoringKind,
+        next_token: Option<String>,
+    ) -> Result<Page, ApiFailure> {
+        let all: Vec<Summary> = self
+            .job_definitions
+            .keys()
+            .filter(|reference| reference.kind == kind)
+            .map(|reference| Summary {
+                name: reference.name.clone(),
+                arn: Some(format!("arn:{}/{}", kind, reference.name)),
+            })
+            .collect();
+        let (items, next_token) = self.page(&all, next_token);
+        Ok(Page { items, next_token })
+    }
+
+    async fn tags(&self, _arn: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
+        Ok(BTreeMap::new())
+    }
+}
+
+impl Deliver for &Memory {
+    async fn put(
+        &self,
+        batch: &[Evaluation],
+        _token: &ResultToken,
+    ) -> Result<Vec<(String, String)>, ApiFailure> {
+        assert!(batch.len() <= 100, "PutEvaluations takes 100 at most");
+        self.delivered.lock().unwrap().extend(batch.iter().cloned());
+        Ok(Vec::new())
+    }
+}
+
+impl ConfigReads for &Memory {
+    async fn item_at(
+        &self,
+        _resource_type: &str,
+        _resource_id: &str,
+        _captured_at: DateTime,
+    ) -> Result<Option<FetchedItem>, ApiFailure> {
+        Ok(None)
+    }
+
+    async fn recorded_ids(
+        &self,
+        resource_type: &str,
+        _name: Option<&str>,
+    ) -> Result<RecordedIds, ApiFailure> {
+        Ok(self
+            .recorded
+            .get(resource_type)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn held_results(&self, _rule_name: &str) -> Result<Vec<HeldResult>, ApiFailure> {
+        Ok(self.held.clone())
+    }
+}
+
+impl Fixer for &Memory {
+    async fn fix(&self, schedule: &str) -> Result<Remediation, FixError> {
+        self.fixed.lock().unwrap().push(schedule.to_owned());
+        Ok(Remediation {
+            schedule: schedule.to_owned(),
+            steps: vec![Step::UpdateSchedule {
+                schedule: schedule.to_owned(),
+                change: "isolation on".into(),
+            }],
+            applied: true,
+        })
+    }
+}
+
+/// A periodic event with these rule parameters.
+pub fn periodic(params: &str) -> Invocation {
+    Invocation::from_value(json!({
+        "invokingEvent": json!({"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-28T10:00:00.000Z"}).to_string(),
+        "ruleParameters": params,
+        "resultToken": "t",
+        "configRuleName": "rule",
+    }))
+    .unwrap()
+}

@@ -1,0 +1,549 @@
+//! The service both front doors call: one invocation in, one report out. `handle` is the
+//! rule's decision table (the plan, `core/plan.rs`) carried out: each row of the plan is one
+//! method here, every verdict goes through the one [`Recorder`], and remediation reads the
+//! schedules to fix from what was recorded.
+
+mod delivery;
+mod inventory;
+mod job_definitions;
+#[cfg(test)]
+mod memory;
+pub mod ports;
+pub mod recorder;
+pub mod report;
+pub mod sweep;
+
+pub use delivery::RetryPolicy;
+
+use crate::core::event::{Invocation, ItemHeader};
+use crate::core::exempt::Exemptions;
+use crate::core::item::Item;
+use crate::core::params::{Control, RuleParams};
+use crate::core::plan::{Plan, plan, plan_item};
+use crate::core::resource::{JobDefinitionRef, ResourceKind};
+use crate::core::schedule::ScheduleView;
+use crate::core::verdict::{self, JobDefinitionState, Verdict};
+use crate::error::Error;
+use inventory::{JobDefinitionInventory, ScheduleInventory, exemption};
+use job_definitions::JobDefinitions;
+use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
+use recorder::{Reason, Recorder, Row, Subject};
+use report::{Fixes, Report, SweepFacts};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use sweep::{Deadline, SweepSettings};
+
+/// The rule over its edges: SageMaker and AWS Config reads, the evaluations' delivery (a
+/// printer, in a dry run), and the fixer remediation uses (one that only plans, in a dry run).
+pub struct Service<S, C, D, F> {
+    sagemaker: S,
+    config: C,
+    deliver: D,
+    fixer: F,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub deadline: Option<Deadline>,
+    pub delivery: RetryPolicy,
+    /// Keep every evaluation with its resource's name (the command line prints them).
+    pub keep_rows: bool,
+}
+
+/// An invocation's report, and its rows when they were asked for.
+#[derive(Debug)]
+pub struct Handled {
+    pub report: Report,
+    pub rows: Vec<Row>,
+}
+
+impl RuleParams {
+    /// Remediation is opt-in, and only for monitoring schedules.
+    pub fn remediates(&self) -> bool {
+        self.remediate && self.control == Control::MonitoringSchedules
+    }
+}
+
+impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F> {
+    pub fn new(sagemaker: S, config: C, deliver: D, fixer: F) -> Self {
+        Service {
+            sagemaker,
+            config,
+            deliver,
+            fixer,
+        }
+    }
+
+    /// Handles one invocation. `Err` only for input that cannot be acted on; work left undone
+    /// is in the report (see [`Report::outcome`]).
+    pub async fn handle(
+        &self,
+        invocation: &Invocation,
+        options: &RunOptions,
+    ) -> Result<Handled, Error> {
+        let started = Instant::now();
+        let (header, plan) = plan(invocation)?;
+        let params = &invocation.params;
+        let mut recorder = Recorder::new(
+            &self.deliver,
+            &invocation.result_token,
+            options.delivery,
+            options.keep_rows,
+            params.remediates(),
+        );
+        let facts = match (header, plan) {
+            (_, Plan::Sweep { notified_at }) => {
+                let settings = SweepSettings {
+                    concurrency: params.concurrency,
+                    ordering_timestamp: notified_at,
+                    deadline: options.deadline,
+                    rule_name: invocation.rule_name.clone(),
+                };
+                self.sweep(params, &settings, &mut recorder).await
+            }
+            (Some(header), Plan::Fetch) => match self.fetch(header).await {
+                Ok(item) => {
+                    let plan = plan_item(params, header, item);
+                    self.act(params, header, plan, options, &mut recorder).await
+                }
+                Err(reason) => {
+                    recorder.unjudged(label(header), reason);
+                    SweepFacts::default()
+                }
+            },
+            (Some(header), plan) => self.act(params, header, plan, options, &mut recorder).await,
+            (None, plan) => unreachable!("only a sweep has no item: {plan:?}"),
+        };
+        let recorded = recorder.finish().await;
+        let fixes = self.fix(&recorded.to_fix).await;
+        let rows = recorded.rows.clone();
+        let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
+        report.elapsed = started.elapsed();
+        Ok(Handled { report, rows })
+    }
+
+    /// One row of the plan for one changed item.
+    async fn act(
+        &self,
+        params: &RuleParams,
+        header: &ItemHeader,
+        plan: Plan,
+        options: &RunOptions,
+        recorder: &mut Recorder<'_, D>,
+    ) -> SweepFacts {
+        let mut facts = SweepFacts::default();
+        let decided = match plan {
+            Plan::Report(verdict) => Ok(verdict),
+            Plan::JudgeSchedule { view, tags } => {
+                self.judge_schedule(params, header, &view, tags).await
+            }
+            Plan::JudgeJobDefinition { reference, state } => {
+                self.judge_job_definition(&params.exemptions, header, &reference, &state)
+                    .await
+            }
+            Plan::Rejudge { reference, state } => {
+                // Its schedules change verdict though their own items did not change.
+                let settings = SweepSettings {
+                    concurrency: params.concurrency,
+                    ordering_timestamp: header.captured_at,
+                    deadline: options.deadline,
+                    rule_name: None,
+                };
+                let inventory =
+                    ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions)
+                        .naming(reference, state);
+                facts = sweep::sweep(&inventory, &self.config, &settings, recorder).await;
+                Ok(Verdict::not_applicable(
+                    "This rule judges monitoring schedules: the schedules that name this job definition were judged again.",
+                ))
+            }
+            Plan::Fetch | Plan::Sweep { .. } => unreachable!("handled by handle"),
+        };
+        match decided {
+            Ok(verdict) => {
+                tracing::info!(resource = %header.resource_id, compliance = %verdict.compliance, "judged");
+                let subject = Subject {
+                    resource_type: &header.resource_type,
+                    id: &header.resource_id,
+                    name: header.resource_name.as_deref(),
+                };
+                recorder.verdict(subject, verdict, header.captured_at).await;
+            }
+            Err(reason) => recorder.unjudged(label(header), reason),
+        }
+        facts
+    }
+
+    async fn sweep(
+        &self,
+        params: &RuleParams,
+        settings: &SweepSettings,
+        recorder: &mut Recorder<'_, D>,
+    ) -> SweepFacts {
+        match params.control {
+            Control::MonitoringSchedules => {
+                let inventory =
+                    ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions);
+                sweep::sweep(&inventory, &self.config, settings, recorder).await
+            }
+            Control::JobDefinitions => {
+                let inventory =
+                    JobDefinitionInventory::new(&self.sagemaker, &params.kinds, &params.exemptions);
+                sweep::sweep(&inventory, &self.config, settings, recorder).await
+            }
+        }
+    }
+
+    async fn judge_schedule(
+        &self,
+        params: &RuleParams,
+        header: &ItemHeader,
+        view: &ScheduleView,
+        tags: Option<BTreeMap<String, String>>,
+    ) -> Result<Verdict, Reason> {
+        let name = view
+            .name
+            .as_deref()
+            .or(header.resource_name.as_deref())
+            .unwrap_or_default();
+        if let Some(exempt) = self
+            .exemption(&params.exemptions, name, tags.as_ref(), header)
+            .await?
+        {
+            return Ok(exempt);
+        }
+        Ok(JobDefinitions::new(&self.sagemaker)
+            .verdict(view, params.reading)
+            .await?)
+    }
+
+    async fn judge_job_definition(
+        &self,
+        exemptions: &Exemptions,
+        header: &ItemHeader,
+        reference: &JobDefinitionRef,
+        state: &JobDefinitionState,
+    ) -> Result<Verdict, Reason> {
+        if let Some(exempt) = self
+            .exemption(exemptions, &reference.name, None, header)
+            .await?
+        {
+            return Ok(exempt);
+        }
+        Ok(verdict::judge_job_definition(reference, state))
+    }
+
+    /// The exemption that applies to a changed resource; tags come from the item, or ListTags
+    /// when the item had none and an exemption tag is configured.
+    async fn exemption(
+        &self,
+        exemptions: &Exemptions,
+        name: &str,
+        tags: Option<&BTreeMap<String, String>>,
+        header: &ItemHeader,
+    ) -> Result<Option<Verdict>, Reason> {
+        let arn = header.arn.as_deref().unwrap_or(&header.resource_id);
+        Ok(exemption(&self.sagemaker, exemptions, name, Some(arn), tags).await?)
+    }
+
+    /// Reads an oversized item: from Config's history first, else from SageMaker.
+    async fn fetch(&self, header: &ItemHeader) -> Result<Item, Reason> {
+        let fetched = self
+            .config
+            .item_at(
+                &header.resource_type,
+                &header.resource_id,
+                header.captured_at,
+            )
+            .await;
+        match fetched {
+            Ok(Some(item)) if item.status.is_some_and(|s| s.is_gone_or_unrecorded()) => {
+                return Ok(Item::Gone(item.status.map_or("deleted", |s| s.as_str())));
+            }
+            Ok(Some(item)) if item.configuration.is_some() => {
+                return Item::read(header, item.configuration.as_ref(), Some(&item.tags))
+                    .map_err(|error| Reason::Unreadable(error.to_string()));
+            }
+            Ok(_) => tracing::info!("Config holds no configuration for the item; describing it"),
+            Err(failure) => {
+                tracing::warn!(%failure, "could not fetch the configuration item; describing it")
+            }
+        }
+        let name = header.resource_name.as_deref().ok_or(Reason::Unnamed)?;
+        if let ResourceKind::JobDefinition(kind) = ResourceKind::of(&header.resource_type) {
+            let reference = JobDefinitionRef {
+                kind,
+                name: name.to_owned(),
+            };
+            return match self.sagemaker.describe_job_definition(&reference).await? {
+                JobDefinitionState::Missing => Ok(Item::Gone("deleted")),
+                state => Ok(Item::JobDefinition { reference, state }),
+            };
+        }
+        match self.sagemaker.describe(name).await? {
+            Some(view) => Ok(Item::Schedule { view, tags: None }),
+            None => Ok(Item::Gone("deleted")),
+        }
+    }
+
+    /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`),
+    /// or, with a fixer that only plans, says how it would.
+    async fn fix(&self, schedules: &[String]) -> Fixes {
+        let mut fixes = Fixes::default();
+        for name in schedules {
+            match self.fixer.fix(name).await {
+                Ok(remediation) => {
+                    tracing::info!(schedule = %name, steps = %remediation.describe(), applied = remediation.applied, "remediation");
+                    if remediation.applied {
+                        fixes.remediated.push(name.clone());
+                    } else if remediation.changes_anything() {
+                        fixes
+                            .planned
+                            .push(format!("{name}: {}", remediation.describe()));
+                    }
+                }
+                Err(failure) => {
+                    tracing::error!(schedule = %name, %failure, "remediation failed");
+                    fixes.failures.push((name.clone(), failure));
+                }
+            }
+        }
+        fixes
+    }
+}
+
+fn label(header: &ItemHeader) -> String {
+    header
+        .resource_name
+        .clone()
+        .unwrap_or_else(|| header.resource_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory::{Memory, periodic};
+    use super::*;
+    use crate::core::resource::{MonitoringKind, SCHEDULE_TYPE};
+    use crate::core::schedule::{JobSpec, Network};
+    use crate::core::verdict::Compliance::{self, *};
+    use crate::rule::ports::HeldResult;
+    use serde_json::json;
+
+    fn named(name: &str, kind: &str) -> JobSpec {
+        JobSpec::Named {
+            name: name.into(),
+            monitoring_type: Some(kind.into()),
+        }
+    }
+
+    fn embedded(isolated: bool) -> JobSpec {
+        JobSpec::Embedded(Some(Network {
+            isolation: Some(isolated),
+            vpc: false,
+        }))
+    }
+
+    /// Seven schedules: embedded both ways, the same job-definition name under two types with
+    /// opposite settings, one naming nothing that exists.
+    fn account() -> Memory {
+        Memory::new()
+            .schedule("a-embedded-on", embedded(true))
+            .schedule("b-embedded-off", embedded(false))
+            .schedule("c-dq", named("shared", "DataQuality"))
+            .schedule("d-bias", named("shared", "ModelBias"))
+            .schedule("e-bias-too", named("shared", "ModelBias"))
+            .schedule("f-missing", named("gone", "ModelQuality"))
+            .schedule("g-nothing", JobSpec::Missing)
+            .job_definition(MonitoringKind::DataQuality, "shared", false)
+            .job_definition(MonitoringKind::ModelBias, "shared", true)
+    }
+
+    fn expected() -> BTreeMap<String, Compliance> {
+        [
+            ("a-embedded-on", Compliant),
+            ("b-embedded-off", NonCompliant),
+            ("c-dq", NonCompliant),
+            ("d-bias", Compliant),
+            ("e-bias-too", Compliant),
+            ("f-missing", NonCompliant),
+            ("g-nothing", NonCompliant),
+        ]
+        .into_iter()
+        .map(|(name, compliance)| (format!("arn:schedule/{name}"), compliance))
+        .collect()
+    }
+
+    async fn run(memory: &Memory, invocation: &Invocation, options: &RunOptions) -> Handled {
+        Service::new(memory, memory, memory, memory)
+            .handle(invocation, options)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_sweep_judges_every_schedule_once_by_the_job_definition_its_type_picks() {
+        let memory = account();
+        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
+        assert_eq!(memory.delivered(), expected());
+        assert_eq!(memory.delivered.lock().unwrap().len(), 7, "once each");
+        assert_eq!(handled.report.of(Compliant), 3);
+        assert_eq!(handled.report.sweep.job_definitions, 3);
+        assert!(handled.report.outcome().is_ok());
+        assert!(
+            memory.fixed.lock().unwrap().is_empty(),
+            "remediation is off"
+        );
+    }
+
+    #[tokio::test]
+    async fn results_go_under_the_ids_config_records() {
+        let mut memory = account();
+        let ids = [("c-dq".to_owned(), "config-id-c".to_owned())].into();
+        memory.recorded.insert(SCHEDULE_TYPE.into(), ids);
+        run(&memory, &periodic("{}"), &RunOptions::default()).await;
+        let delivered = memory.delivered();
+        assert_eq!(delivered.get("config-id-c"), Some(&NonCompliant));
+        assert!(!delivered.contains_key("arn:schedule/c-dq"));
+    }
+
+    #[tokio::test]
+    async fn stale_results_are_cleared_only_after_a_complete_listing() {
+        let gone = HeldResult {
+            resource_type: SCHEDULE_TYPE.into(),
+            resource_id: "arn:schedule/deleted".into(),
+        };
+        let mut memory = account();
+        memory.held = vec![
+            gone.clone(),
+            HeldResult {
+                resource_type: SCHEDULE_TYPE.into(),
+                resource_id: "arn:schedule/a-embedded-on".into(),
+            },
+        ];
+        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
+        assert_eq!(handled.report.sweep.stale, 1);
+        assert_eq!(memory.delivered()["arn:schedule/deleted"], NotApplicable);
+        assert_eq!(memory.delivered()["arn:schedule/a-embedded-on"], Compliant);
+
+        let mut memory = account();
+        memory.held = vec![gone];
+        memory.listing_fails_after = Some(1);
+        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
+        assert_eq!(handled.report.sweep.stale, 0);
+        assert!(!memory.delivered().contains_key("arn:schedule/deleted"));
+        assert_eq!(memory.delivered().len(), 3, "the first page was delivered");
+        let error = handled.report.outcome().unwrap_err().to_string();
+        assert!(error.contains("resources beyond those listed"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_schedule_is_named_and_never_guessed() {
+        let mut memory = account();
+        memory.unreadable.insert("a-embedded-on".into());
+        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
+        assert!(
+            !memory
+                .delivered()
+                .contains_key("arn:schedule/a-embedded-on")
+        );
+        assert_eq!(memory.delivered().len(), 6);
+        let unjudged = &handled.report.unjudged;
+        assert_eq!(unjudged.len(), 1);
+        assert_eq!(unjudged[0].resource, "a-embedded-on");
+        assert!(handled.report.outcome().is_err());
+    }
+
+    #[tokio::test]
+    async fn remediation_fixes_exactly_the_non_compliant_schedules_when_asked() {
+        let memory = account();
+        let handled = run(
+            &memory,
+            &periodic(r#"{"Remediate":"true"}"#),
+            &RunOptions::default(),
+        )
+        .await;
+        let mut fixed = memory.fixed.lock().unwrap().clone();
+        fixed.sort();
+        assert_eq!(fixed, ["b-embedded-off", "c-dq", "f-missing", "g-nothing"]);
+        assert_eq!(handled.report.fixes.remediated.len(), 4);
+        // The job-definition control never remediates.
+        let memory = account();
+        run(
+            &memory,
+            &periodic(r#"{"Remediate":"true","Control":"JobDefinitions"}"#),
+            &RunOptions::default(),
+        )
+        .await;
+        assert!(memory.fixed.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_job_definition_change_rejudges_only_the_schedules_that_name_it() {
+        let memory = account();
+        let change = Invocation::from_value(json!({
+            "invokingEvent": json!({
+                "messageType": "ConfigurationItemChangeNotification",
+                "configurationItem": {
+                    "resourceType": "AWS::SageMaker::ModelBiasJobDefinition",
+                    "resourceId": "arn:bias/shared",
+                    "resourceName": "shared",
+                    "configurationItemCaptureTime": "2026-11-28T10:00:00.000Z",
+                    "configurationItemStatus": "OK",
+                    "configuration": {"JobDefinitionName": "shared", "NetworkConfig": {"EnableNetworkIsolation": false}},
+                }
+            }).to_string(),
+            "resultToken": "t",
+        }))
+        .unwrap();
+        let handled = run(&memory, &change, &RunOptions::default()).await;
+        let delivered = memory.delivered();
+        assert_eq!(delivered.len(), 3, "{delivered:?}");
+        // Judged against the item (now not isolated), without describing the definition.
+        assert_eq!(delivered["arn:schedule/d-bias"], NonCompliant);
+        assert_eq!(delivered["arn:schedule/e-bias-too"], NonCompliant);
+        assert_eq!(delivered["arn:bias/shared"], NotApplicable);
+        assert_eq!(handled.report.sweep.stale, 0);
+    }
+
+    #[tokio::test]
+    async fn at_the_deadline_nothing_is_started_and_nothing_cleared() {
+        let mut memory = account();
+        memory.held = vec![HeldResult {
+            resource_type: SCHEDULE_TYPE.into(),
+            resource_id: "arn:schedule/deleted".into(),
+        }];
+        let now = tokio::time::Instant::now();
+        let options = RunOptions {
+            deadline: Some(Deadline {
+                stop_starting: now,
+                abandon: now,
+            }),
+            ..RunOptions::default()
+        };
+        let handled = run(&memory, &periodic("{}"), &options).await;
+        assert!(memory.delivered().is_empty());
+        assert!(handled.report.sweep.not_started > 0 || handled.report.sweep.unlisted_pages);
+        assert_eq!(*memory.describes.lock().unwrap(), 0);
+        let error = handled.report.outcome().unwrap_err().to_string();
+        assert!(error.contains("Raise the function's Timeout"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn the_command_line_keeps_rows_with_names_only_when_asked() {
+        let memory = account();
+        let options = RunOptions {
+            keep_rows: true,
+            ..RunOptions::default()
+        };
+        let handled = run(&memory, &periodic("{}"), &options).await;
+        assert_eq!(handled.rows.len(), 7);
+        assert!(
+            handled
+                .rows
+                .iter()
+                .any(|row| row.name.as_deref() == Some("d-bias"))
+        );
+        let handled = run(&account(), &periodic("{}"), &RunOptions::default()).await;
+        assert!(handled.rows.is_empty());
+    }
+}

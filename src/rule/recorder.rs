@@ -1,0 +1,153 @@
+//! One way to record what became of a resource. A verdict is counted, kept for what follows it
+//! (the command line's rows, the schedules to fix) and handed to delivery; a resource that
+//! could not be judged is named with why. The change path and the sweep both record here.
+
+use crate::core::evaluation::Evaluation;
+use crate::core::event::ResultToken;
+use crate::core::resource::SCHEDULE_TYPE;
+use crate::core::verdict::{Compliance, Verdict};
+use crate::error::ApiFailure;
+use crate::rule::delivery::{Delivered, Delivery, RetryPolicy};
+use crate::rule::ports::Deliver;
+use aws_smithy_types::DateTime;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a resource got no evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// An AWS call failed after its retries.
+    Api(ApiFailure),
+    /// Still being read when the Lambda deadline came.
+    Deadline,
+    /// SageMaker listed it without an ARN, and Config records it under no other id.
+    NoId,
+    /// Config's copy of the item could not be read as a configuration.
+    Unreadable(String),
+    /// The oversized item names nothing to describe it by.
+    Unnamed,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Api(failure) => failure.fmt(f),
+            Reason::Deadline => {
+                f.write_str("sweep: timed out: still being read at the Lambda deadline")
+            }
+            Reason::NoId => f.write_str("SageMaker returned no ARN to report it under"),
+            Reason::Unreadable(detail) => write!(
+                f,
+                "the recorded configuration item has an unexpected shape: {detail}"
+            ),
+            Reason::Unnamed => {
+                f.write_str("the oversized item has no resourceName to describe it by")
+            }
+        }
+    }
+}
+
+impl From<ApiFailure> for Reason {
+    fn from(failure: ApiFailure) -> Self {
+        Reason::Api(failure)
+    }
+}
+
+/// A resource the rule could not judge, and why. It got no evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unjudged {
+    pub resource: String,
+    pub reason: Reason,
+}
+
+/// An evaluation with the name of the resource it judges, for people to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub name: Option<String>,
+    pub evaluation: Evaluation,
+}
+
+/// The resource a verdict is for: its type and the id it is reported under, and its name.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'s> {
+    pub resource_type: &'s str,
+    pub id: &'s str,
+    pub name: Option<&'s str>,
+}
+
+/// Everything recorded in one invocation.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub counts: BTreeMap<Compliance, usize>,
+    pub unjudged: Vec<Unjudged>,
+    /// Listed, then gone before they could be described: skipped, not judged.
+    pub vanished: usize,
+    pub delivered: Delivered,
+    pub rows: Vec<Row>,
+    /// NON_COMPLIANT schedules, for remediation (kept only when it is on).
+    pub to_fix: Vec<String>,
+}
+
+pub struct Recorder<'a, D> {
+    delivery: Delivery<'a, D>,
+    keep_rows: bool,
+    keep_to_fix: bool,
+    recorded: Recorded,
+}
+
+impl<'a, D: Deliver> Recorder<'a, D> {
+    pub fn new(
+        sink: &'a D,
+        token: &'a ResultToken,
+        policy: RetryPolicy,
+        keep_rows: bool,
+        keep_to_fix: bool,
+    ) -> Self {
+        Recorder {
+            delivery: Delivery::new(sink, token, policy),
+            keep_rows,
+            keep_to_fix,
+            recorded: Recorded::default(),
+        }
+    }
+
+    pub async fn verdict(&mut self, subject: Subject<'_>, verdict: Verdict, at: DateTime) {
+        let compliance = verdict.compliance;
+        *self.recorded.counts.entry(compliance).or_default() += 1;
+        if self.keep_to_fix
+            && compliance == Compliance::NonCompliant
+            && subject.resource_type == SCHEDULE_TYPE
+        {
+            self.recorded.to_fix.extend(subject.name.map(str::to_owned));
+        }
+        let evaluation = Evaluation::new(subject.resource_type, subject.id, verdict, at);
+        if self.keep_rows {
+            self.recorded.rows.push(Row {
+                name: subject.name.map(str::to_owned),
+                evaluation: evaluation.clone(),
+            });
+        }
+        self.delivery.push(evaluation).await;
+    }
+
+    pub fn unjudged(&mut self, resource: impl Into<String>, reason: impl Into<Reason>) {
+        let unjudged = Unjudged {
+            resource: resource.into(),
+            reason: reason.into(),
+        };
+        tracing::warn!(resource = %unjudged.resource, reason = %unjudged.reason, "could not be judged");
+        self.recorded.unjudged.push(unjudged);
+    }
+
+    pub fn vanished(&mut self) {
+        self.recorded.vanished += 1;
+    }
+
+    /// Delivers what is left and hands over everything recorded.
+    pub async fn finish(self) -> Recorded {
+        Recorded {
+            delivered: self.delivery.finish().await,
+            ..self.recorded
+        }
+    }
+}
