@@ -4,7 +4,7 @@
 mod support;
 
 use fake_aws::FakeAws;
-use fake_aws::faults::Faults;
+use fake_aws::faults::{Faults, Injected};
 use std::collections::BTreeMap;
 use support::*;
 
@@ -75,13 +75,18 @@ fn assert_nothing_lost_or_guessed(
 }
 
 fn sweep_with(count: usize, faults: Faults, env: &[(&str, &str)]) -> (usize, usize, Run) {
-    let (seed, expected) = synthetic_account(count);
-    let fake = start(seed);
-    fake.set_faults(faults);
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, env);
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(count, faults, "{}", env);
     let delivered = assert_nothing_lost_or_guessed(&fake, &expected, &run);
-    let injected = fake.calls().iter().filter(|c| c.injected != "None").count();
-    (delivered, injected, run)
+    let faulted = fake
+        .calls()
+        .iter()
+        .filter(|c| c.injected != Injected::None)
+        .count();
+    (delivered, faulted, run)
 }
 
 const STANDARD: &[(&str, &str)] = &[("AWS_RETRY_MODE", "standard")];

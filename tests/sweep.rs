@@ -2,74 +2,38 @@
 
 mod support;
 
-use fake_aws::FakeAws;
-use fake_aws::faults::Faults;
+use fake_aws::faults::{Faults, Injected};
 use serde_json::json;
 use std::collections::BTreeMap;
 use support::*;
-
-fn assert_exactly_one_correct(fake: &FakeAws, expected: &BTreeMap<String, &str>) {
-    let delivered = delivered_by_id(fake);
-    assert_eq!(
-        delivered.len(),
-        expected.len(),
-        "every schedule gets an evaluation"
-    );
-    for (id, evaluations) in &delivered {
-        assert_eq!(
-            evaluations.len(),
-            1,
-            "{id} was delivered {} times",
-            evaluations.len()
-        );
-        let want = expected
-            .get(id)
-            .unwrap_or_else(|| panic!("unexpected resource {id}"));
-        assert_eq!(
-            evaluations[0]["ComplianceType"], *want,
-            "{id}: {}",
-            evaluations[0]["Annotation"]
-        );
-        assert_eq!(evaluations[0]["ComplianceResourceType"], SCHEDULE_TYPE);
-        assert_eq!(evaluations[0]["OrderingTimestamp"], 1_795_860_000.0);
-    }
-}
-
-/// Calls that reached the handler (not answered by an injected fault), per operation.
-fn served(fake: &FakeAws) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for call in fake
-        .calls()
-        .into_iter()
-        .filter(|call| call.injected == "None")
-    {
-        *counts.entry(call.operation).or_default() += 1;
-    }
-    counts
-}
 
 const STANDARD: &[(&str, &str)] = &[("AWS_RETRY_MODE", "standard")];
 
 #[test]
 fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_evaluation() {
-    let (seed, expected) = synthetic_account(1000);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         throttle: 0.2,
         seed: 42,
         ..Faults::default()
-    });
+    };
     // The fake throttles at random, whatever the call rate. The SDK's adaptive mode (the
     // default) answers that by slowing to its floor rate, so this test takes the standard
     // mode; `adaptive_retries_back_off_under_a_rate_limit` covers the default.
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, STANDARD);
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(1000, faults, "{}", STANDARD);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
     for put in fake.puts() {
         assert!(put.evaluations + put.failed <= 100);
     }
     let calls = fake.calls();
-    let throttled = calls.iter().filter(|c| c.injected == "Throttle").count();
+    let throttled = calls
+        .iter()
+        .filter(|c| c.injected == Injected::Throttle)
+        .count();
     let share = throttled as f64 / calls.len() as f64;
     assert!(
         (0.15..0.25).contains(&share),
@@ -82,34 +46,26 @@ fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_eval
 fn adaptive_retries_back_off_under_a_rate_limit() {
     // A per-operation limit of 40 calls a second, the way SageMaker throttles: the default
     // adaptive mode must finish the sweep, losing nothing, and slow down instead of hammering.
-    let (seed, expected) = synthetic_account(300);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         rate_limit_tps: Some(40.0),
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(300, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
-    let adaptive_throttled = fake
-        .calls()
-        .iter()
-        .filter(|c| c.injected == "Throttle")
-        .count();
+    let adaptive_throttled = injected(&fake, Injected::Throttle);
 
-    let (seed, _) = synthetic_account(300);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         rate_limit_tps: Some(40.0),
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, STANDARD);
+    };
+    let Swept { fake, run, .. } = sweep(300, faults, "{}", STANDARD);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let standard_throttled = fake
-        .calls()
-        .iter()
-        .filter(|c| c.injected == "Throttle")
-        .count();
+    let standard_throttled = injected(&fake, Injected::Throttle);
     assert!(
         adaptive_throttled * 2 < standard_throttled,
         "adaptive mode was throttled {adaptive_throttled} times, standard mode {standard_throttled}"
@@ -161,14 +117,16 @@ fn pages_of_schedules_and_batches_of_evaluations_stay_within_the_api_limits() {
 
 #[test]
 fn evaluations_config_reports_as_failed_are_retried_until_delivered() {
-    let (seed, expected) = synthetic_account(250);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         put_failures: 0.2,
         seed: 9,
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(250, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
     let puts = fake.puts();
@@ -182,13 +140,11 @@ fn evaluations_config_reports_as_failed_are_retried_until_delivered() {
 
 #[test]
 fn evaluations_that_keep_failing_are_named_not_dropped() {
-    let (seed, _) = synthetic_account(120);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         put_failures: 1.0,
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept { fake, run, .. } = sweep(120, faults, "{}", &[]);
     assert_eq!(run.code, 1);
     assert!(fake.evaluations().is_empty());
     assert!(
@@ -207,14 +163,16 @@ fn evaluations_that_keep_failing_are_named_not_dropped() {
 
 #[test]
 fn a_schedule_deleted_between_list_and_describe_is_skipped() {
-    let (seed, mut expected) = synthetic_account(30);
-    let fake = start(seed);
     let gone = ["schedule-00004", "schedule-00017"];
-    fake.set_faults(Faults {
+    let faults = Faults {
         vanish: gone.iter().map(|s| s.to_string()).collect(),
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept {
+        fake,
+        mut expected,
+        run,
+    } = sweep(30, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for name in gone {
         expected.remove(&schedule_arn(name));
@@ -225,13 +183,15 @@ fn a_schedule_deleted_between_list_and_describe_is_skipped() {
 
 #[test]
 fn an_unreadable_schedule_gets_no_evaluation_and_is_named() {
-    let (seed, mut expected) = synthetic_account(40);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         deny_resources: vec!["schedule-00005".into()],
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept {
+        fake,
+        mut expected,
+        run,
+    } = sweep(40, faults, "{}", &[]);
     assert_eq!(run.code, 1);
     expected.remove(&schedule_arn("schedule-00005"));
     assert_exactly_one_correct(&fake, &expected);
@@ -251,14 +211,16 @@ fn an_unreadable_schedule_gets_no_evaluation_and_is_named() {
 
 #[test]
 fn an_unreadable_job_definition_leaves_its_schedules_unjudged_after_one_call() {
-    let (seed, expected) = synthetic_account(200);
-    let fake = start(seed);
     // jd-02 is named by the DataQuality schedules 2 and 102 (i % 4 == 2, i % 50 == 2).
-    fake.set_faults(Faults {
+    let faults = Faults {
         deny_resources: vec!["jd-02".into()],
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(200, faults, "{}", &[]);
     assert_eq!(run.code, 1);
     let delivered = delivered_by_id(&fake);
     assert_eq!(delivered.len(), 198);
@@ -283,13 +245,15 @@ fn an_unreadable_job_definition_leaves_its_schedules_unjudged_after_one_call() {
 
 #[test]
 fn without_discovery_results_land_under_the_schedule_arn() {
-    let (seed, expected) = synthetic_account(20);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         deny: vec!["ListDiscoveredResources".into()],
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(20, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
     assert!(
@@ -301,13 +265,11 @@ fn without_discovery_results_land_under_the_schedule_arn() {
 
 #[test]
 fn a_region_that_refuses_the_resource_type_fails_loudly_and_never_falls_back_to_the_account() {
-    let (seed, _) = synthetic_account(150);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         refuse_resource_types: vec![SCHEDULE_TYPE.into()],
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept { fake, run, .. } = sweep(150, faults, "{}", &[]);
     assert_eq!(run.code, 1);
     assert!(fake.evaluations().is_empty());
     assert!(
@@ -327,13 +289,11 @@ fn a_region_that_refuses_the_resource_type_fails_loudly_and_never_falls_back_to_
 
 #[test]
 fn schedules_that_cannot_be_listed_are_not_guessed() {
-    let (seed, _) = synthetic_account(10);
-    let fake = start(seed);
-    fake.set_faults(Faults {
+    let faults = Faults {
         deny: vec!["ListMonitoringSchedules".into()],
         ..Faults::default()
-    });
-    let run = evaluate(&fake, &periodic_event("{}", "token"), false, &[]);
+    };
+    let Swept { fake, run, .. } = sweep(10, faults, "{}", &[]);
     assert_eq!(run.code, 1);
     assert!(fake.evaluations().is_empty());
     assert!(
@@ -346,14 +306,11 @@ fn schedules_that_cannot_be_listed_are_not_guessed() {
 
 #[test]
 fn the_strict_reading_fails_every_named_schedule_without_describing_job_definitions() {
-    let (seed, expected) = synthetic_account(40);
-    let fake = start(seed);
-    let run = evaluate(
-        &fake,
-        &periodic_event(r#"{"StrictReading":"true"}"#, "token"),
-        false,
-        &[],
-    );
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(40, Faults::default(), r#"{"StrictReading":"true"}"#, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let delivered = delivered_by_id(&fake);
     for (id, want) in &expected {

@@ -39,7 +39,7 @@ pub struct Faults {
 }
 
 /// What to do with one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Injected {
     None,
     Throttle,

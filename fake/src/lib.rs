@@ -63,7 +63,8 @@ pub struct CallRecord {
     pub operation: String,
     pub access_key: String,
     pub account: String,
-    pub injected: String,
+    /// The fault that answered it, `Injected::None` when its handler did.
+    pub injected: Injected,
 }
 
 /// One evaluation Config accepted.
@@ -425,6 +426,8 @@ impl std::error::Error for Reset {}
 
 type HttpResponse = Response<Full<Bytes>>;
 
+/// One request: the Lambda Runtime API, the fake's own controls, or an AWS call, which is
+/// routed, authenticated, perhaps answered with an injected fault, and dispatched.
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpResponse, Reset> {
     let path = request.uri().path().to_owned();
     if path.starts_with("/2018-06-01/runtime/") {
@@ -442,125 +445,159 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
         "fake-{:08}",
         shared.requests.fetch_add(1, Ordering::Relaxed)
     );
-    let target = parts
-        .headers
+    let (protocol, operation) = match route(&parts.headers, &body) {
+        Ok(routed) => routed,
+        Err(message) => {
+            return Ok(json_error(
+                StatusCode::BAD_REQUEST,
+                "UnknownOperationException",
+                &message,
+                &request_id,
+            ));
+        }
+    };
+    let context = match authenticate(&shared, &parts, &path, &body, &protocol) {
+        Ok(context) => context,
+        Err((status, code, message)) => {
+            return Ok(protocol.error(status, code, &message, &request_id));
+        }
+    };
+    if let Some(answer) = inject(&shared, &protocol, &operation, &context, &request_id).await {
+        return answer;
+    }
+    Ok(dispatch(
+        &shared,
+        &protocol,
+        &operation,
+        &context,
+        &body,
+        &request_id,
+    ))
+}
+
+/// Which protocol and operation a request is: `X-Amz-Target` for the JSON services, the form's
+/// `Action` for STS.
+fn route(headers: &hyper::HeaderMap, body: &[u8]) -> Result<(Protocol, String), String> {
+    let target = headers
         .get("x-amz-target")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let (protocol, operation) = match &target {
+        .and_then(|value| value.to_str().ok());
+    match target {
         Some(target) => match target.split_once('.') {
             Some((service, operation)) => {
-                (Protocol::Json(service.to_owned()), operation.to_owned())
+                Ok((Protocol::Json(service.to_owned()), operation.to_owned()))
             }
-            None => {
-                return Ok(json_error(
-                    StatusCode::BAD_REQUEST,
-                    "UnknownOperationException",
-                    target,
-                    &request_id,
-                ));
-            }
+            None => Err(target.to_owned()),
         },
-        None => match sts::action(&body) {
-            Some(action) => (Protocol::Query, action),
-            None => {
-                return Ok(json_error(
-                    StatusCode::BAD_REQUEST,
-                    "UnknownOperationException",
-                    "no X-Amz-Target header and no query Action",
-                    &request_id,
-                ));
-            }
-        },
-    };
+        None => sts::action(body)
+            .map(|action| (Protocol::Query, action))
+            .ok_or_else(|| "no X-Amz-Target header and no query Action".to_owned()),
+    }
+}
 
-    // Authenticate: a known access key, a valid signature, the right session token.
+type Refusal = (StatusCode, &'static str, String);
+
+/// Who is calling: a known access key, a valid signature over this very request, live
+/// credentials and the right session token.
+fn authenticate(
+    shared: &Shared,
+    parts: &hyper::http::request::Parts,
+    path: &str,
+    body: &[u8],
+    protocol: &Protocol,
+) -> Result<Context, Refusal> {
+    let forbidden =
+        |code: &'static str, message: &str| (StatusCode::FORBIDDEN, code, message.to_owned());
     let auth = parts
         .headers
         .get("authorization")
         .and_then(|value| value.to_str().ok())
-        .and_then(sigv4::parse);
-    let Some(auth) = auth else {
-        return Ok(protocol.error(
-            StatusCode::FORBIDDEN,
-            "MissingAuthenticationTokenException",
-            "request is not SigV4-signed",
-            &request_id,
-        ));
-    };
+        .and_then(sigv4::parse)
+        .ok_or_else(|| {
+            forbidden(
+                "MissingAuthenticationTokenException",
+                "request is not SigV4-signed",
+            )
+        })?;
     let credential = shared
         .state
         .lock()
         .expect("fake state lock")
         .credentials
         .get(&auth.access_key)
-        .cloned();
-    let Some(credential) = credential else {
-        return Ok(protocol.error(
-            StatusCode::FORBIDDEN,
-            "UnrecognizedClientException",
-            &format!(
-                "The security token included in the request is invalid (unknown access key {})",
-                auth.access_key
-            ),
-            &request_id,
-        ));
-    };
+        .cloned()
+        .ok_or_else(|| {
+            forbidden(
+                "UnrecognizedClientException",
+                &format!(
+                    "The security token included in the request is invalid (unknown access key {})",
+                    auth.access_key
+                ),
+            )
+        })?;
     let query = parts.uri.query().unwrap_or("");
     if !sigv4::verify(
         &auth,
         &credential.secret,
         parts.method.as_str(),
-        &path,
+        path,
         query,
         &parts.headers,
-        &body,
+        body,
     ) {
-        return Ok(protocol.error(
-            StatusCode::FORBIDDEN,
+        return Err(forbidden(
             "InvalidSignatureException",
             "The request signature we calculated does not match the signature you provided",
-            &request_id,
+        ));
+    }
+    if credential
+        .expires
+        .is_some_and(|expires| expires <= std::time::SystemTime::now())
+    {
+        let code = match protocol {
+            Protocol::Query => "ExpiredToken",
+            Protocol::Json(_) => "ExpiredTokenException",
+        };
+        return Err(forbidden(
+            code,
+            "The security token included in the request is expired",
         ));
     }
     let token = parts
         .headers
         .get("x-amz-security-token")
         .and_then(|value| value.to_str().ok());
-    if credential
-        .expires
-        .is_some_and(|expires| expires <= std::time::SystemTime::now())
-    {
-        return Ok(protocol.error(
-            StatusCode::FORBIDDEN,
-            match protocol {
-                Protocol::Query => "ExpiredToken",
-                Protocol::Json(_) => "ExpiredTokenException",
-            },
-            "The security token included in the request is expired",
-            &request_id,
-        ));
-    }
     if credential.session_token.as_deref() != token {
-        return Ok(protocol.error(
-            StatusCode::FORBIDDEN,
+        return Err(forbidden(
             "UnrecognizedClientException",
             "The security token included in the request is invalid",
-            &request_id,
         ));
     }
+    Ok(Context {
+        account: credential.account,
+        access_key: auth.access_key,
+    })
+}
 
+/// Records the call and decides its fault: `Some(answer)` when the fault answers it (or drops
+/// the connection), `None` when the call goes on to its handler. Latency is added either way.
+async fn inject(
+    shared: &Shared,
+    protocol: &Protocol,
+    operation: &str,
+    context: &Context,
+    request_id: &str,
+) -> Option<Result<HttpResponse, Reset>> {
     let (injected, latency, slow) = {
         let mut state = shared.state.lock().expect("fake state lock");
         let state = &mut *state;
         let injected = state
             .faults
-            .decide(&operation, &mut state.dice, &mut state.limiter);
+            .decide(operation, &mut state.dice, &mut state.limiter);
         state.calls.push(CallRecord {
-            operation: operation.clone(),
-            access_key: auth.access_key.clone(),
-            account: credential.account.clone(),
-            injected: format!("{injected:?}"),
+            operation: operation.to_owned(),
+            access_key: context.access_key.clone(),
+            account: context.account.clone(),
+            injected,
         });
         (
             injected,
@@ -571,96 +608,80 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let error =
+        |status, code, message: &str| Some(Ok(protocol.error(status, code, message, request_id)));
     match injected {
-        Injected::None => {}
-        Injected::Throttle => {
-            return Ok(protocol.error(
-                StatusCode::BAD_REQUEST,
-                "ThrottlingException",
-                "Rate exceeded",
-                &request_id,
-            ));
-        }
-        Injected::ServerError => {
-            return Ok(protocol.error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                "injected server error",
-                &request_id,
-            ));
-        }
-        Injected::Reset => return Err(Reset),
+        Injected::None => None,
+        Injected::Throttle => error(
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
+            "Rate exceeded",
+        ),
+        Injected::ServerError => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            "injected server error",
+        ),
+        Injected::Reset => Some(Err(Reset)),
         Injected::Slow => {
             tokio::time::sleep(slow).await;
-            return Ok(protocol.error(
+            error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalFailure",
                 "injected slow answer",
-                &request_id,
-            ));
+            )
         }
-        Injected::Malformed => {
-            return Ok(raw(
-                StatusCode::OK,
-                protocol.content_type(),
-                Bytes::from_static(b"{\"this is\": not json"),
-                &request_id,
-            ));
-        }
-        Injected::Denied => {
-            return Ok(protocol.error(
-                StatusCode::BAD_REQUEST,
-                "AccessDeniedException",
-                &format!("User: arn:aws:sts::{}:assumed-role/fake is not authorized to perform: {operation}", credential.account),
-                &request_id,
-            ));
-        }
-    }
-
-    let reply = match &protocol {
-        Protocol::Query => sts::handle(
-            &mut shared.state.lock().expect("fake state lock"),
-            &operation,
-            &body,
-            &credential,
+        Injected::Malformed => Some(Ok(raw(
+            StatusCode::OK,
+            protocol.content_type(),
+            Bytes::from_static(b"{\"this is\": not json"),
+            request_id,
+        ))),
+        Injected::Denied => error(
+            StatusCode::BAD_REQUEST,
+            "AccessDeniedException",
+            &format!(
+                "User: arn:aws:sts::{}:assumed-role/fake is not authorized to perform: {operation}",
+                context.account
+            ),
         ),
-        Protocol::Json(service) => {
-            let input: Value = match serde_json::from_slice(&body) {
-                Ok(input) => input,
-                Err(error) => {
-                    return Ok(json_error(
-                        StatusCode::BAD_REQUEST,
-                        "SerializationException",
-                        &error.to_string(),
-                        &request_id,
-                    ));
-                }
-            };
-            let mut state = shared.state.lock().expect("fake state lock");
-            let context = Context {
-                account: credential.account.clone(),
-                access_key: auth.access_key.clone(),
-            };
-            match service.as_str() {
-                "SageMaker" => sagemaker::handle(&mut state, &context, &operation, &input),
-                "StarlingDoveService" => config::handle(&mut state, &context, &operation, &input),
+    }
+}
+
+/// Hands the call to its service and writes the answer.
+fn dispatch(
+    shared: &Shared,
+    protocol: &Protocol,
+    operation: &str,
+    context: &Context,
+    body: &[u8],
+    request_id: &str,
+) -> HttpResponse {
+    let mut state = shared.state.lock().expect("fake state lock");
+    let reply = match protocol {
+        Protocol::Query => sts::handle(&mut state, operation, body, context),
+        Protocol::Json(service) => match serde_json::from_slice::<Value>(body) {
+            Err(error) => Reply::client_error("SerializationException", error.to_string()),
+            Ok(input) => match service.as_str() {
+                "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
+                "StarlingDoveService" => config::handle(&mut state, context, operation, &input),
                 _ => Reply::client_error(
                     "UnknownOperationException",
                     format!("unknown service {service}"),
                 ),
-            }
-        }
+            },
+        },
     };
-    Ok(match reply {
+    match reply {
         Reply::Json(value) => raw(
             StatusCode::OK,
             protocol.content_type(),
             Bytes::from(value.to_string()),
-            &request_id,
+            request_id,
         ),
-        Reply::Error(status, code, message) => protocol.error(status, code, &message, &request_id),
-        Reply::Xml(status, text) => raw(status, "text/xml", Bytes::from(text), &request_id),
-    })
+        Reply::Error(status, code, message) => protocol.error(status, code, &message, request_id),
+        Reply::Xml(status, text) => raw(status, "text/xml", Bytes::from(text), request_id),
+    }
 }
 
 /// Who is calling, as the signature says.

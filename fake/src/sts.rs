@@ -1,7 +1,7 @@
 //! STS over the awsQuery protocol (form-encoded requests, XML answers): AssumeRole hands out
 //! credentials that act in the role's account, and GetCallerIdentity says who is calling.
 
-use crate::{Credential, Reply, State};
+use crate::{Context, Credential, Reply, State};
 use hyper::StatusCode;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -80,7 +80,7 @@ fn iso(seconds: u64) -> String {
     )
 }
 
-pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Credential) -> Reply {
+pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context) -> Reply {
     let params = form(body);
     match operation {
         "AssumeRole" => {

@@ -212,3 +212,76 @@ pub fn fixture(path: &str) -> Value {
     let text = std::fs::read_to_string(root().join("tests/fixtures").join(path)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
+
+/// A synthetic account of `count` schedules swept once through `evaluate` with these faults,
+/// rule parameters and environment: the fake afterwards, what each schedule should get, and
+/// the run.
+pub struct Swept {
+    pub fake: FakeAws,
+    pub expected: BTreeMap<String, &'static str>,
+    pub run: Run,
+}
+
+pub fn sweep(
+    count: usize,
+    faults: fake_aws::faults::Faults,
+    params: &str,
+    env: &[(&str, &str)],
+) -> Swept {
+    let (seed, expected) = synthetic_account(count);
+    let fake = start(seed);
+    fake.set_faults(faults);
+    let run = evaluate(&fake, &periodic_event(params, "token"), false, env);
+    Swept {
+        fake,
+        expected,
+        run,
+    }
+}
+
+/// Every expected schedule delivered exactly once, with its verdict, under the schedule type
+/// and the notification time.
+pub fn assert_exactly_one_correct(fake: &FakeAws, expected: &BTreeMap<String, &str>) {
+    let delivered = delivered_by_id(fake);
+    assert_eq!(
+        delivered.len(),
+        expected.len(),
+        "every schedule gets an evaluation"
+    );
+    for (id, evaluations) in &delivered {
+        assert_eq!(
+            evaluations.len(),
+            1,
+            "{id} was delivered {} times",
+            evaluations.len()
+        );
+        let want = expected
+            .get(id)
+            .unwrap_or_else(|| panic!("unexpected resource {id}"));
+        assert_eq!(
+            evaluations[0]["ComplianceType"], *want,
+            "{id}: {}",
+            evaluations[0]["Annotation"]
+        );
+        assert_eq!(evaluations[0]["ComplianceResourceType"], SCHEDULE_TYPE);
+        assert_eq!(evaluations[0]["OrderingTimestamp"], 1_795_860_000.0);
+    }
+}
+
+/// Calls that reached their handler (not answered by an injected fault), per operation.
+pub fn served(fake: &FakeAws) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in fake
+        .calls()
+        .into_iter()
+        .filter(|call| call.injected == fake_aws::faults::Injected::None)
+    {
+        *counts.entry(call.operation).or_default() += 1;
+    }
+    counts
+}
+
+/// Calls the fake answered with `fault`.
+pub fn injected(fake: &FakeAws, fault: fake_aws::faults::Injected) -> usize {
+    fake.calls().iter().filter(|c| c.injected == fault).count()
+}
