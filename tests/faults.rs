@@ -65,7 +65,7 @@ fn assert_nothing_lost_or_guessed(
     );
     assert_eq!(run.code == 0, unjudged + undelivered == 0, "{}", run.stderr);
     for name in run.stderr.split("schedule-").skip(1).map(|rest| &rest[..5]) {
-        let id = schedule_arn(&format!("schedule-{name}"));
+        let id = schedule_id(&format!("schedule-{name}"));
         assert!(
             expected.contains_key(&id) && !delivered.contains_key(&id),
             "schedule-{name} named but delivered"

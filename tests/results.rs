@@ -57,7 +57,7 @@ fn a_job_definition_change_rejudges_its_two_schedules_and_no_others() {
     let delivered = delivered_by_id(&fake);
     assert_eq!(delivered.len(), 3, "{delivered:#?}");
     for name in ["schedule-00002", "schedule-00102"] {
-        let evaluation = &delivered[&schedule_arn(name)][0];
+        let evaluation = &delivered[&schedule_id(name)][0];
         assert_eq!(evaluation["ComplianceType"], "NON_COMPLIANT");
         assert!(
             evaluation["Annotation"]
@@ -90,7 +90,7 @@ fn a_job_definition_change_rejudges_its_two_schedules_and_no_others() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let delivered = delivered_by_id(&fake);
     assert_eq!(delivered.len(), 3);
-    let evaluation = &delivered[&schedule_arn("schedule-00102")][0];
+    let evaluation = &delivered[&schedule_id("schedule-00102")][0];
     assert!(
         evaluation["Annotation"]
             .as_str()
@@ -111,19 +111,19 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
         held(
             "r1",
             SCHEDULE_TYPE,
-            &schedule_arn("schedule-00003"),
+            &schedule_id("schedule-00003"),
             "NON_COMPLIANT",
         ),
         held(
             "r1",
             SCHEDULE_TYPE,
-            &schedule_arn("schedule-00005"),
+            &schedule_id("schedule-00005"),
             "COMPLIANT",
         ),
         held(
             "r1",
             SCHEDULE_TYPE,
-            &schedule_arn("deleted-last-week"),
+            &schedule_id("deleted-last-week"),
             "NON_COMPLIANT",
         ),
         held(
@@ -136,13 +136,13 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
         held(
             "r1",
             SCHEDULE_TYPE,
-            &schedule_arn("already-not-applicable"),
+            &schedule_id("already-not-applicable"),
             "NOT_APPLICABLE",
         ),
         held(
             "r2",
             SCHEDULE_TYPE,
-            &schedule_arn("another-rules-row"),
+            &schedule_id("another-rules-row"),
             "NON_COMPLIANT",
         ),
     ];
@@ -158,7 +158,7 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
     assert_eq!(run.code, 1, "schedule-00005 is unjudged: {}", run.stderr);
     let delivered = delivered_by_id(&fake);
     for (resource_type, id) in [
-        (SCHEDULE_TYPE, schedule_arn("deleted-last-week")),
+        (SCHEDULE_TYPE, schedule_id("deleted-last-week")),
         (
             "AWS::SageMaker::DataQualityJobDefinition",
             "arn:aws:sagemaker:us-east-1:123456789012:data-quality-job-definition/gone".to_owned(),
@@ -179,12 +179,12 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
         );
     }
     assert_eq!(
-        delivered[&schedule_arn("schedule-00003")][0]["ComplianceType"],
-        expected[&schedule_arn("schedule-00003")]
+        delivered[&schedule_id("schedule-00003")][0]["ComplianceType"],
+        expected[&schedule_id("schedule-00003")]
     );
-    assert!(!delivered.contains_key(&schedule_arn("schedule-00005")));
-    assert!(!delivered.contains_key(&schedule_arn("already-not-applicable")));
-    assert!(!delivered.contains_key(&schedule_arn("another-rules-row")));
+    assert!(!delivered.contains_key(&schedule_id("schedule-00005")));
+    assert!(!delivered.contains_key(&schedule_id("already-not-applicable")));
+    assert!(!delivered.contains_key(&schedule_id("another-rules-row")));
     assert_eq!(delivered.len(), 29 + 3);
 
     // A sweep that could not list everything clears nothing.
@@ -192,7 +192,7 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
     seed.account.results = vec![held(
         "r1",
         SCHEDULE_TYPE,
-        &schedule_arn("deleted-last-week"),
+        &schedule_id("deleted-last-week"),
         "NON_COMPLIANT",
     )];
     let fake = start(seed);

@@ -475,6 +475,7 @@ fn assert_nothing_sensitive(output: &str, secrets: &[&str]) {
 #[test]
 fn the_most_verbose_lambda_log_holds_no_token_configuration_or_credential() {
     let fake = start(member_account(3));
+    issue_token(&fake, SECRET_TOKEN);
     let verbose = [("AWS_LAMBDA_LOG_LEVEL", "TRACE"), ("RUST_LOG", "trace")];
     let function = Function::start(&fake, &verbose);
     fake.invoke(&sensitive_change(), Duration::from_secs(60), WAIT)
@@ -502,6 +503,7 @@ fn the_most_verbose_lambda_log_holds_no_token_configuration_or_credential() {
 #[test]
 fn the_most_verbose_command_line_log_holds_no_token_or_configuration() {
     let fake = start(sample_seed());
+    issue_token(&fake, SECRET_TOKEN);
     let run = evaluate(&fake, &sensitive_change(), false, &[("RUST_LOG", "trace")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_nothing_sensitive(&format!("{}{}", run.stdout, run.stderr), &[]);

@@ -154,7 +154,7 @@ fn evaluations_that_keep_failing_are_named_not_dropped() {
         run.stderr
     );
     assert!(
-        run.stderr.contains(&schedule_arn("schedule-00000")),
+        run.stderr.contains(&schedule_id("schedule-00000")),
         "{}",
         run.stderr
     );
@@ -175,7 +175,7 @@ fn a_schedule_deleted_between_list_and_describe_is_skipped() {
     } = sweep(30, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for name in gone {
-        expected.remove(&schedule_arn(name));
+        expected.remove(&schedule_id(name));
     }
     assert_exactly_one_correct(&fake, &expected);
     assert!(run.stderr.contains("2 vanished"), "{}", run.stderr);
@@ -193,7 +193,7 @@ fn an_unreadable_schedule_gets_no_evaluation_and_is_named() {
         run,
     } = sweep(40, faults, "{}", &[]);
     assert_eq!(run.code, 1);
-    expected.remove(&schedule_arn("schedule-00005"));
+    expected.remove(&schedule_id("schedule-00005"));
     assert_exactly_one_correct(&fake, &expected);
     assert!(
         run.stderr.contains("1 resource(s) could not be judged"),
@@ -226,7 +226,7 @@ fn an_unreadable_job_definition_leaves_its_schedules_unjudged_after_one_call() {
     assert_eq!(delivered.len(), 198);
     for i in [2, 102] {
         let name = format!("schedule-{i:05}");
-        assert!(!delivered.contains_key(&schedule_arn(&name)));
+        assert!(!delivered.contains_key(&schedule_id(&name)));
         assert!(run.stderr.contains(&name), "{}", run.stderr);
     }
     for (id, evaluations) in &delivered {
@@ -255,7 +255,11 @@ fn without_discovery_results_land_under_the_schedule_arn() {
         run,
     } = sweep(20, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_exactly_one_correct(&fake, &expected);
+    let by_arn = expected
+        .iter()
+        .map(|(id, want)| (schedule_arn(name_of(id)), *want))
+        .collect();
+    assert_exactly_one_correct(&fake, &by_arn);
     assert!(
         run.stderr.contains("reporting each resource under its ARN"),
         "{}",

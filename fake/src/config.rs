@@ -8,9 +8,22 @@ use serde_json::{Value, json};
 pub const SCHEDULE_TYPE: &str = "AWS::SageMaker::MonitoringSchedule";
 
 /// Tokens of the form `fake-token:<rule name>` tell the fake which rule is reporting, so it can
-/// keep per-rule results the way Config does. Any other token is accepted under rule "".
-pub fn rule_of_token(token: &str) -> &str {
-    token.strip_prefix("fake-token:").unwrap_or("")
+/// keep per-rule results the way Config does; the tokens the fake issued otherwise
+/// ([`crate::State::result_tokens`]) report under the rule they were issued for.
+pub fn rule_of_token(state: &State, token: &str) -> Option<String> {
+    match token.strip_prefix("fake-token:") {
+        Some(rule) => Some(rule.to_owned()),
+        None => state.result_tokens.get(token).cloned(),
+    }
+}
+
+/// The id Config records a resource under. Real Config uses these types' ARNs (their primary
+/// identifier), and the sample account says so (`config_ids_are_arns`); everywhere else the fake
+/// hands out ids that are not ARNs, so code that reports under an ARN where it should use
+/// Config's id is caught.
+pub fn config_id(resource_type: &str, name: &str) -> String {
+    let short = resource_type.rsplit("::").next().unwrap_or(resource_type);
+    format!("config-id/{short}/{}", name.to_ascii_lowercase())
 }
 
 pub fn handle(state: &mut State, context: &Context, operation: &str, input: &Value) -> Reply {
@@ -43,6 +56,17 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
         .get("TestMode")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    // In test mode Config records nothing and reads nothing from the token.
+    let rule = match rule_of_token(state, &token) {
+        Some(rule) => rule,
+        None if test_mode => String::new(),
+        None => {
+            return Reply::client_error(
+                "InvalidResultTokenException",
+                "The specified ResultToken is not valid.",
+            );
+        }
+    };
     let evaluations = input
         .get("Evaluations")
         .and_then(Value::as_array)
@@ -70,11 +94,26 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
                 at("complianceResourceId")
             ));
         }
-        if length("Annotation") > 256 {
+        if evaluation.get("Annotation").is_some() && !(1..=256).contains(&length("Annotation")) {
             return validation(format!(
-                "{} must have length less than or equal to 256 (got {})",
+                "{} must have length between 1 and 256 (got {})",
                 at("annotation"),
                 length("Annotation")
+            ));
+        }
+        let key = (
+            field("ComplianceResourceType"),
+            field("ComplianceResourceId"),
+        );
+        if evaluations[..index].iter().any(|earlier| {
+            let same = |name: &str| earlier.get(name).and_then(Value::as_str);
+            (same("ComplianceResourceType"), same("ComplianceResourceId")) == key
+        }) {
+            return validation(format!(
+                "{} repeats the evaluation of {} {}: one evaluation per resource in a call",
+                at("complianceResourceId"),
+                key.0.unwrap_or_default(),
+                key.1.unwrap_or_default()
             ));
         }
         match field("ComplianceType") {
@@ -100,10 +139,11 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
             .iter()
             .any(|refused| refused == resource_type)
         {
+            // As AWS words it (aws-config-rdk issue 290).
             return Reply::client_error(
                 "InvalidParameterValueException",
                 format!(
-                    "The resourceType {resource_type} is not a valid value. Valid values: AWS::SageMaker::DataQualityJobDefinition, AWS::SageMaker::ModelBiasJobDefinition, ..."
+                    "The resource type {resource_type} is invalid. Only the following values are permitted: [AWS::ACM::Certificate, AWS::SageMaker::DataQualityJobDefinition, AWS::SageMaker::ModelBiasJobDefinition, AWS::S3::Bucket]"
                 ),
             );
         }
@@ -111,7 +151,10 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
     let failure_rate = state.faults.put_failures;
     let mut failed = Vec::new();
     let mut accepted = 0;
-    let rule = rule_of_token(&token).to_owned();
+    let recorded_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     for evaluation in evaluations {
         if failure_rate > 0.0 && state.dice.next_f64() < failure_rate {
             failed.push(evaluation);
@@ -140,6 +183,7 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
                     "ComplianceType": field("ComplianceType"),
                     "Annotation": field("Annotation"),
                     "OrderingTimestamp": evaluation["OrderingTimestamp"],
+                    "ResultRecordedTime": recorded_at,
                 }),
             );
         }
@@ -259,6 +303,14 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
         (Err(reply), _) | (_, Err(reply)) => return reply,
     };
     let account = state.account(&context.account);
+    let arns = account.config_ids_are_arns;
+    let id = |arn: &Value, name: &str| {
+        if arns {
+            arn.clone()
+        } else {
+            Value::from(config_id(&resource_type, name))
+        }
+    };
     let all: Vec<Value> = match &account.discovered {
         Some(listed) => listed
             .iter()
@@ -267,12 +319,12 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
             .collect(),
         None if resource_type == SCHEDULE_TYPE => account
             .schedules
-            .values()
-            .map(|s| {
+            .iter()
+            .map(|(name, s)| {
                 json!({
                     "resourceType": SCHEDULE_TYPE,
-                    "resourceId": s["MonitoringScheduleArn"],
-                    "resourceName": s["MonitoringScheduleName"],
+                    "resourceId": id(&s["MonitoringScheduleArn"], name),
+                    "resourceName": name,
                 })
             })
             .collect(),
@@ -290,7 +342,7 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
                     .map(|((_, name), definition)| {
                         json!({
                             "resourceType": resource_type,
-                            "resourceId": definition["JobDefinitionArn"],
+                            "resourceId": id(&definition["JobDefinitionArn"], name),
                             "resourceName": name,
                         })
                     })
@@ -356,8 +408,8 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
                 "OrderingTimestamp": result.get("OrderingTimestamp").cloned().unwrap_or(Value::from(0)),
             },
             "ComplianceType": result["ComplianceType"],
-            "ResultRecordedTime": 1_795_860_000,
-            "ConfigRuleInvokedTime": 1_795_860_000,
+            "ResultRecordedTime": result.get("ResultRecordedTime").cloned().unwrap_or(Value::from(1_795_860_000)),
+            "ConfigRuleInvokedTime": result.get("ResultRecordedTime").cloned().unwrap_or(Value::from(1_795_860_000)),
             "Annotation": result.get("Annotation").cloned().unwrap_or(Value::Null),
         })
     };
@@ -369,4 +421,53 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
         "EvaluationResults",
         "NextToken",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::Seed;
+
+    fn put(state: &mut State, token: &str, evaluations: Value) -> Result<Value, String> {
+        let context = Context {
+            account: "123456789012".into(),
+            access_key: "AKID".into(),
+        };
+        let input = json!({"ResultToken": token, "Evaluations": evaluations});
+        match put_evaluations(state, &context, &input) {
+            Reply::Json(value) => Ok(value),
+            Reply::Error(_, code, message) => Err(format!("{code}: {message}")),
+            Reply::Xml(..) => unreachable!(),
+        }
+    }
+
+    fn evaluation(id: &str, annotation: &str) -> Value {
+        json!({"ComplianceResourceType": SCHEDULE_TYPE, "ComplianceResourceId": id,
+               "ComplianceType": "COMPLIANT", "Annotation": annotation, "OrderingTimestamp": 1})
+    }
+
+    #[test]
+    fn put_evaluations_refuses_what_config_refuses() {
+        let mut state = State::new(Seed::default()).unwrap();
+        let good = json!([evaluation("a", "fine")]);
+        assert!(put(&mut state, "token", good.clone()).is_ok());
+        assert!(put(&mut state, "fake-token:rule", good.clone()).is_ok());
+        let bogus = put(&mut state, "a-token-config-never-issued", good).unwrap_err();
+        assert!(bogus.starts_with("InvalidResultTokenException"), "{bogus}");
+        let empty = put(&mut state, "token", json!([evaluation("a", "")])).unwrap_err();
+        assert!(empty.contains("between 1 and 256"), "{empty}");
+        let twice = put(
+            &mut state,
+            "token",
+            json!([evaluation("a", "x"), evaluation("a", "y")]),
+        )
+        .unwrap_err();
+        assert!(twice.contains("repeats the evaluation"), "{twice}");
+        state.faults.refuse_resource_types = vec![SCHEDULE_TYPE.into()];
+        let refused = put(&mut state, "token", json!([evaluation("b", "x")])).unwrap_err();
+        assert!(
+            refused.starts_with("InvalidParameterValueException: The resource type AWS::SageMaker::MonitoringSchedule is invalid. Only the following values are permitted"),
+            "{refused}"
+        );
+    }
 }

@@ -34,6 +34,9 @@ pub struct Faults {
     pub rate_limit_tps: Option<f64>,
     /// ComplianceResourceTypes PutEvaluations refuses, as a region that does not know them would.
     pub refuse_resource_types: Vec<String>,
+    /// List operations that ignore the NextToken they are given: every answer is the first page,
+    /// with the same token to the next.
+    pub repeat_tokens: Vec<String>,
     /// Seed of the fault dice, for repeatable runs.
     pub seed: u64,
 }

@@ -43,6 +43,9 @@ pub struct Account {
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     pub config_items: Vec<Value>,
     pub discovered: Option<Vec<Value>>,
+    /// Config records resources under their ARNs (as it does for these types) instead of the
+    /// fake's own ids.
+    pub config_ids_are_arns: bool,
     /// Config's results, by (rule name, resource type, resource id).
     pub results: BTreeMap<(String, String, String), Value>,
 }
@@ -103,6 +106,11 @@ pub struct State {
     pub credential_lifetime: Option<Duration>,
     /// Requests (UpdateMonitoringSchedule, Create*JobDefinition) as received.
     pub writes: Vec<(String, Value)>,
+    /// Result tokens Config issued, and the rule each reports for. `fake-token:<rule>` tokens
+    /// are valid too; any other token is refused, as Config refuses one it did not issue.
+    pub result_tokens: HashMap<String, String>,
+    /// Regions this fake serves (the SigV4 scope names one); a call for another is refused.
+    pub regions: Vec<String>,
 }
 
 impl State {
@@ -135,6 +143,11 @@ impl State {
             assumed_roles: Vec::new(),
             credential_lifetime: None,
             writes: Vec::new(),
+            result_tokens: seed::ISSUED_TOKENS
+                .iter()
+                .map(|token| ((*token).to_owned(), String::new()))
+                .collect(),
+            regions: vec![seed::DEFAULT_REGION.to_owned()],
         })
     }
 
@@ -168,6 +181,7 @@ fn account_from(seed: seed::AccountSeed) -> Result<Account, String> {
     account.tags = seed.tags;
     account.config_items = seed.config_items;
     account.discovered = seed.discovered;
+    account.config_ids_are_arns = seed.config_ids_are_arns;
     for result in seed.results {
         let field = |name: &str| {
             result
@@ -535,8 +549,19 @@ fn authenticate(
             )
         })?;
     let query = parts.uri.query().unwrap_or("");
-    if !sigv4::verify(
+    let regions = shared
+        .state
+        .lock()
+        .expect("fake state lock")
+        .regions
+        .clone();
+    let scope = sigv4::Scope {
+        service: protocol.signing_name(),
+        regions: &regions,
+    };
+    if let Err(message) = sigv4::check(
         &auth,
+        &scope,
         &credential.secret,
         parts.method.as_str(),
         path,
@@ -544,10 +569,7 @@ fn authenticate(
         &parts.headers,
         body,
     ) {
-        return Err(forbidden(
-            "InvalidSignatureException",
-            "The request signature we calculated does not match the signature you provided",
-        ));
+        return Err(forbidden("InvalidSignatureException", &message));
     }
     if credential
         .expires
@@ -662,7 +684,18 @@ fn dispatch(
         Protocol::Query => sts::handle(&mut state, operation, body, context),
         Protocol::Json(service) => match serde_json::from_slice::<Value>(body) {
             Err(error) => Reply::client_error("SerializationException", error.to_string()),
-            Ok(input) => match service.as_str() {
+            Ok(mut input) => match service.as_str() {
+                // A misbehaving endpoint: every page is the first one, token and all.
+                _ if state.faults.repeat_tokens.iter().any(|op| op == operation) => {
+                    if let Some(object) = input.as_object_mut() {
+                        object.remove("NextToken");
+                        object.remove("nextToken");
+                    }
+                    match service.as_str() {
+                        "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
+                        _ => config::handle(&mut state, context, operation, &input),
+                    }
+                }
                 "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
                 "StarlingDoveService" => config::handle(&mut state, context, operation, &input),
                 _ => Reply::client_error(
@@ -696,6 +729,16 @@ enum Protocol {
 }
 
 impl Protocol {
+    /// The service name a request must be signed for.
+    fn signing_name(&self) -> &'static str {
+        match self {
+            Protocol::Json(service) if service == "SageMaker" => "sagemaker",
+            Protocol::Json(service) if service == "StarlingDoveService" => "config",
+            Protocol::Json(_) => "unknown",
+            Protocol::Query => "sts",
+        }
+    }
+
     fn content_type(&self) -> &'static str {
         match self {
             Protocol::Json(_) => "application/x-amz-json-1.1",

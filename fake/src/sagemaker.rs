@@ -264,17 +264,97 @@ fn list_tags(state: &mut State, context: &Context, input: &Value) -> Reply {
     Reply::Json(json!({"Tags": tags}))
 }
 
+/// The first required member missing at `paths` (dotted, from `value`), as SageMaker's
+/// validation names it.
+fn missing(value: &Value, paths: &[&str]) -> Option<Reply> {
+    paths.iter().find_map(|path| {
+        let found = path
+            .split('.')
+            .try_fold(value, |node, member| node.get(member))
+            .is_some_and(|node| !node.is_null() && node != &Value::String(String::new()));
+        (!found).then(|| {
+            Reply::client_error(
+                "ValidationException",
+                format!(
+                    "1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
+                ),
+            )
+        })
+    })
+}
+
+/// A boolean member that is present must be a boolean.
+fn not_boolean(value: &Value, path: &str) -> Option<Reply> {
+    let node = path
+        .split('.')
+        .try_fold(value, |node, member| node.get(member))?;
+    (!node.is_boolean() && !node.is_null()).then(|| {
+        Reply::client_error(
+            "SerializationException",
+            format!("{path}: expected a boolean"),
+        )
+    })
+}
+
+/// What UpdateMonitoringSchedule requires: the whole configuration, with either an embedded
+/// job definition complete enough to run, or a named one and its type.
+fn invalid_schedule_update(input: &Value) -> Option<Reply> {
+    if let Some(reply) = missing(
+        input,
+        &["MonitoringScheduleName", "MonitoringScheduleConfig"],
+    ) {
+        return Some(reply);
+    }
+    let config = &input["MonitoringScheduleConfig"];
+    match config.get("MonitoringJobDefinition") {
+        Some(definition) => missing(
+            definition,
+            &[
+                "MonitoringInputs",
+                "MonitoringOutputConfig.MonitoringOutputs",
+                "MonitoringResources.ClusterConfig.InstanceCount",
+                "MonitoringResources.ClusterConfig.InstanceType",
+                "MonitoringResources.ClusterConfig.VolumeSizeInGB",
+                "MonitoringAppSpecification.ImageUri",
+                "RoleArn",
+            ],
+        )
+        .or_else(|| not_boolean(definition, "NetworkConfig.EnableNetworkIsolation")),
+        None => missing(config, &["MonitoringJobDefinitionName", "MonitoringType"]),
+    }
+}
+
+/// What Create<Kind>JobDefinition requires, per kind.
+fn invalid_job_definition(kind: &str, input: &Value) -> Option<Reply> {
+    let app = format!("{kind}AppSpecification.ImageUri");
+    let config_uri = format!("{kind}AppSpecification.ConfigUri");
+    let job_input = format!("{kind}JobInput");
+    let outputs = format!("{kind}JobOutputConfig.MonitoringOutputs");
+    let mut paths = vec![
+        "JobDefinitionName",
+        "RoleArn",
+        "JobResources.ClusterConfig.InstanceCount",
+        "JobResources.ClusterConfig.InstanceType",
+        "JobResources.ClusterConfig.VolumeSizeInGB",
+        app.as_str(),
+        job_input.as_str(),
+        outputs.as_str(),
+    ];
+    if matches!(kind, "ModelBias" | "ModelExplainability") {
+        paths.push(config_uri.as_str());
+    }
+    missing(input, &paths).or_else(|| not_boolean(input, "NetworkConfig.EnableNetworkIsolation"))
+}
+
 fn update_schedule(state: &mut State, context: &Context, input: &Value) -> Reply {
+    if let Some(reply) = invalid_schedule_update(input) {
+        return reply;
+    }
     let name = match required(input, "MonitoringScheduleName") {
         Ok(name) => name.to_owned(),
         Err(reply) => return reply,
     };
-    let Some(config) = input.get("MonitoringScheduleConfig").cloned() else {
-        return Reply::client_error(
-            "ValidationException",
-            "MonitoringScheduleConfig is required",
-        );
-    };
+    let config = input["MonitoringScheduleConfig"].clone();
     state
         .writes
         .push(("UpdateMonitoringSchedule".to_owned(), input.clone()));
@@ -297,6 +377,9 @@ fn update_schedule(state: &mut State, context: &Context, input: &Value) -> Reply
 }
 
 fn create_job_definition(state: &mut State, context: &Context, kind: &str, input: &Value) -> Reply {
+    if let Some(reply) = invalid_job_definition(kind, input) {
+        return reply;
+    }
     let name = match required(input, "JobDefinitionName") {
         Ok(name) => name.to_owned(),
         Err(reply) => return reply,
@@ -330,4 +413,78 @@ fn create_job_definition(state: &mut State, context: &Context, kind: &str, input
     }
     account.job_definitions.insert(key, definition);
     Reply::Json(json!({"JobDefinitionArn": arn}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused(reply: Option<Reply>) -> String {
+        match reply {
+            Some(Reply::Error(_, _, message)) => message,
+            Some(_) => panic!("not an error"),
+            None => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn a_job_definition_must_carry_what_its_kind_requires() {
+        let complete = |kind: &str| {
+            json!({
+                "JobDefinitionName": "jd", "RoleArn": "arn:aws:iam::1:role/r",
+                "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}},
+                format!("{kind}AppSpecification"): {"ImageUri": "image", "ConfigUri": "s3://c"},
+                format!("{kind}JobInput"): {"EndpointInput": {"EndpointName": "e", "LocalPath": "/in"}},
+                format!("{kind}JobOutputConfig"): {"MonitoringOutputs": [{"S3Output": {"S3Uri": "s3://o", "LocalPath": "/out"}}]},
+                "NetworkConfig": {"EnableNetworkIsolation": true},
+            })
+        };
+        for kind in [
+            "DataQuality",
+            "ModelQuality",
+            "ModelBias",
+            "ModelExplainability",
+        ] {
+            assert!(
+                invalid_job_definition(kind, &complete(kind)).is_none(),
+                "{kind}"
+            );
+            let mut no_role = complete(kind);
+            no_role.as_object_mut().unwrap().remove("RoleArn");
+            assert!(refused(invalid_job_definition(kind, &no_role)).contains("'RoleArn'"));
+            let mut wrong_kind = complete(kind);
+            wrong_kind
+                .as_object_mut()
+                .unwrap()
+                .remove(&format!("{kind}JobInput"));
+            assert!(refused(invalid_job_definition(kind, &wrong_kind)).contains("JobInput"));
+            let mut flag = complete(kind);
+            flag["NetworkConfig"]["EnableNetworkIsolation"] = json!("true");
+            assert!(refused(invalid_job_definition(kind, &flag)).contains("boolean"));
+        }
+        let mut no_config_uri = complete("ModelBias");
+        no_config_uri["ModelBiasAppSpecification"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ConfigUri");
+        assert!(refused(invalid_job_definition("ModelBias", &no_config_uri)).contains("ConfigUri"));
+    }
+
+    #[test]
+    fn a_schedule_update_must_send_the_whole_configuration() {
+        assert!(
+            refused(invalid_schedule_update(
+                &json!({"MonitoringScheduleName": "s"})
+            ))
+            .contains("MonitoringScheduleConfig")
+        );
+        let named = json!({"MonitoringScheduleName": "s", "MonitoringScheduleConfig": {"MonitoringJobDefinitionName": "jd"}});
+        assert!(refused(invalid_schedule_update(&named)).contains("MonitoringType"));
+        let partial = json!({"MonitoringScheduleName": "s", "MonitoringScheduleConfig": {"MonitoringJobDefinition": {"NetworkConfig": {"EnableNetworkIsolation": true}}}});
+        assert!(refused(invalid_schedule_update(&partial)).contains("MonitoringInputs"));
+        let whole = json!({"MonitoringScheduleName": "s", "MonitoringScheduleConfig": {
+            "MonitoringJobDefinitionName": "jd", "MonitoringType": "ModelBias"}});
+        assert!(invalid_schedule_update(&whole).is_none());
+    }
 }

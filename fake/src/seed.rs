@@ -9,6 +9,13 @@ use std::collections::BTreeMap;
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 pub const DEFAULT_ACCESS_KEY: &str = "AKIDFAKEDEFAULT";
 pub const DEFAULT_SECRET_KEY: &str = "fake-secret-for-local-tests-only";
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Result tokens the fake takes as issued by Config: the one the tests' events carry, and the
+/// sample token of `events/`.
+pub const ISSUED_TOKENS: [&str; 2] = [
+    "token",
+    "AAAAAQAAAAEAAAAAcmVzdWx0LXRva2VuLXNhbXBsZS1ub3QtYS1yZWFsLXRva2Vu",
+];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -22,8 +29,11 @@ pub struct AccountSeed {
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// Configuration items for GetResourceConfigHistory (`configuration` as an object).
     pub config_items: Vec<Value>,
-    /// ListDiscoveredResources answers; when absent, every schedule is recorded under its ARN.
+    /// ListDiscoveredResources answers; when absent, every schedule and job definition is
+    /// recorded under the fake's own id (`config::config_id`), or its ARN with
+    /// `config_ids_are_arns`.
     pub discovered: Option<Vec<Value>>,
+    pub config_ids_are_arns: bool,
     /// Results Config already holds (GetComplianceDetailsByConfigRule): objects with
     /// ConfigRuleName, ResourceType, ResourceId, ComplianceType.
     pub results: Vec<Value>,

@@ -55,8 +55,99 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// Recomputes the signature of a request to `path` (no query string, as the JSON and query
-/// protocols send) and compares it with the one given.
+/// What a request must be signed for: the service's signing name and the regions served.
+pub struct Scope<'a> {
+    pub service: &'a str,
+    pub regions: &'a [String],
+}
+
+/// Checks a request as AWS does: the scope names this service, a served region and the day of
+/// `x-amz-date`, which is within 15 minutes of now; `host` and `x-amz-date` are signed; the body
+/// hashes to what `x-amz-content-sha256` claims; and the signature recomputed over all of it
+/// matches. `Err` says what is wrong.
+#[allow(clippy::too_many_arguments)]
+pub fn check(
+    auth: &Authorization,
+    scope: &Scope<'_>,
+    secret: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), String> {
+    if auth.service != scope.service {
+        return Err(format!(
+            "Credential should be scoped to correct service: '{}'",
+            scope.service
+        ));
+    }
+    if !scope.regions.iter().any(|region| *region == auth.region) {
+        return Err(format!(
+            "Credential should be scoped to a valid region, not '{}'",
+            auth.region
+        ));
+    }
+    for required in ["host", "x-amz-date"] {
+        if !auth.signed_headers.iter().any(|name| name == required) {
+            return Err(format!("'{required}' must be a signed header"));
+        }
+    }
+    let amz_date = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no x-amz-date header")?;
+    if !amz_date.starts_with(&auth.date) {
+        return Err(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'",
+            auth.date,
+            amz_date.get(..8).unwrap_or(amz_date)
+        ));
+    }
+    if let Some(skew) = skew_seconds(amz_date)
+        && skew > 15 * 60
+    {
+        return Err("Signature expired: the request time is more than 15 minutes from now".into());
+    }
+    let body_hash = hex::encode(Sha256::digest(body));
+    if let Some(claimed) = headers
+        .get("x-amz-content-sha256")
+        .and_then(|value| value.to_str().ok())
+        && claimed != body_hash
+        && claimed != "UNSIGNED-PAYLOAD"
+    {
+        return Err(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
+        );
+    }
+    if verify(auth, secret, method, path, query, headers, body) {
+        Ok(())
+    } else {
+        Err("The request signature we calculated does not match the signature you provided".into())
+    }
+}
+
+/// How far `x-amz-date` (`YYYYMMDDTHHMMSSZ`) is from now, in seconds.
+fn skew_seconds(amz_date: &str) -> Option<u64> {
+    let iso = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        amz_date.get(0..4)?,
+        amz_date.get(4..6)?,
+        amz_date.get(6..8)?,
+        amz_date.get(9..11)?,
+        amz_date.get(11..13)?,
+        amz_date.get(13..15)?
+    );
+    let signed = crate::seed::iso_to_epoch(&iso)?.as_f64()? as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    Some(now.abs_diff(signed))
+}
+
+/// Recomputes the signature of a request to `path` over the body as received (never the hash
+/// the request claims for it) and compares it with the one given.
 pub fn verify(
     auth: &Authorization,
     secret: &str,
@@ -76,11 +167,7 @@ pub fn verify(
             .collect();
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let payload_hash = headers
-        .get("x-amz-content-sha256")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| hex::encode(Sha256::digest(body)));
+    let payload_hash = hex::encode(Sha256::digest(body));
     let canonical_request = format!(
         "{method}\n{path}\n{query}\n{canonical_headers}\n{}\n{payload_hash}",
         auth.signed_headers.join(";")
@@ -119,5 +206,141 @@ mod tests {
         let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
         assert!(verify(&auth, secret, "GET", "/", "", &headers, b""));
         assert!(!verify(&auth, "wrong", "GET", "/", "", &headers, b""));
+    }
+
+    /// A request signed now for `service` in `region`, over `body`, claiming `claimed` as its
+    /// payload hash and signing `signed` headers.
+    fn signed(
+        service: &str,
+        region: &str,
+        body: &[u8],
+        claimed: &str,
+        signed: &str,
+    ) -> (Authorization, HeaderMap) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let iso = crate::sts::iso(now);
+        let amz_date = format!(
+            "{}{}{}T{}{}{}Z",
+            &iso[0..4],
+            &iso[5..7],
+            &iso[8..10],
+            &iso[11..13],
+            &iso[14..16],
+            &iso[17..19]
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "127.0.0.1:1".parse().unwrap());
+        headers.insert("x-amz-date", amz_date.parse().unwrap());
+        headers.insert("x-amz-content-sha256", claimed.parse().unwrap());
+        let mut auth = Authorization {
+            access_key: "AKID".into(),
+            date: amz_date[..8].into(),
+            region: region.into(),
+            service: service.into(),
+            signed_headers: signed.split(';').map(str::to_owned).collect(),
+            signature: String::new(),
+        };
+        // Sign over what was claimed, as a client that lied about its body would.
+        let mut canonical = String::new();
+        for name in &auth.signed_headers {
+            let value = headers.get(name.as_str()).unwrap().to_str().unwrap();
+            canonical.push_str(&format!("{name}:{value}\n"));
+        }
+        let request = format!(
+            "POST\n/\n\n{canonical}\n{}\n{claimed}",
+            auth.signed_headers.join(";")
+        );
+        let scope = format!("{}/{region}/{service}/aws4_request", auth.date);
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex::encode(Sha256::digest(request.as_bytes()))
+        );
+        let key = hmac(b"AWS4secret", auth.date.as_bytes());
+        let key = hmac(
+            &hmac(&hmac(&key, region.as_bytes()), service.as_bytes()),
+            b"aws4_request",
+        );
+        auth.signature = hex::encode(hmac(&key, to_sign.as_bytes()));
+        let _ = body;
+        (auth, headers)
+    }
+
+    #[test]
+    fn a_request_is_checked_as_aws_checks_it() {
+        let regions = vec!["us-east-1".to_owned()];
+        let scope = Scope {
+            service: "config",
+            regions: &regions,
+        };
+        let body = b"{\"Evaluations\":[]}";
+        let hash = hex::encode(Sha256::digest(body));
+        let check_with = |auth: &Authorization, headers: &HeaderMap, body: &[u8], scope: &Scope| {
+            check(auth, scope, "secret", "POST", "/", "", headers, body)
+        };
+        let (auth, headers) = signed(
+            "config",
+            "us-east-1",
+            body,
+            &hash,
+            "host;x-amz-content-sha256;x-amz-date",
+        );
+        assert_eq!(check_with(&auth, &headers, body, &scope), Ok(()));
+        // The body was changed after signing, its claimed hash kept.
+        let tampered = check_with(&auth, &headers, b"{\"Evaluations\":[1]}", &scope).unwrap_err();
+        assert!(tampered.contains("x-amz-content-sha256"), "{tampered}");
+        // Signed for another region, another service, or without the host.
+        let (auth, headers) = signed(
+            "config",
+            "eu-west-1",
+            body,
+            &hash,
+            "host;x-amz-content-sha256;x-amz-date",
+        );
+        assert!(
+            check_with(&auth, &headers, body, &scope)
+                .unwrap_err()
+                .contains("region")
+        );
+        let (auth, headers) = signed(
+            "sagemaker",
+            "us-east-1",
+            body,
+            &hash,
+            "host;x-amz-content-sha256;x-amz-date",
+        );
+        assert!(
+            check_with(&auth, &headers, body, &scope)
+                .unwrap_err()
+                .contains("service")
+        );
+        let (auth, headers) = signed(
+            "config",
+            "us-east-1",
+            body,
+            &hash,
+            "x-amz-content-sha256;x-amz-date",
+        );
+        assert!(
+            check_with(&auth, &headers, body, &scope)
+                .unwrap_err()
+                .contains("host")
+        );
+        // A scope dated another day than the request.
+        let (mut auth, headers) = signed(
+            "config",
+            "us-east-1",
+            body,
+            &hash,
+            "host;x-amz-content-sha256;x-amz-date",
+        );
+        auth.date = "20200101".into();
+        assert!(
+            check_with(&auth, &headers, body, &scope)
+                .unwrap_err()
+                .contains("Date in Credential scope")
+        );
     }
 }

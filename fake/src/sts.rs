@@ -59,7 +59,7 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
     )
 }
 
-fn iso(seconds: u64) -> String {
+pub fn iso(seconds: u64) -> String {
     let days = seconds / 86_400;
     let rest = seconds % 86_400;
     // Civil from days, after Howard Hinnant.

@@ -101,6 +101,11 @@ pub fn evaluate(fake: &FakeAws, event: &Value, dry_run: bool, extra: &[(&str, &s
     run(fake, &args, Some(event.to_string().as_bytes()), extra)
 }
 
+/// Makes the fake's Config take `token` as one it issued.
+pub fn issue_token(fake: &FakeAws, token: &str) {
+    fake.with_state(|state| state.result_tokens.insert(token.to_owned(), String::new()));
+}
+
 pub fn event_file(name: &str) -> Value {
     let path = root().join("events").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
@@ -126,6 +131,17 @@ pub fn periodic_event(params: &str, token: &str) -> Value {
     })
 }
 
+/// The id the fake's Config records a schedule under: not its ARN, so a result reported under
+/// the ARN where Config's id belongs is caught (the sample account uses ARNs, as AWS does).
+pub fn schedule_id(name: &str) -> String {
+    fake_aws::config::config_id(SCHEDULE_TYPE, name)
+}
+
+/// The schedule a Config id of [`schedule_id`] names.
+pub fn name_of(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
 pub fn schedule_arn(name: &str) -> String {
     format!(
         "arn:aws:sagemaker:us-east-1:{ACCOUNT}:monitoring-schedule/{}",
@@ -135,7 +151,8 @@ pub fn schedule_arn(name: &str) -> String {
 
 /// A synthetic account of `count` schedules in four shapes. The same job definition names exist
 /// as DataQuality and ModelBias definitions with opposite settings, so resolving by the wrong
-/// type gives the wrong verdict. Returns the seed and each schedule's expected compliance.
+/// type gives the wrong verdict. Returns the seed and each schedule's expected compliance, by
+/// the id Config records it under ([`schedule_id`]).
 pub fn synthetic_account(count: usize) -> (Seed, BTreeMap<String, &'static str>) {
     let shared_names = 50;
     let mut schedules = Vec::new();
@@ -164,7 +181,7 @@ pub fn synthetic_account(count: usize) -> (Seed, BTreeMap<String, &'static str>)
             3 if (i % shared_names) % 2 == 1 => "COMPLIANT",
             _ => "NON_COMPLIANT",
         };
-        expected.insert(schedule_arn(&name), verdict);
+        expected.insert(schedule_id(&name), verdict);
         schedules.push(json!({
             "MonitoringScheduleArn": schedule_arn(&name),
             "MonitoringScheduleName": name,
