@@ -94,6 +94,14 @@ fn a_change_event_is_judged_and_delivered_through_the_runtime_api() {
     assert_eq!(emf.len(), 2);
     assert_eq!(emf[1]["Compliant"], 5);
     assert_eq!(emf[1]["NonCompliant"], 10);
+    // The dimension the templates' alarms watch.
+    assert_eq!(emf[1]["FunctionName"], "monitoring-schedule-isolation");
+    assert!(
+        emf[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["FunctionName"]))
+    );
     let token = event["resultToken"].as_str().unwrap();
     for line in &logs {
         assert!(

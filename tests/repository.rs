@@ -194,3 +194,71 @@ fn the_toolchain_is_pinned() {
         "deploys show the change set first"
     );
 }
+
+/// Resources of one type in a template, by logical id.
+fn resources_of<'a>(template: &'a Value, resource_type: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == resource_type)
+        .collect()
+}
+
+#[test]
+fn failures_are_never_silent_in_either_template() {
+    for path in ["template.yaml", "template-org.yaml"] {
+        let template = template(path).root;
+        // Lambda, not Config, retries an asynchronous invocation: decided, not defaulted.
+        let invoke = resources_of(&template, "AWS::Lambda::EventInvokeConfig");
+        assert_eq!(invoke.len(), 1, "{path}");
+        let properties = &invoke[0].1["Properties"];
+        assert_eq!(
+            properties["MaximumRetryAttempts"],
+            json!({"Ref": "RetryAttempts"}),
+            "{path}"
+        );
+        assert_eq!(
+            template["Parameters"]["RetryAttempts"]["Default"], 1,
+            "{path}"
+        );
+        assert_eq!(
+            properties["DestinationConfig"]["Fn::If"][1]["OnFailure"]["Destination"],
+            json!({"Ref": "FailureDestinationArn"}),
+            "{path}"
+        );
+        // Alarms on the function's errors and on the metrics the function writes.
+        let alarms: Vec<(String, String)> = resources_of(&template, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .map(|(_, alarm)| {
+                let p = &alarm["Properties"];
+                assert_eq!(p["Dimensions"][0]["Name"], "FunctionName", "{path}");
+                assert!(
+                    p["AlarmActions"].as_array().is_some_and(|a| a.len() == 2),
+                    "{path}"
+                );
+                (
+                    p["Namespace"].as_str().unwrap().to_owned(),
+                    p["MetricName"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for (namespace, metric) in [
+            ("AWS/Lambda", "Errors"),
+            ("AWS/Lambda", "Invocations"),
+            ("SageMakerMonitoringScheduleIsolation", "Unjudged"),
+            ("SageMakerMonitoringScheduleIsolation", "Undelivered"),
+        ] {
+            assert!(
+                alarms.contains(&(namespace.to_owned(), metric.to_owned())),
+                "{path}: no alarm on {namespace} {metric}: {alarms:?}"
+            );
+        }
+        for parameter in ["AlarmEmail", "AlarmTopicArn", "FailureDestinationArn"] {
+            assert_eq!(
+                template["Parameters"][parameter]["Default"], "",
+                "{path}: {parameter}"
+            );
+        }
+    }
+}

@@ -157,13 +157,24 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
     let run = evaluate(&fake, &event, false, &[]);
     assert_eq!(run.code, 1, "schedule-00005 is unjudged: {}", run.stderr);
     let delivered = delivered_by_id(&fake);
-    for (resource_type, id) in [
-        (SCHEDULE_TYPE, schedule_id("deleted-last-week")),
+    // A schedule that is gone, and types this rule does not sweep (an old account-level row,
+    // a job definition judged when the rule had another Control).
+    for (resource_type, id, why) in [
+        (
+            SCHEDULE_TYPE,
+            schedule_id("deleted-last-week"),
+            "no longer exists",
+        ),
         (
             "AWS::SageMaker::DataQualityJobDefinition",
             "arn:aws:sagemaker:us-east-1:123456789012:data-quality-job-definition/gone".to_owned(),
+            "out of this rule's scope",
         ),
-        ("AWS::::Account", ACCOUNT.to_owned()),
+        (
+            "AWS::::Account",
+            ACCOUNT.to_owned(),
+            "out of this rule's scope",
+        ),
     ] {
         let evaluations = delivered
             .get(&id)
@@ -171,12 +182,8 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
         assert_eq!(evaluations.len(), 1);
         assert_eq!(evaluations[0]["ComplianceResourceType"], resource_type);
         assert_eq!(evaluations[0]["ComplianceType"], "NOT_APPLICABLE");
-        assert!(
-            evaluations[0]["Annotation"]
-                .as_str()
-                .unwrap()
-                .contains("no longer exists")
-        );
+        let annotation = evaluations[0]["Annotation"].as_str().unwrap();
+        assert!(annotation.contains(why), "{annotation}");
     }
     assert_eq!(
         delivered[&schedule_id("schedule-00003")][0]["ComplianceType"],

@@ -26,9 +26,6 @@ fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_eval
     } = sweep(1000, faults, "{}", STANDARD);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
-    for put in fake.puts() {
-        assert!(put.evaluations + put.failed <= 100);
-    }
     let calls = fake.calls();
     let throttled = calls
         .iter()
@@ -288,7 +285,13 @@ fn a_region_that_refuses_the_resource_type_fails_loudly_and_never_falls_back_to_
         .filter(|c| c.operation == "PutEvaluations")
         .count();
     assert_eq!(puts, 1, "after the refusal no further batch is sent");
-    assert!(!fake.calls().is_empty());
+    assert!(
+        run.stderr
+            .contains("150 evaluation(s) were computed but not delivered")
+            || run.stderr.contains("is invalid"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -82,7 +82,7 @@ pub fn check(
             scope.service
         ));
     }
-    if !scope.regions.iter().any(|region| *region == auth.region) {
+    if !scope.regions.contains(&auth.region) {
         return Err(format!(
             "Credential should be scoped to a valid region, not '{}'",
             auth.region

@@ -39,6 +39,16 @@ impl MonitoringKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == value)
     }
 
+    /// The SageMaker call that lists job definitions of this kind.
+    pub fn list_operation(self) -> &'static str {
+        match self {
+            MonitoringKind::DataQuality => "ListDataQualityJobDefinitions",
+            MonitoringKind::ModelQuality => "ListModelQualityJobDefinitions",
+            MonitoringKind::ModelBias => "ListModelBiasJobDefinitions",
+            MonitoringKind::ModelExplainability => "ListModelExplainabilityJobDefinitions",
+        }
+    }
+
     /// The AWS Config resource type of a job definition of this kind.
     pub fn resource_type(self) -> &'static str {
         match self {

@@ -76,7 +76,8 @@ async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value,
             .await?
             .report;
         report.log(&rule);
-        println!("{}", report.emf(&rule));
+        let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+        println!("{}", report.emf(&rule, &function));
         if let Err(error) = report.outcome() {
             tracing::error!(%error, "invocation incomplete");
             return Err(error.into());
@@ -96,8 +97,8 @@ async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value,
 /// durations: cargo-lambda's emulator sends the function timeout, not a point in time.
 const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
 
-/// Stops starting work a tenth of the remaining time (2 to 30 s) before the deadline, and
-/// abandons running reads halfway through that reserve, so delivery always has time left.
+/// Stops starting work a tenth of the remaining time (2 to 30 s) before the deadline; the rest
+/// is for reads still running, delivery and the report (see [`Deadline`]).
 fn deadline_from(deadline_ms: u64) -> Option<Deadline> {
     if deadline_ms == 0 {
         return None;
@@ -112,12 +113,7 @@ fn deadline_from(deadline_ms: u64) -> Option<Deadline> {
         Duration::from_millis(deadline_ms.saturating_sub(now_ms))
     };
     let reserve = (remaining / 10).clamp(Duration::from_secs(2), Duration::from_secs(30));
-    let now = tokio::time::Instant::now();
-    let end = now + remaining;
-    Some(Deadline {
-        stop_starting: end.checked_sub(reserve).unwrap_or(now),
-        abandon: end.checked_sub(reserve / 2).unwrap_or(now),
-    })
+    Some(Deadline::within(remaining, reserve))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
 use crate::error::{ApiFailure, FailureKind};
 use crate::rule::ports::{BATCH_LIMIT, Deliver};
+use crate::rule::sweep::Deadline;
 use std::time::Duration;
 
 /// An evaluation that was computed but that Config did not accept.
@@ -31,8 +32,8 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Keeps a whole flush within a few seconds (0.25 + 0.5 + 1 + 2 + 2 s at most between attempts),
-/// so that delivery fits in the reserve kept before the Lambda deadline.
+/// Waits between attempts of a flush double up to this; a flush also stops retrying before the
+/// Lambda deadline (see [`Deadline`]).
 const MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// What became of every evaluation handed to a [`Delivery`].
@@ -40,8 +41,8 @@ const MAX_DELAY: Duration = Duration::from_secs(2);
 pub struct Delivered {
     pub delivered: usize,
     pub undelivered: Vec<Undelivered>,
-    /// Config refused the resource type itself: `(type, Config's message)`.
-    pub refused_type: Option<(String, String)>,
+    /// Resource types Config refused: `(type, Config's message)`, in the order refused.
+    pub refused_types: Vec<(String, String)>,
 }
 
 /// Collects evaluations and sends each batch as soon as it is full.
@@ -49,16 +50,23 @@ pub struct Delivery<'a, D> {
     sink: &'a D,
     token: &'a ResultToken,
     policy: RetryPolicy,
+    deadline: Option<Deadline>,
     pending: Vec<Evaluation>,
     outcome: Delivered,
 }
 
 impl<'a, D: Deliver> Delivery<'a, D> {
-    pub fn new(sink: &'a D, token: &'a ResultToken, policy: RetryPolicy) -> Self {
+    pub fn new(
+        sink: &'a D,
+        token: &'a ResultToken,
+        policy: RetryPolicy,
+        deadline: Option<Deadline>,
+    ) -> Self {
         Delivery {
             sink,
             token,
             policy,
+            deadline,
             pending: Vec::with_capacity(BATCH_LIMIT),
             outcome: Delivered::default(),
         }
@@ -79,17 +87,49 @@ impl<'a, D: Deliver> Delivery<'a, D> {
         self.outcome
     }
 
-    async fn flush(&mut self) {
-        let mut batch = std::mem::take(&mut self.pending);
-        if let Some((resource_type, _)) = &self.outcome.refused_type {
-            let reason = format!("Config refused ComplianceResourceType {resource_type}");
-            self.give_up(batch, &reason);
-            return;
+    /// Takes out of `batch` the evaluations of types Config has refused, and names them.
+    fn without_refused(&mut self, batch: Vec<Evaluation>) -> Vec<Evaluation> {
+        let (refused, kept): (Vec<_>, Vec<_>) = batch.into_iter().partition(|evaluation| {
+            self.outcome
+                .refused_types
+                .iter()
+                .any(|(resource_type, _)| *resource_type == evaluation.compliance_resource_type)
+        });
+        for evaluation in refused {
+            let reason = format!(
+                "Config refused ComplianceResourceType {}",
+                evaluation.compliance_resource_type
+            );
+            self.give_up(vec![evaluation], &reason);
         }
+        kept
+    }
+
+    async fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let mut batch = self.without_refused(pending);
         let mut delay = self.policy.first_delay;
         let mut reason = String::new();
-        for attempt in 1..=self.policy.attempts {
-            match self.sink.put(&batch, self.token).await {
+        let mut attempt = 0;
+        while attempt < self.policy.attempts && !batch.is_empty() {
+            attempt += 1;
+            // Near the Lambda deadline nothing new is sent, and no answer is waited for past it.
+            let put = self.sink.put(&batch, self.token);
+            let answer = match self.deadline {
+                Some(deadline) if deadline.passed(deadline.last_delivery) => {
+                    reason = "not sent: too close to the Lambda deadline".into();
+                    break;
+                }
+                Some(deadline) => match tokio::time::timeout_at(deadline.end, put).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        reason = "PutEvaluations gave no answer before the Lambda deadline; Config may not have recorded it".into();
+                        break;
+                    }
+                },
+                None => put.await,
+            };
+            match answer {
                 Ok(failed) => {
                     let before = batch.len();
                     batch.retain(|evaluation| {
@@ -111,12 +151,16 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                         "Config reported failed evaluations; retrying them"
                     );
                 }
-                Err(failure) if is_type_refusal(&failure) => {
-                    let resource_type = batch[0].compliance_resource_type.clone();
+                Err(failure) if let Some(resource_type) = refused_type(&failure, &batch) => {
+                    // A type Config does not know in this region: no later call can deliver
+                    // it, but the rest of the batch can go at once.
                     tracing::error!(%failure, resource_type, "Config refused the resource type");
-                    self.outcome.refused_type = Some((resource_type, failure.message.clone()));
-                    self.give_up(batch, &failure.to_string());
-                    return;
+                    self.outcome
+                        .refused_types
+                        .push((resource_type, failure.message.clone()));
+                    batch = self.without_refused(batch);
+                    attempt -= 1;
+                    continue;
                 }
                 Err(failure) if !failure.kind.is_transient() => {
                     tracing::error!(%failure, evaluations = batch.len(), "PutEvaluations failed");
@@ -129,11 +173,20 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                 }
             }
             if attempt < self.policy.attempts {
-                tokio::time::sleep(delay).await;
+                let retry_at = tokio::time::Instant::now() + delay;
+                if self
+                    .deadline
+                    .is_some_and(|deadline| retry_at >= deadline.last_delivery)
+                {
+                    break;
+                }
+                tokio::time::sleep_until(retry_at).await;
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        self.give_up(batch, &reason);
+        if !batch.is_empty() {
+            self.give_up(batch, &reason);
+        }
     }
 
     fn give_up(&mut self, batch: Vec<Evaluation>, reason: &str) {
@@ -147,13 +200,65 @@ impl<'a, D: Deliver> Delivery<'a, D> {
     }
 }
 
-/// Config answers an unknown ComplianceResourceType with InvalidParameterValueException and a
-/// message that lists the permitted types.
-fn is_type_refusal(failure: &ApiFailure) -> bool {
-    failure.kind == FailureKind::Refused
-        && failure.code.as_deref() == Some("InvalidParameterValueException")
-        && failure
-            .message
-            .to_ascii_lowercase()
-            .contains("resourcetype")
+/// The resource type Config refused, when that is what `failure` says: AWS answers
+/// `InvalidParameterValueException` with "The resource type AWS::X::Y is invalid. Only the
+/// following values are permitted: [...]" (aws-config-rdk issue 290). Only a type that is in
+/// `batch` counts, so that every refusal takes something out of the batch.
+fn refused_type(failure: &ApiFailure, batch: &[Evaluation]) -> Option<String> {
+    if failure.kind != FailureKind::Refused
+        || failure.code.as_deref() != Some("InvalidParameterValueException")
+    {
+        return None;
+    }
+    let (_, rest) = failure.message.split_once("resource type ")?;
+    let (named, rest) = rest.split_once(' ')?;
+    rest.starts_with("is invalid")
+        .then_some(named)
+        .filter(|named| {
+            batch
+                .iter()
+                .any(|evaluation| evaluation.compliance_resource_type == *named)
+        })
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::verdict::Verdict;
+    use aws_smithy_types::DateTime;
+
+    fn evaluation(resource_type: &str) -> Evaluation {
+        Evaluation::new(
+            resource_type,
+            "id",
+            Verdict::not_applicable("x"),
+            DateTime::from_secs(0),
+        )
+    }
+
+    #[test]
+    fn the_refused_type_is_read_from_what_aws_says() {
+        let failure = |message: &str| ApiFailure {
+            operation: "PutEvaluations",
+            kind: FailureKind::Refused,
+            code: Some("InvalidParameterValueException".into()),
+            message: message.into(),
+        };
+        let batch = [
+            evaluation("AWS::Backup::BackupPlan"),
+            evaluation("AWS::S3::Bucket"),
+        ];
+        let aws = "The resource type AWS::Backup::BackupPlan is invalid. Only the following values are permitted: [AWS::ACM::Certificate, AWS::S3::Bucket]";
+        assert_eq!(
+            refused_type(&failure(aws), &batch).as_deref(),
+            Some("AWS::Backup::BackupPlan")
+        );
+        // Not in the batch, or another complaint: not a refusal of a type.
+        assert_eq!(refused_type(&failure(aws), &batch[1..]), None);
+        assert_eq!(
+            refused_type(&failure("The annotation is too long"), &batch),
+            None
+        );
+    }
 }

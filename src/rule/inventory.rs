@@ -2,7 +2,7 @@
 //! job definitions (SageMaker.11, .12 and their model quality and explainability twins).
 
 use crate::core::exempt::Exemptions;
-use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};
+use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
 use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::job_definitions::JobDefinitions;
@@ -91,6 +91,10 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
         &[SCHEDULE_TYPE]
     }
 
+    fn list_operation(&self, _type_index: usize) -> &'static str {
+        "ListMonitoringSchedules"
+    }
+
     async fn list_page(
         &self,
         _type_index: usize,
@@ -142,6 +146,21 @@ impl<'a, S: SageMakerReads> JobDefinitionInventory<'a, S> {
 impl<S: SageMakerReads> Inventory for JobDefinitionInventory<'_, S> {
     fn resource_types(&self) -> &[&'static str] {
         &self.types
+    }
+
+    fn list_operation(&self, type_index: usize) -> &'static str {
+        self.kinds[type_index].list_operation()
+    }
+
+    fn beyond_scope(&self, resource_type: &str) -> Verdict {
+        match ResourceKind::of(resource_type) {
+            ResourceKind::JobDefinition(kind) => Verdict::not_applicable(format!(
+                "{kind} job definitions are out of this rule's scope (its JobDefinitionTypes parameter leaves them out), so this earlier result no longer applies."
+            )),
+            _ => Verdict::not_applicable(format!(
+                "{resource_type} is out of this rule's scope, so this earlier result no longer applies."
+            )),
+        }
     }
 
     async fn list_page(

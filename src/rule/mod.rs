@@ -11,6 +11,7 @@ mod memory;
 pub mod ports;
 pub mod recorder;
 pub mod report;
+mod stale;
 pub mod sweep;
 
 pub use delivery::RetryPolicy;
@@ -20,6 +21,7 @@ use crate::core::exempt::Exemptions;
 use crate::core::item::Item;
 use crate::core::params::{Control, RuleParams};
 use crate::core::plan::{Plan, plan, plan_item};
+use crate::core::remediation::FixError;
 use crate::core::resource::{JobDefinitionRef, ResourceKind};
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{self, JobDefinitionState, Verdict};
@@ -88,6 +90,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             &self.deliver,
             &invocation.result_token,
             options.delivery,
+            options.deadline,
             options.keep_rows,
             params.remediates(),
         );
@@ -115,7 +118,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             (None, plan) => unreachable!("only a sweep has no item: {plan:?}"),
         };
         let recorded = recorder.finish().await;
-        let fixes = self.fix(&recorded.to_fix).await;
+        let fixes = self.fix(&recorded.to_fix, options.deadline).await;
         let rows = recorded.rows.clone();
         let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
         report.elapsed = started.elapsed();
@@ -287,11 +290,32 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
     }
 
     /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`),
-    /// or, with a fixer that only plans, says how it would.
-    async fn fix(&self, schedules: &[String]) -> Fixes {
+    /// or, with a fixer that only plans, says how it would. No fix is started after the
+    /// deadline's `stop_starting`, and none is waited for past `abandon`: what was left is named.
+    async fn fix(&self, schedules: &[String], deadline: Option<Deadline>) -> Fixes {
         let mut fixes = Fixes::default();
-        for name in schedules {
-            match self.fixer.fix(name).await {
+        for (index, name) in schedules.iter().enumerate() {
+            let fix = self.fixer.fix(name);
+            let fixed = match deadline {
+                Some(deadline) if deadline.passed(deadline.stop_starting) => {
+                    fixes.not_started.extend(schedules[index..].iter().cloned());
+                    tracing::warn!(
+                        left = schedules.len() - index,
+                        "remediation stopped before the Lambda deadline"
+                    );
+                    break;
+                }
+                Some(deadline) => tokio::time::timeout_at(deadline.abandon, fix)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(FixError::Cannot(
+                            "not finished before the Lambda deadline; run remediate for it again"
+                                .into(),
+                        ))
+                    }),
+                None => fix.await,
+            };
+            match fixed {
                 Ok(remediation) => {
                     tracing::info!(schedule = %name, steps = %remediation.describe(), applied = remediation.applied, "remediation");
                     if remediation.applied {
@@ -328,6 +352,7 @@ mod tests {
     use crate::core::verdict::Compliance::{self, *};
     use crate::rule::ports::HeldResult;
     use serde_json::json;
+    use std::time::Duration;
 
     fn named(name: &str, kind: &str) -> JobSpec {
         JobSpec::Named {
@@ -512,12 +537,8 @@ mod tests {
             resource_type: SCHEDULE_TYPE.into(),
             resource_id: "arn:schedule/deleted".into(),
         }];
-        let now = tokio::time::Instant::now();
         let options = RunOptions {
-            deadline: Some(Deadline {
-                stop_starting: now,
-                abandon: now,
-            }),
+            deadline: Some(Deadline::within(Duration::ZERO, Duration::ZERO)),
             ..RunOptions::default()
         };
         let handled = run(&memory, &periodic("{}"), &options).await;

@@ -9,6 +9,7 @@ use crate::core::verdict::{Compliance, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::delivery::{Delivered, Delivery, RetryPolicy};
 use crate::rule::ports::Deliver;
+use crate::rule::sweep::Deadline;
 use aws_smithy_types::DateTime;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -100,11 +101,12 @@ impl<'a, D: Deliver> Recorder<'a, D> {
         sink: &'a D,
         token: &'a ResultToken,
         policy: RetryPolicy,
+        deadline: Option<Deadline>,
         keep_rows: bool,
         keep_to_fix: bool,
     ) -> Self {
         Recorder {
-            delivery: Delivery::new(sink, token, policy),
+            delivery: Delivery::new(sink, token, policy, deadline),
             keep_rows,
             keep_to_fix,
             recorded: Recorded::default(),

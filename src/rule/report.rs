@@ -62,6 +62,8 @@ pub struct Fixes {
     pub planned: Vec<String>,
     /// Schedules whose fix failed, and why.
     pub failures: Vec<(String, FixError)>,
+    /// Schedules whose fix was not started for lack of time before the Lambda deadline.
+    pub not_started: Vec<String>,
 }
 
 /// What one invocation did. Only a report: it is built once the work is done.
@@ -73,8 +75,8 @@ pub struct Report {
     pub vanished: usize,
     pub unjudged: Vec<Unjudged>,
     pub undelivered: Vec<Undelivered>,
-    /// Config refused the resource type: `(type, Config's message)`.
-    pub refused_type: Option<(String, String)>,
+    /// Resource types Config refused: `(type, Config's message)`.
+    pub refused_types: Vec<(String, String)>,
     pub sweep: SweepFacts,
     pub fixes: Fixes,
     /// The assumed role the invocation acted as, named in its error.
@@ -95,7 +97,7 @@ impl Report {
             vanished: recorded.vanished,
             unjudged: recorded.unjudged,
             undelivered: recorded.delivered.undelivered,
-            refused_type: recorded.delivered.refused_type,
+            refused_types: recorded.delivered.refused_types,
             sweep,
             fixes,
             ..Report::default()
@@ -114,17 +116,19 @@ impl Report {
     pub fn is_complete(&self) -> bool {
         self.unjudged.is_empty()
             && self.undelivered.is_empty()
-            && self.refused_type.is_none()
+            && self.refused_types.is_empty()
             && self.sweep.not_started == 0
             && !self.sweep.unlisted_pages
             && self.fixes.failures.is_empty()
+            && self.fixes.not_started.is_empty()
     }
 
     /// `Ok` when every resource was judged and delivered; otherwise an error naming what was not.
     pub fn outcome(&self) -> Result<(), Error> {
-        if let Some((resource_type, message)) = &self.refused_type {
+        if let Some((_, message)) = self.refused_types.first() {
+            let types: Vec<&str> = self.refused_types.iter().map(|(t, _)| t.as_str()).collect();
             return Err(Error::TypeRefused {
-                resource_type: resource_type.clone(),
+                resource_type: types.join(", "),
                 message: message.clone(),
             });
         }
@@ -154,6 +158,10 @@ impl Report {
                 undelivered.collect(),
             ),
             listing("remediation(s) failed", failed_fixes.collect()),
+            listing(
+                "remediation(s) not started before the Lambda deadline",
+                self.fixes.not_started.clone(),
+            ),
         ]
         .into_iter()
         .flatten()
@@ -225,7 +233,9 @@ impl Report {
 
     /// A CloudWatch Embedded Metric Format record, so operators can alarm on NON_COMPLIANT
     /// growth or on failures without extra API calls.
-    pub fn emf(&self, rule_name: &str) -> String {
+    /// Dimensions: the rule, the rule and trigger, and the function (one organization function
+    /// serves rules named differently in every member account; its alarms use this one).
+    pub fn emf(&self, rule_name: &str, function_name: &str) -> String {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|elapsed| elapsed.as_millis() as u64)
@@ -244,7 +254,7 @@ impl Report {
                 "Timestamp": timestamp,
                 "CloudWatchMetrics": [{
                     "Namespace": "SageMakerMonitoringScheduleIsolation",
-                    "Dimensions": [["RuleName"], ["RuleName", "Trigger"]],
+                    "Dimensions": [["RuleName"], ["RuleName", "Trigger"], ["FunctionName"]],
                     "Metrics": metrics.iter().map(|(name, unit)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
                 }],
             },
@@ -252,6 +262,7 @@ impl Report {
             "message": "metrics",
             "RuleName": rule_name,
             "Trigger": self.trigger,
+            "FunctionName": function_name,
             "Compliant": self.of(Compliance::Compliant),
             "NonCompliant": self.of(Compliance::NonCompliant),
             "NotApplicable": self.of(Compliance::NotApplicable),
@@ -348,7 +359,8 @@ mod tests {
             trigger: "ScheduledNotification",
             ..with_counts(&[(Compliance::NonCompliant, 2)])
         };
-        let record: serde_json::Value = serde_json::from_str(&report.emf("r")).unwrap();
+        let record: serde_json::Value = serde_json::from_str(&report.emf("r", "f")).unwrap();
+        assert_eq!(record["FunctionName"], "f");
         assert_eq!(record["NonCompliant"], 2);
         assert_eq!(record["Compliant"], 0);
         assert_eq!(record["RuleName"], "r");

@@ -5,11 +5,13 @@
 //! What is listed and how one resource is judged is an [`Inventory`]: monitoring schedules for
 //! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
 
+use crate::core::pages::Pager;
 use crate::core::verdict::Verdict;
 use crate::error::ApiFailure;
 use crate::rule::ports::{ConfigReads, Deliver, PAGE_SIZE, Page, RecordedIds, Summary};
 use crate::rule::recorder::{Reason, Recorder, Subject};
 use crate::rule::report::SweepFacts;
+use crate::rule::stale;
 use aws_smithy_types::DateTime;
 use futures::{StreamExt, stream};
 use std::collections::{HashMap, HashSet};
@@ -20,12 +22,35 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-/// When to stop: new work is not started after `stop_starting`; reads still running at
-/// `abandon` are given up (their resources named as unjudged) so delivery can finish in time.
+/// When to stop, before the Lambda deadline (`end`): new work (judging, stale clean-up,
+/// remediation) is not started after `stop_starting`; reads still running at `abandon` are
+/// given up, their resources named as unjudged; delivery starts no attempt after
+/// `last_delivery` and waits for no answer past `end`, less a moment to say what was left.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     pub stop_starting: Instant,
     pub abandon: Instant,
+    pub last_delivery: Instant,
+    pub end: Instant,
+}
+
+impl Deadline {
+    /// A deadline `remaining` from now, keeping `reserve` for what follows the work.
+    pub fn within(remaining: std::time::Duration, reserve: std::time::Duration) -> Self {
+        let now = Instant::now();
+        let end = now + remaining;
+        let before_end = |margin| end.checked_sub(margin).unwrap_or(now).max(now);
+        Deadline {
+            stop_starting: before_end(reserve),
+            abandon: before_end(reserve / 2),
+            last_delivery: before_end(reserve / 4),
+            end: before_end(reserve / 8),
+        }
+    }
+
+    pub fn passed(&self, moment: Instant) -> bool {
+        Instant::now() >= moment
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -63,11 +88,21 @@ pub trait Inventory: Sync {
         next_token: Option<String>,
     ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
 
+    /// The list call `list_page` makes for the type at `type_index`, to name it when it fails.
+    fn list_operation(&self, type_index: usize) -> &'static str;
+
     fn judge(&self, listed: &Listed) -> impl Future<Output = Outcome> + Send;
 
     /// Distinct job definitions described (for the summary).
     fn job_definitions(&self) -> usize {
         0
+    }
+
+    /// The verdict for a result Config holds for a type this sweep does not list.
+    fn beyond_scope(&self, resource_type: &str) -> Verdict {
+        Verdict::not_applicable(format!(
+            "{resource_type} is out of this rule's scope, so this earlier result no longer applies."
+        ))
     }
 }
 
@@ -82,6 +117,16 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     settings: &SweepSettings,
     recorder: &mut Recorder<'_, D>,
 ) -> SweepFacts {
+    // What Config holds is read before anything is listed: a result recorded while the sweep
+    // runs (a schedule created and judged by its change event meanwhile) is not in it, so it is
+    // never taken for the result of something gone.
+    let held = match &settings.rule_name {
+        Some(rule) => Some(stale::Held::read(config, rule).await),
+        None => {
+            tracing::info!("no rule name in the event; stale results not checked");
+            None
+        }
+    };
     let listed = AtomicUsize::new(0);
     let started = AtomicUsize::new(0);
     let more_pages = AtomicBool::new(false);
@@ -93,7 +138,9 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     let list = async {
         // Owned by this future, so the judging sees the end of the list when it finishes.
         let listed_sender = listed_sender;
+        let mut seen = HashSet::new();
         for (index, resource_type) in inventory.resource_types().iter().enumerate() {
+            let mut pager = Pager::new(inventory.list_operation(index));
             let mut next_token = None;
             loop {
                 let page = match inventory.list_page(index, next_token).await {
@@ -104,8 +151,12 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
                         return;
                     }
                 };
-                listed.fetch_add(page.items.len(), Ordering::Relaxed);
                 for Summary { name, arn } in page.items {
+                    // A list that shifts between pages can name a resource twice.
+                    if !seen.insert((index, name.clone())) {
+                        continue;
+                    }
+                    listed.fetch_add(1, Ordering::Relaxed);
                     let item = Listed {
                         resource_type,
                         name,
@@ -117,9 +168,14 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
                         return;
                     }
                 }
-                match page.next_token {
-                    Some(token) => next_token = Some(token),
-                    None => break,
+                match pager.next(page.next_token.as_deref()) {
+                    Ok(Some(token)) => next_token = Some(token),
+                    Ok(None) => break,
+                    Err(failure) => {
+                        tracing::error!(%failure, resource_type, "stopped listing");
+                        *list_failure.lock().expect("never poisoned") = Some(failure);
+                        return;
+                    }
                 }
             }
         }
@@ -149,16 +205,18 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     };
     let consume = async {
         let recorded = recorded_ids(config, inventory.resource_types()).await;
-        // Every listed resource's ids, so that stale results are never its own.
-        let mut present: HashSet<(&'static str, String)> = HashSet::new();
+        let mut present = stale::Present::new(recorded.keys().copied());
         while let Some((item, outcome)) = receiver.recv().await {
             let recorded_id = recorded
                 .get(item.resource_type)
                 .and_then(|ids| ids.get(&item.name))
                 .cloned();
             if !matches!(outcome, Outcome::Vanished) {
-                present.extend(recorded_id.clone().map(|id| (item.resource_type, id)));
-                present.extend(item.arn.clone().map(|arn| (item.resource_type, arn)));
+                present.add(
+                    item.resource_type,
+                    recorded_id.as_deref(),
+                    item.arn.as_deref(),
+                );
             }
             match outcome {
                 Outcome::Judged(verdict) => {
@@ -200,20 +258,21 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     };
     // Only a complete listing says what no longer exists.
     let complete = !listing_failed && facts.not_started == 0 && !facts.unlisted_pages;
-    match (&settings.rule_name, complete) {
-        (Some(rule), true) => {
-            facts.stale = clear_stale(config, rule, &present, settings, recorder).await;
+    match held {
+        Some(held) if complete => {
+            facts.stale = held.clear(inventory, &present, settings, recorder).await;
         }
-        (Some(_), false) => {
+        Some(_) => {
             tracing::warn!("the sweep was incomplete; stale results are left for the next one")
         }
-        (None, _) => tracing::info!("no rule name in the event; stale results not checked"),
+        None => {}
     }
     facts
 }
 
 /// Config's ids for every listed type. A type Config does not list (or a role that may not
-/// ask) falls back to ARNs, which is what Config records for these CloudFormation types.
+/// ask) is left out: its resources are reported under their ARNs, which is what Config
+/// records for these CloudFormation types, and none of its held results can be proven stale.
 async fn recorded_ids<C: ConfigReads>(
     config: &C,
     types: &[&'static str],
@@ -227,53 +286,11 @@ async fn recorded_ids<C: ConfigReads>(
             Err(failure) => tracing::warn!(
                 %failure,
                 resource_type,
-                "could not list the resource ids Config records; reporting each resource under its ARN"
+                "could not list the resource ids Config records; reporting each resource under its ARN, and stale results are left"
             ),
         }
     }
     recorded
-}
-
-/// Results Config holds for resources that were not listed: they no longer exist, and would
-/// stay COMPLIANT or NON_COMPLIANT forever unless reported NOT_APPLICABLE.
-async fn clear_stale<C: ConfigReads, D: Deliver>(
-    config: &C,
-    rule: &str,
-    present: &HashSet<(&'static str, String)>,
-    settings: &SweepSettings,
-    recorder: &mut Recorder<'_, D>,
-) -> usize {
-    let held = match config.held_results(rule).await {
-        Ok(held) => held,
-        Err(failure) => {
-            tracing::warn!(%failure, "could not read the results Config holds; stale results are left");
-            return 0;
-        }
-    };
-    let present: HashSet<(&str, &str)> = present
-        .iter()
-        .map(|(resource_type, id)| (*resource_type, id.as_str()))
-        .collect();
-    let mut stale = 0;
-    for result in held {
-        if present.contains(&(result.resource_type.as_str(), result.resource_id.as_str())) {
-            continue;
-        }
-        tracing::info!(resource_type = %result.resource_type, resource = %result.resource_id, "stale result");
-        stale += 1;
-        let verdict = Verdict::not_applicable(
-            "The resource no longer exists (the periodic sweep did not find it), so this earlier result no longer applies.",
-        );
-        let subject = Subject {
-            resource_type: &result.resource_type,
-            id: &result.resource_id,
-            name: None,
-        };
-        recorder
-            .verdict(subject, verdict, settings.ordering_timestamp)
-            .await;
-    }
-    stale
 }
 
 async fn judge_one<I: Inventory>(

@@ -1,0 +1,110 @@
+//! Results Config still holds for resources a sweep no longer finds. Without this they would
+//! stay COMPLIANT or NON_COMPLIANT forever. They are read before the sweep lists anything, and
+//! cleared only when the sweep proves them gone: a complete listing, and Config's ids for the
+//! type known, so that no live resource's result is taken for a dead one.
+
+use crate::core::verdict::Verdict;
+use crate::rule::ports::{ConfigReads, Deliver, HeldResult};
+use crate::rule::recorder::{Recorder, Subject};
+use crate::rule::sweep::{Inventory, SweepSettings};
+use std::collections::HashSet;
+
+/// What Config held for the rule when the sweep began; `None` when it could not be read.
+pub struct Held {
+    results: Option<Vec<HeldResult>>,
+}
+
+/// Every id the sweep found a resource under, and the types whose Config ids it knows.
+#[derive(Debug, Default)]
+pub struct Present {
+    known: HashSet<&'static str>,
+    ids: HashSet<(&'static str, String)>,
+}
+
+impl Present {
+    pub fn new(known: impl IntoIterator<Item = &'static str>) -> Self {
+        Present {
+            known: known.into_iter().collect(),
+            ids: HashSet::new(),
+        }
+    }
+
+    /// A listed resource: under the id Config records it with, and under its ARN.
+    pub fn add(&mut self, resource_type: &'static str, recorded: Option<&str>, arn: Option<&str>) {
+        for id in recorded.into_iter().chain(arn) {
+            self.ids.insert((resource_type, id.to_owned()));
+        }
+    }
+
+    fn contains(&self, resource_type: &str, id: &str) -> bool {
+        self.ids
+            .iter()
+            .any(|(known_type, known_id)| *known_type == resource_type && known_id == id)
+    }
+}
+
+impl Held {
+    pub async fn read<C: ConfigReads>(config: &C, rule: &str) -> Held {
+        match config.held_results(rule).await {
+            Ok(results) => Held {
+                results: Some(results),
+            },
+            Err(failure) => {
+                tracing::warn!(%failure, "could not read the results Config holds; stale results are left");
+                Held { results: None }
+            }
+        }
+    }
+
+    /// Reports NOT_APPLICABLE every held result the sweep proved stale, and says why: the
+    /// resource no longer exists, or its type is no longer in the rule's scope. Returns how
+    /// many.
+    pub async fn clear<I: Inventory, D: Deliver>(
+        self,
+        inventory: &I,
+        present: &Present,
+        settings: &SweepSettings,
+        recorder: &mut Recorder<'_, D>,
+    ) -> usize {
+        let Some(results) = self.results else {
+            return 0;
+        };
+        let mut cleared = 0;
+        let mut unknown = 0;
+        for result in &results {
+            let swept = inventory
+                .resource_types()
+                .contains(&result.resource_type.as_str());
+            let verdict = if !swept {
+                inventory.beyond_scope(&result.resource_type)
+            } else if present.contains(&result.resource_type, &result.resource_id) {
+                continue;
+            } else if !present.known.contains(result.resource_type.as_str()) {
+                // Config's ids for this type are unknown: the id may be a live resource's.
+                unknown += 1;
+                continue;
+            } else {
+                Verdict::not_applicable(
+                    "The resource no longer exists (the periodic sweep did not find it), so this earlier result no longer applies.",
+                )
+            };
+            tracing::info!(resource_type = %result.resource_type, resource = %result.resource_id, annotation = %verdict.annotation, "stale result");
+            cleared += 1;
+            let subject = Subject {
+                resource_type: &result.resource_type,
+                id: &result.resource_id,
+                name: None,
+            };
+            recorder
+                .verdict(subject, verdict, settings.ordering_timestamp)
+                .await;
+        }
+        if unknown > 0 {
+            tracing::warn!(
+                results = unknown,
+                "Config's resource ids are unknown, so these held results cannot be proven stale; stale results are left"
+            );
+        }
+        cleared
+    }
+}
