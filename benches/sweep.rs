@@ -116,6 +116,114 @@ fn check_delivery(
     (lost, duplicated, wrong)
 }
 
+/// One sweep of a synthetic account of `size` under `faults`: wall time, attempts, throttled
+/// attempts, the busiest operation's calls, the most calls in flight of one operation, and
+/// lost / duplicated / wrong.
+struct Pushed {
+    wall: Duration,
+    attempts: usize,
+    throttled: usize,
+    busiest: (String, usize),
+    in_flight: usize,
+    exactness: (usize, usize, usize),
+    exit: i32,
+}
+
+fn push_back(size: usize, faults: Faults) -> Pushed {
+    let (seed, expected) = synthetic_account(size);
+    let fake = start(seed);
+    fake.set_faults(faults);
+    let measured = measure(
+        binary(&fake, &[]),
+        periodic_event("{}", "token").to_string().as_bytes(),
+    );
+    let calls = fake.calls();
+    let throttled = calls
+        .iter()
+        .filter(|c| c.injected == fake_aws::faults::Injected::Throttle)
+        .count();
+    let busiest = served(&fake)
+        .into_iter()
+        .max_by_key(|(_, count)| *count)
+        .unwrap_or_default();
+    let in_flight = fake.most_in_flight("DescribeMonitoringSchedule");
+    Pushed {
+        wall: measured.wall,
+        attempts: calls.len(),
+        throttled,
+        busiest,
+        in_flight,
+        exactness: check_delivery(&fake, &expected),
+        exit: measured.exit,
+    }
+}
+
+/// The sweep when AWS pushes back, beside the same sweep without faults, in one run: 20% of
+/// calls throttled at random (whatever the rate), and a token bucket of 20 calls a second per
+/// operation with bursts of 10 (as SageMaker throttles).
+fn pushback_section(size: usize, line: &mut impl FnMut(String)) {
+    let latency_ms = 5;
+    let quiet = push_back(
+        size,
+        Faults {
+            latency_ms,
+            ..Faults::default()
+        },
+    );
+    let random = push_back(
+        size,
+        Faults {
+            latency_ms,
+            throttle: 0.2,
+            seed: 20,
+            ..Faults::default()
+        },
+    );
+    let bucket = push_back(
+        size,
+        Faults {
+            latency_ms,
+            rate_limit_tps: Some(20.0),
+            rate_limit_burst: Some(10.0),
+            ..Faults::default()
+        },
+    );
+    let bound = bucket.busiest.1 as f64 / 20.0;
+    line(format!(
+        "\nWhen AWS pushes back, {size} schedules, {latency_ms} ms per call, concurrency {CONCURRENCY}, default pacing (one run):\n"
+    ));
+    line("| sweep | wall time | against | ratio | attempts | throttled | most in flight | exit | lost / duplicated / wrong |".into());
+    line("|---|---:|---|---:|---:|---:|---:|---:|---|".into());
+    let row = |name: &str, pushed: &Pushed, against: &str, ratio: f64| {
+        let (lost, duplicated, wrong) = pushed.exactness;
+        format!(
+            "| {name} | {:.2} s | {against} | {ratio:.2}x | {} | {} ({:.1}%) | {} | {} | {lost} / {duplicated} / {wrong} |",
+            pushed.wall.as_secs_f64(),
+            pushed.attempts,
+            pushed.throttled,
+            100.0 * pushed.throttled as f64 / pushed.attempts.max(1) as f64,
+            pushed.in_flight,
+            pushed.exit,
+        )
+    };
+    line(row("no faults", &quiet, "itself", 1.0));
+    line(row(
+        "20% throttled at random",
+        &random,
+        "the sweep without faults",
+        random.wall.as_secs_f64() / quiet.wall.as_secs_f64(),
+    ));
+    line(row(
+        "token bucket, 20/s per operation, burst 10",
+        &bucket,
+        &format!(
+            "the bound: {} {} calls / 20 per second = {bound:.1} s",
+            bucket.busiest.1, bucket.busiest.0
+        ),
+        bucket.wall.as_secs_f64() / bound,
+    ));
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; this harness takes its settings from the environment.
     let sizes = env_list("BENCH_SIZES", "100,1000,10000");
@@ -124,6 +232,10 @@ fn main() {
         .copied()
         .unwrap_or(20) as u64;
     let throttled = env_list("BENCH_THROTTLED", "10000")
+        .first()
+        .copied()
+        .unwrap_or(0);
+    let pushback = env_list("BENCH_PUSHBACK", "1000")
         .first()
         .copied()
         .unwrap_or(0);
@@ -194,6 +306,10 @@ fn main() {
             calls.len(),
             measured.max_rss_kb as f64 / 1024.0
         ));
+    }
+
+    if pushback > 0 {
+        pushback_section(pushback, &mut line);
     }
 
     // Start-up: process start to the first event handled, under the Lambda Runtime API.

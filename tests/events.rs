@@ -453,13 +453,10 @@ fn a_job_definition_change_rejudges_the_schedule_that_names_it() {
     assert_eq!(definition["ComplianceType"], "NOT_APPLICABLE");
     let mut operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
     operations.sort();
-    // One filtered list page, one describe, one discovery page; no job-definition describe.
+    // One filtered list page and one discovery page: the summary names the job definition,
+    // so the schedule is not described, and the item is the job definition's state.
     assert_eq!(
         operations,
-        [
-            "DescribeMonitoringSchedule",
-            "ListDiscoveredResources",
-            "ListMonitoringSchedules"
-        ]
+        ["ListDiscoveredResources", "ListMonitoringSchedules"]
     );
 }

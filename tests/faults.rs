@@ -89,8 +89,6 @@ fn sweep_with(count: usize, faults: Faults, env: &[(&str, &str)]) -> (usize, usi
     (delivered, faulted, run)
 }
 
-const STANDARD: &[(&str, &str)] = &[("AWS_RETRY_MODE", "standard")];
-
 #[test]
 fn thirty_percent_throttling_loses_nothing() {
     let (delivered, injected, run) = sweep_with(
@@ -100,7 +98,7 @@ fn thirty_percent_throttling_loses_nothing() {
             seed: 11,
             ..Faults::default()
         },
-        STANDARD,
+        &[],
     );
     assert_eq!(delivered, 400, "{}", run.stderr);
     assert!(injected > 100, "{injected} throttled");
@@ -115,7 +113,7 @@ fn server_errors_are_retried() {
             seed: 12,
             ..Faults::default()
         },
-        STANDARD,
+        &[],
     );
     assert_eq!(delivered, 300, "{}", run.stderr);
     assert!(injected > 40, "{injected} server errors");
@@ -130,7 +128,7 @@ fn reset_connections_are_retried() {
             seed: 13,
             ..Faults::default()
         },
-        STANDARD,
+        &[],
     );
     assert_eq!(delivered, 300, "{}", run.stderr);
     assert!(injected > 15, "{injected} resets");
@@ -172,7 +170,7 @@ fn malformed_answers_are_retried() {
             seed: 15,
             ..Faults::default()
         },
-        STANDARD,
+        &[],
     );
     assert_eq!(delivered, 300, "{}", run.stderr);
     assert!(injected > 20, "{injected} malformed answers");

@@ -7,8 +7,6 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use support::*;
 
-const STANDARD: &[(&str, &str)] = &[("AWS_RETRY_MODE", "standard")];
-
 #[test]
 fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_evaluation() {
     let faults = Faults {
@@ -16,14 +14,13 @@ fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_eval
         seed: 42,
         ..Faults::default()
     };
-    // The fake throttles at random, whatever the call rate. The SDK's adaptive mode (the
-    // default) answers that by slowing to its floor rate, so this test takes the standard
-    // mode; `adaptive_retries_back_off_under_a_rate_limit` covers the default.
+    // The fake throttles at random, whatever the call rate: the pacing retries soon and does
+    // not slow down for it.
     let Swept {
         fake,
         expected,
         run,
-    } = sweep(1000, faults, "{}", STANDARD);
+    } = sweep(1000, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
     let calls = fake.calls();
@@ -40,33 +37,50 @@ fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_eval
 }
 
 #[test]
-fn adaptive_retries_back_off_under_a_rate_limit() {
-    // A per-operation limit of 40 calls a second, the way SageMaker throttles: the default
-    // adaptive mode must finish the sweep, losing nothing, and slow down instead of hammering.
+fn a_rate_limit_is_met_by_sending_slower_not_by_retrying_harder() {
+    // A token bucket of 20 calls a second per operation, bursts of 10, as SageMaker throttles:
+    // every verdict exact, and few attempts throttled once the pacing has found the rate.
     let faults = Faults {
-        rate_limit_tps: Some(40.0),
+        rate_limit_tps: Some(20.0),
+        rate_limit_burst: Some(10.0),
         ..Faults::default()
     };
     let Swept {
         fake,
         expected,
         run,
-    } = sweep(300, faults, "{}", &[]);
+    } = sweep(160, faults, "{}", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
-    let adaptive_throttled = injected(&fake, Injected::Throttle);
+    let throttled = injected(&fake, Injected::Throttle);
+    let attempts = fake.calls().len();
+    assert!(
+        throttled * 4 < attempts,
+        "{throttled} of {attempts} attempts throttled"
+    );
+    assert!(fake.most_in_flight("DescribeMonitoringSchedule") <= 8);
+}
 
+#[test]
+fn the_configured_rate_and_concurrency_are_never_exceeded() {
     let faults = Faults {
-        rate_limit_tps: Some(40.0),
+        latency_ms: 5,
         ..Faults::default()
     };
-    let Swept { fake, run, .. } = sweep(300, faults, "{}", STANDARD);
+    let params = r#"{"MaxCallsPerSecond":"25","DescribeConcurrency":"3"}"#;
+    let Swept {
+        fake,
+        expected,
+        run,
+    } = sweep(120, faults, params, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let standard_throttled = injected(&fake, Injected::Throttle);
+    assert_exactly_one_correct(&fake, &expected);
+    let describes = fake.most_per_second("DescribeMonitoringSchedule");
     assert!(
-        adaptive_throttled * 2 < standard_throttled,
-        "adaptive mode was throttled {adaptive_throttled} times, standard mode {standard_throttled}"
+        (20..=26).contains(&describes),
+        "{describes} describes within one second, at most 25 allowed"
     );
+    assert!(fake.most_in_flight("DescribeMonitoringSchedule") <= 3);
 }
 
 #[test]
@@ -88,7 +102,8 @@ fn pages_of_schedules_and_batches_of_evaluations_stay_within_the_api_limits() {
 
     let calls = served(&fake);
     assert_eq!(calls["ListMonitoringSchedules"], 4);
-    assert_eq!(calls["DescribeMonitoringSchedule"], 350);
+    // Only the embedded ones (i % 4 is 0 or 1): the others' summaries name their job definition.
+    assert_eq!(calls["DescribeMonitoringSchedule"], 176);
     assert_eq!(calls["DescribeDataQualityJobDefinition"], 25);
     assert_eq!(calls["DescribeModelBiasJobDefinition"], 25);
     assert_eq!(calls["ListDiscoveredResources"], 4);
@@ -96,9 +111,11 @@ fn pages_of_schedules_and_batches_of_evaluations_stay_within_the_api_limits() {
     assert_eq!(sizes, vec![100, 100, 100, 50]);
     // One GetComplianceDetailsByConfigRule page: the stale-result check (nothing held yet).
     assert_eq!(calls["GetComplianceDetailsByConfigRule"], 1);
+    // The minimum: list pages + describes of schedules whose summary names no job definition
+    // + one describe per distinct (type, name) + put batches + discovery pages + held pages.
     assert_eq!(
         calls.values().sum::<usize>(),
-        4 + 350 + 50 + 4 + 4 + 1,
+        4 + 176 + 50 + 4 + 4 + 1,
         "{calls:?}"
     );
 

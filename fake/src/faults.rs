@@ -30,8 +30,11 @@ pub struct Faults {
     pub deny: Vec<String>,
     /// Resource names whose Describe (schedule or job definition) is answered AccessDenied.
     pub deny_resources: Vec<String>,
-    /// A per-operation rate limit, as SageMaker applies one: calls beyond it are throttled.
+    /// A per-operation rate limit, as SageMaker applies one: a token bucket per operation
+    /// refilled at this many calls a second; calls that find it empty are throttled.
     pub rate_limit_tps: Option<f64>,
+    /// The bucket's depth (the burst it admits); `rate_limit_tps` when unset.
+    pub rate_limit_burst: Option<f64>,
     /// ComplianceResourceTypes PutEvaluations refuses, as a region that does not know them would.
     pub refuse_resource_types: Vec<String>,
     /// List operations that ignore the NextToken they are given: every answer is the first page,
@@ -63,7 +66,7 @@ impl Faults {
             return Injected::Denied;
         }
         if let Some(tps) = self.rate_limit_tps
-            && !limiter.admit(operation, tps)
+            && !limiter.admit(operation, tps, self.rate_limit_burst.unwrap_or(tps))
         {
             return Injected::Throttle;
         }
@@ -111,20 +114,20 @@ impl Dice {
     }
 }
 
-/// A token bucket per operation, one second deep.
+/// A token bucket per operation, `burst` deep, starting full.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     buckets: HashMap<String, (f64, Instant)>,
 }
 
 impl RateLimiter {
-    pub fn admit(&mut self, operation: &str, tps: f64) -> bool {
+    pub fn admit(&mut self, operation: &str, tps: f64, burst: f64) -> bool {
         let now = Instant::now();
         let (tokens, last) = self
             .buckets
             .entry(operation.to_owned())
-            .or_insert((tps, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * tps).min(tps);
+            .or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * tps).min(burst);
         *last = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -175,7 +178,9 @@ mod tests {
     #[test]
     fn the_rate_limit_throttles_a_burst() {
         let mut limiter = RateLimiter::default();
-        let admitted = (0..50).filter(|_| limiter.admit("X", 10.0)).count();
+        let admitted = (0..50).filter(|_| limiter.admit("X", 10.0, 10.0)).count();
         assert_eq!(admitted, 10);
+        let admitted = (0..50).filter(|_| limiter.admit("Y", 20.0, 5.0)).count();
+        assert_eq!(admitted, 5);
     }
 }

@@ -111,6 +111,10 @@ pub struct State {
     pub result_tokens: HashMap<String, String>,
     /// Regions this fake serves (the SigV4 scope names one); a call for another is refused.
     pub regions: Vec<String>,
+    /// Calls in flight now, and the most ever at once, per operation.
+    pub in_flight: HashMap<String, (usize, usize)>,
+    /// When each call reached the fake, per operation, to measure the rate it was sent at.
+    pub arrivals: HashMap<String, Vec<std::time::Instant>>,
 }
 
 impl State {
@@ -148,6 +152,8 @@ impl State {
                 .map(|token| ((*token).to_owned(), String::new()))
                 .collect(),
             regions: vec![seed::DEFAULT_REGION.to_owned()],
+            in_flight: HashMap::new(),
+            arrivals: HashMap::new(),
         })
     }
 
@@ -370,6 +376,26 @@ impl FakeAws {
         self.with_state(|state| state.calls.clone())
     }
 
+    /// The most calls of `operation` the fake was answering at once.
+    pub fn most_in_flight(&self, operation: &str) -> usize {
+        self.with_state(|state| state.in_flight.get(operation).map_or(0, |(_, most)| *most))
+    }
+
+    /// The most calls of `operation` that arrived within any one second.
+    pub fn most_per_second(&self, operation: &str) -> usize {
+        let arrivals =
+            self.with_state(|state| state.arrivals.get(operation).cloned().unwrap_or_default());
+        let mut most = 0;
+        let mut first = 0;
+        for (last, at) in arrivals.iter().enumerate() {
+            while at.duration_since(arrivals[first]) >= Duration::from_secs(1) {
+                first += 1;
+            }
+            most = most.max(last - first + 1);
+        }
+        most
+    }
+
     /// Calls per operation, faulted ones included.
     pub fn call_counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
@@ -476,6 +502,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
             return Ok(protocol.error(status, code, &message, &request_id));
         }
     };
+    let _flight = InFlight::start(&shared, &operation);
     if let Some(answer) = inject(&shared, &protocol, &operation, &context, &request_id).await {
         return answer;
     }
@@ -487,6 +514,39 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
         &body,
         &request_id,
     ))
+}
+
+/// Counts a call in flight from its arrival to its answer (or dropped connection).
+struct InFlight<'a> {
+    shared: &'a Shared,
+    operation: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn start(shared: &'a Shared, operation: &str) -> Self {
+        let mut state = shared.state.lock().expect("fake state lock");
+        let (now, most) = state.in_flight.entry(operation.to_owned()).or_default();
+        *now += 1;
+        *most = (*most).max(*now);
+        state
+            .arrivals
+            .entry(operation.to_owned())
+            .or_default()
+            .push(std::time::Instant::now());
+        InFlight {
+            shared,
+            operation: operation.to_owned(),
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut state = self.shared.state.lock().expect("fake state lock");
+        if let Some((now, _)) = state.in_flight.get_mut(&self.operation) {
+            *now -= 1;
+        }
+    }
 }
 
 /// Which protocol and operation a request is: `X-Amz-Target` for the JSON services, the form's

@@ -215,7 +215,13 @@ impl Accounts {
             .credentials_provider(SharedCredentialsProvider::new(renewing))
             .identity_cache(IdentityCache::lazy().buffer_time(RENEW_BEFORE).build())
             .build();
-        Ok(clients_for(config, self.home_clients.counter.clone()))
+        let home = &self.home_clients;
+        Ok(clients_for(
+            config,
+            home.counter.clone(),
+            home.pacer.clone(),
+            home.paced(),
+        ))
     }
 }
 

@@ -1,5 +1,7 @@
 //! Talking to AWS Config: delivering evaluations and reading what Config has recorded.
 
+use crate::aws::pacing::{Pacer, send};
+use crate::aws::sdk::Clients;
 use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
 use crate::core::pages::all_pages;
@@ -10,15 +12,21 @@ use aws_sdk_config::Client;
 use aws_sdk_config::types::{ComplianceType, ResourceType};
 use aws_smithy_types::DateTime;
 use serde_json::Value;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct AwsConfig {
     client: Client,
+    pacer: Arc<Pacer>,
 }
 
 impl AwsConfig {
-    pub fn new(client: Client) -> Self {
-        AwsConfig { client }
+    pub fn new(client: Client, pacer: Arc<Pacer>) -> Self {
+        AwsConfig { client, pacer }
+    }
+
+    pub fn of(clients: &Clients) -> Self {
+        Self::new(clients.config.clone(), clients.pacer.clone())
     }
 }
 
@@ -48,14 +56,13 @@ impl Deliver for AwsConfig {
         token: &ResultToken,
     ) -> Result<Vec<(String, String)>, ApiFailure> {
         let evaluations = batch.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?;
-        let output = self
+        let request = self
             .client
             .put_evaluations()
             .set_evaluations(Some(evaluations))
             .result_token(token.as_str())
-            .set_test_mode(token.is_test_mode().then_some(true))
-            .send()
-            .await
+            .set_test_mode(token.is_test_mode().then_some(true));
+        let output = send!(self.pacer, "PutEvaluations", request)
             .map_err(|error| ApiFailure::from_sdk("PutEvaluations", &error))?;
         Ok(output
             .failed_evaluations()
@@ -77,15 +84,14 @@ impl ConfigReads for AwsConfig {
         resource_id: &str,
         captured_at: DateTime,
     ) -> Result<Option<FetchedItem>, ApiFailure> {
-        let result = self
+        let request = self
             .client
             .get_resource_config_history()
             .resource_type(ResourceType::from(resource_type))
             .resource_id(resource_id)
             .later_time(captured_at)
-            .limit(1)
-            .send()
-            .await;
+            .limit(1);
+        let result = send!(self.pacer, "GetResourceConfigHistory", request);
         let output = match result {
             Ok(output) => output,
             Err(error)
@@ -130,15 +136,14 @@ impl ConfigReads for AwsConfig {
     ) -> Result<RecordedIds, ApiFailure> {
         let operation = "ListDiscoveredResources";
         let pairs = all_pages(operation, |next_token| async move {
-            let output = self
+            let request = self
                 .client
                 .list_discovered_resources()
                 .resource_type(ResourceType::from(resource_type))
                 .set_resource_name(name.map(str::to_owned))
                 .limit(100)
-                .set_next_token(next_token)
-                .send()
-                .await
+                .set_next_token(next_token);
+            let output = send!(self.pacer, operation, request)
                 .map_err(|error| ApiFailure::from_sdk(operation, &error))?;
             let pairs: Vec<(String, String)> = output
                 .resource_identifiers()
@@ -159,16 +164,16 @@ impl ConfigReads for AwsConfig {
     async fn held_results(&self, rule_name: &str) -> Result<Vec<HeldResult>, ApiFailure> {
         let operation = "GetComplianceDetailsByConfigRule";
         all_pages(operation, |next_token| async move {
-            let output = self
+            let request = self
                 .client
                 .get_compliance_details_by_config_rule()
                 .config_rule_name(rule_name)
                 .compliance_types(ComplianceType::Compliant)
                 .compliance_types(ComplianceType::NonCompliant)
+                .compliance_types(ComplianceType::NotApplicable)
                 .limit(100)
-                .set_next_token(next_token)
-                .send()
-                .await
+                .set_next_token(next_token);
+            let output = send!(self.pacer, operation, request)
                 .map_err(|error| ApiFailure::from_sdk(operation, &error))?;
             let held: Vec<HeldResult> = output
                 .evaluation_results()
@@ -177,9 +182,20 @@ impl ConfigReads for AwsConfig {
                     let qualifier = result
                         .evaluation_result_identifier()?
                         .evaluation_result_qualifier()?;
+                    let compliance = match result.compliance_type()? {
+                        ComplianceType::Compliant => Compliance::Compliant,
+                        ComplianceType::NonCompliant => Compliance::NonCompliant,
+                        ComplianceType::NotApplicable => Compliance::NotApplicable,
+                        _ => return None,
+                    };
                     Some(HeldResult {
                         resource_type: qualifier.resource_type()?.to_owned(),
                         resource_id: qualifier.resource_id()?.to_owned(),
+                        compliance,
+                        annotation: result.annotation().unwrap_or_default().to_owned(),
+                        recorded_at: result
+                            .result_recorded_time()
+                            .map_or(0.0, |t| t.as_secs_f64()),
                     })
                 })
                 .collect();

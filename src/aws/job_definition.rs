@@ -3,6 +3,7 @@
 //! `ModelBiasAppSpecification`, ...), so the mapping is written once, as a table, and describe,
 //! compare and copy are each written once over it.
 
+use crate::aws::pacing::{Pacer, send};
 use crate::core::resource::MonitoringKind;
 use crate::error::ApiFailure;
 use crate::rule::ports::{PAGE_SIZE, Page, Summary};
@@ -67,17 +68,17 @@ macro_rules! definition_operations {
         /// One page of the job definitions of one kind.
         pub async fn list(
             client: &Client,
+            pacer: &Pacer,
             kind: MonitoringKind,
             next_token: Option<String>,
         ) -> Result<Page, ApiFailure> {
             match kind {
                 $(MonitoringKind::$kind => {
-                    let output = client
+                    let request = client
                         .$list()
                         .max_results(PAGE_SIZE)
-                        .set_next_token(next_token)
-                        .send()
-                        .await
+                        .set_next_token(next_token);
+                    let output = send!(pacer, $list_op, request)
                         .map_err(|error| ApiFailure::from_sdk($list_op, &error))?;
                     let items = output
                         .job_definition_summaries()
@@ -97,11 +98,12 @@ macro_rules! definition_operations {
         /// Describes a job definition: `Ok(None)` when SageMaker says it does not exist.
         pub async fn describe(
             client: &Client,
+            pacer: &Pacer,
             kind: MonitoringKind,
             name: &str,
         ) -> Result<Option<Definition>, ApiFailure> {
             match kind {
-                $(MonitoringKind::$kind => match client.$describe().job_definition_name(name).send().await {
+                $(MonitoringKind::$kind => match send!(pacer, $describe_op, client.$describe().job_definition_name(name)) {
                     Ok(output) => Ok(Some(Definition::$kind(output))),
                     Err(error)
                         if error
@@ -143,21 +145,21 @@ macro_rules! definition_operations {
         /// (remediation with `--apply`, or `Remediate=true`) calls it.
         pub(crate) async fn create_isolated_copy(
             client: &Client,
+            pacer: &Pacer,
             source: &Definition,
             name: &str,
         ) -> Result<(), ApiFailure> {
             match source {
                 $(Definition::$kind(definition) => {
-                    client
+                    let request = client
                         .$create()
                         .job_definition_name(name)
                         .set_role_arn(definition.role_arn.clone())
                         .set_job_resources(definition.job_resources.clone())
                         .set_stopping_condition(definition.stopping_condition.clone())
                         .set_network_config(Some(isolated(definition.network_config.as_ref())))
-                        $(.$setter(definition.$member.clone()))+
-                        .send()
-                        .await
+                        $(.$setter(definition.$member.clone()))+;
+                    send!(pacer, $create_op, request)
                         .map_err(|error| ApiFailure::from_sdk($create_op, &error))?;
                 })+
             }

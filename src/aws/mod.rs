@@ -7,6 +7,7 @@ pub mod calls;
 pub mod config;
 pub mod dry_run;
 mod job_definition;
+pub mod pacing;
 pub mod remediate;
 pub mod sagemaker;
 pub mod sdk;

@@ -10,13 +10,16 @@
 //! staged where the job can read them, or the next monitoring run fails.
 
 use crate::aws::job_definition::{self, Definition};
+use crate::aws::pacing::{Pacer, send};
 use crate::aws::sagemaker::AwsSageMaker;
+use crate::aws::sdk::Clients;
 use crate::core::remediation::{FixError, Remediation, Step};
 use crate::core::resource::MonitoringKind;
 use crate::error::ApiFailure;
 use crate::rule::ports::Fixer;
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::types::{MonitoringScheduleConfig, NetworkConfig};
+use std::sync::Arc;
 
 /// Job definition names are at most 63 characters.
 const NAME_LIMIT: usize = 63;
@@ -38,8 +41,10 @@ pub struct Planner {
 }
 
 impl Planner {
-    pub fn new(reads: AwsSageMaker) -> Self {
-        Planner { reads }
+    pub fn of(clients: &Clients) -> Self {
+        Planner {
+            reads: AwsSageMaker::of(clients),
+        }
     }
 }
 
@@ -53,13 +58,15 @@ impl Fixer for Planner {
 pub struct Remediator {
     reads: AwsSageMaker,
     writes: Client,
+    pacer: Arc<Pacer>,
 }
 
 impl Remediator {
-    pub fn new(client: Client) -> Self {
+    pub fn of(clients: &Clients) -> Self {
         Remediator {
-            reads: AwsSageMaker::new(client.clone()),
-            writes: client,
+            reads: AwsSageMaker::of(clients),
+            writes: clients.sagemaker.clone(),
+            pacer: clients.pacer.clone(),
         }
     }
 }
@@ -72,15 +79,15 @@ impl Fixer for Remediator {
             config,
         } = plan(&self.reads, schedule).await?;
         if let Some((source, name)) = &copy {
-            job_definition::create_isolated_copy(&self.writes, source, name).await?;
+            job_definition::create_isolated_copy(&self.writes, &self.pacer, source, name).await?;
         }
         if let Some(config) = config {
-            self.writes
+            let request = self
+                .writes
                 .update_monitoring_schedule()
                 .monitoring_schedule_name(schedule)
-                .monitoring_schedule_config(config)
-                .send()
-                .await
+                .monitoring_schedule_config(config);
+            send!(self.pacer, "UpdateMonitoringSchedule", request)
                 .map_err(|error| ApiFailure::from_sdk("UpdateMonitoringSchedule", &error))?;
             remediation.applied = true;
         }

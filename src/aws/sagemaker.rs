@@ -2,6 +2,8 @@
 //! method that writes; remediation's writes are in `remediate.rs`.
 
 use crate::aws::job_definition::{self, Definition};
+use crate::aws::pacing::{Pacer, send};
+use crate::aws::sdk::Clients;
 use crate::core::pages::all_pages;
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::{JobSpec, Network, ScheduleView};
@@ -12,15 +14,21 @@ use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
 use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringType};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct AwsSageMaker {
     client: Client,
+    pacer: Arc<Pacer>,
 }
 
 impl AwsSageMaker {
-    pub fn new(client: Client) -> Self {
-        AwsSageMaker { client }
+    pub fn new(client: Client, pacer: Arc<Pacer>) -> Self {
+        AwsSageMaker { client, pacer }
+    }
+
+    pub fn of(clients: &Clients) -> Self {
+        Self::new(clients.sagemaker.clone(), clients.pacer.clone())
     }
 
     /// The whole Describe output (remediation sends the configuration back): `Ok(None)` when
@@ -29,13 +37,11 @@ impl AwsSageMaker {
         &self,
         name: &str,
     ) -> Result<Option<DescribeMonitoringScheduleOutput>, ApiFailure> {
-        match self
+        let request = self
             .client
             .describe_monitoring_schedule()
-            .monitoring_schedule_name(name)
-            .send()
-            .await
-        {
+            .monitoring_schedule_name(name);
+        match send!(self.pacer, "DescribeMonitoringSchedule", request) {
             Ok(output) => Ok(Some(output)),
             Err(error)
                 if error
@@ -54,7 +60,7 @@ impl AwsSageMaker {
         kind: MonitoringKind,
         name: &str,
     ) -> Result<Option<Definition>, ApiFailure> {
-        job_definition::describe(&self.client, kind, name).await
+        job_definition::describe(&self.client, &self.pacer, kind, name).await
     }
 }
 
@@ -64,20 +70,24 @@ impl SageMakerReads for AwsSageMaker {
         next_token: Option<String>,
         naming: Option<&JobDefinitionRef>,
     ) -> Result<Page, ApiFailure> {
-        let output = self
+        let request = self
             .client
             .list_monitoring_schedules()
             .max_results(PAGE_SIZE)
             .set_next_token(next_token)
             .set_monitoring_job_definition_name(naming.map(|r| r.name.clone()))
-            .set_monitoring_type_equals(naming.map(|r| MonitoringType::from(r.kind.as_str())))
-            .send()
-            .await
+            .set_monitoring_type_equals(naming.map(|r| MonitoringType::from(r.kind.as_str())));
+        let output = send!(self.pacer, "ListMonitoringSchedules", request)
             .map_err(|error| ApiFailure::from_sdk("ListMonitoringSchedules", &error))?;
         let items = output
             .monitoring_schedule_summaries()
             .iter()
-            .filter_map(|s| Summary::new(s.monitoring_schedule_name(), s.monitoring_schedule_arn()))
+            .filter_map(|s| {
+                let summary =
+                    Summary::new(s.monitoring_schedule_name(), s.monitoring_schedule_arn())?;
+                let monitoring_type = s.monitoring_type().map(|kind| kind.as_str());
+                Some(summary.naming(s.monitoring_job_definition_name(), monitoring_type))
+            })
             .collect();
         Ok(Page::new(items, output.next_token()))
     }
@@ -87,19 +97,18 @@ impl SageMakerReads for AwsSageMaker {
         kind: MonitoringKind,
         next_token: Option<String>,
     ) -> Result<Page, ApiFailure> {
-        job_definition::list(&self.client, kind, next_token).await
+        job_definition::list(&self.client, &self.pacer, kind, next_token).await
     }
 
     async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
         let pairs = all_pages("ListTags", |next_token| async move {
-            let output = self
+            let request = self
                 .client
                 .list_tags()
                 .resource_arn(arn)
                 .max_results(100)
-                .set_next_token(next_token)
-                .send()
-                .await
+                .set_next_token(next_token);
+            let output = send!(self.pacer, "ListTags", request)
                 .map_err(|error| ApiFailure::from_sdk("ListTags", &error))?;
             let pairs: Vec<(String, String)> = output
                 .tags()

@@ -1,6 +1,7 @@
 //! Building the AWS clients once per process, from the standard AWS environment.
 
 use crate::aws::calls::CallCounter;
+use crate::aws::pacing::{Pacer, ThrottlesToPacer};
 use crate::error::SetupError;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -9,6 +10,7 @@ use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_types::retry::RetryMode;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Attempts per request unless `AWS_MAX_ATTEMPTS` says otherwise: large sweeps meet bursts of
@@ -23,18 +25,33 @@ pub struct Clients {
     pub config: aws_sdk_config::Client,
     pub sdk_config: SdkConfig,
     pub counter: CallCounter,
+    /// Paces every call per operation, and retries throttled ones (see `pacing.rs`).
+    pub pacer: Arc<Pacer>,
 }
 
-/// The retry policy: the SDK's adaptive mode by default, so a throttled account makes the
-/// client slow down rather than retry harder. `AWS_RETRY_MODE` and `AWS_MAX_ATTEMPTS` override it.
-pub fn retry_config() -> Result<RetryConfig, SetupError> {
+/// Who retries what: by default the SDK's standard retries for everything but throttling,
+/// which the [`Pacer`] handles; `AWS_RETRY_MODE=standard` or `adaptive` gives the SDK's own
+/// modes the whole job (to compare with), and the pacer only sends.
+#[derive(Debug, Clone)]
+pub struct Retries {
+    pub sdk: RetryConfig,
+    pub paced: bool,
+    pub attempts: u32,
+}
+
+/// The retry policy (see [`Retries`]); `AWS_MAX_ATTEMPTS` bounds the attempts of one call.
+pub fn retries() -> Result<Retries, SetupError> {
     let mode = match std::env::var("AWS_RETRY_MODE") {
-        Ok(value) => RetryMode::from_str(value.trim()).map_err(|_| SetupError::BadSetting {
-            name: "AWS_RETRY_MODE",
-            value,
-            expected: "standard or adaptive",
-        })?,
-        Err(_) => RetryMode::Adaptive,
+        Ok(value) => {
+            Some(
+                RetryMode::from_str(value.trim()).map_err(|_| SetupError::BadSetting {
+                    name: "AWS_RETRY_MODE",
+                    value,
+                    expected: "standard or adaptive",
+                })?,
+            )
+        }
+        Err(_) => None,
     };
     let attempts = match std::env::var("AWS_MAX_ATTEMPTS") {
         Ok(value) => match value.trim().parse::<u32>() {
@@ -49,11 +66,15 @@ pub fn retry_config() -> Result<RetryConfig, SetupError> {
         },
         Err(_) => DEFAULT_MAX_ATTEMPTS,
     };
-    let config = match mode {
-        RetryMode::Adaptive => RetryConfig::adaptive(),
+    let sdk = match mode {
+        Some(RetryMode::Adaptive) => RetryConfig::adaptive(),
         _ => RetryConfig::standard(),
     };
-    Ok(config.with_max_attempts(attempts))
+    Ok(Retries {
+        sdk: sdk.with_max_attempts(attempts),
+        paced: mode.is_none(),
+        attempts,
+    })
 }
 
 /// `ATTEMPT_TIMEOUT_MS` bounds each HTTP attempt (default 10 s).
@@ -79,15 +100,26 @@ pub fn timeout_config() -> Result<TimeoutConfig, SetupError> {
 
 /// Loads the environment (`AWS_REGION`, `AWS_PROFILE`, credentials, `AWS_ENDPOINT_URL`).
 pub async fn load() -> Result<Clients, SetupError> {
+    let retries = retries()?;
     let sdk_config = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(retry_config()?)
+        .retry_config(retries.sdk.clone())
         .timeout_config(timeout_config()?)
         .load()
         .await;
     if sdk_config.region().is_none() {
         return Err(SetupError::NoRegion);
     }
-    Ok(clients_for(sdk_config, CallCounter::default()))
+    let pacer = Arc::new(if retries.paced {
+        Pacer::new(retries.attempts)
+    } else {
+        Pacer::new(1)
+    });
+    Ok(clients_for(
+        sdk_config,
+        CallCounter::default(),
+        pacer,
+        retries.paced,
+    ))
 }
 
 /// Retries two kinds of answer the SDK gives up on at once by default: a success status whose
@@ -121,24 +153,36 @@ impl ClassifyRetry for RetryAlso {
     }
 }
 
-/// Clients over one `SdkConfig`, all counted by `counter`.
-pub fn clients_for(sdk_config: SdkConfig, counter: CallCounter) -> Clients {
-    let sagemaker = aws_sdk_sagemaker::Client::from_conf(
-        aws_sdk_sagemaker::config::Builder::from(&sdk_config)
-            .interceptor(counter.clone())
-            .retry_classifier(RetryAlso)
-            .build(),
-    );
-    let config = aws_sdk_config::Client::from_conf(
-        aws_sdk_config::config::Builder::from(&sdk_config)
-            .interceptor(counter.clone())
-            .retry_classifier(RetryAlso)
-            .build(),
-    );
+/// Clients over one `SdkConfig`, all counted by `counter` and paced by `pacer`; with `paced`,
+/// the SDK leaves throttled calls to the pacer.
+pub fn clients_for(
+    sdk_config: SdkConfig,
+    counter: CallCounter,
+    pacer: Arc<Pacer>,
+    paced: bool,
+) -> Clients {
+    let mut sagemaker = aws_sdk_sagemaker::config::Builder::from(&sdk_config)
+        .interceptor(counter.clone())
+        .retry_classifier(RetryAlso);
+    let mut config = aws_sdk_config::config::Builder::from(&sdk_config)
+        .interceptor(counter.clone())
+        .retry_classifier(RetryAlso);
+    if paced {
+        sagemaker = sagemaker.retry_classifier(ThrottlesToPacer);
+        config = config.retry_classifier(ThrottlesToPacer);
+    }
     Clients {
-        sagemaker,
-        config,
+        sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
+        config: aws_sdk_config::Client::from_conf(config.build()),
         sdk_config,
         counter,
+        pacer,
+    }
+}
+
+impl Clients {
+    /// Whether the SDK leaves throttled calls to the pacer.
+    pub fn paced(&self) -> bool {
+        self.pacer.attempts() > 1
     }
 }

@@ -35,7 +35,18 @@ pub struct RuleParams {
     pub execution_role_name: Option<String>,
     /// Assume the event's `executionRoleArn` before any call.
     pub assume_execution_role: bool,
+    /// The most calls per second of any one operation; unset, the rule finds the rate AWS
+    /// admits.
+    pub max_calls_per_second: Option<u32>,
+    /// A sweep reports a verdict Config already holds, unchanged, only once the held result is
+    /// this many days old (0: every sweep reports every verdict).
+    pub refresh_days: u32,
 }
+
+/// A week: every result is re-stated at least weekly (auditors see it is current, a result
+/// lost or changed outside the rule comes back within the week), at a seventh of the cost of
+/// re-stating it daily.
+pub const DEFAULT_REFRESH_DAYS: u32 = 7;
 
 impl Default for RuleParams {
     fn default() -> Self {
@@ -48,11 +59,13 @@ impl Default for RuleParams {
             remediate: false,
             execution_role_name: None,
             assume_execution_role: false,
+            max_calls_per_second: None,
+            refresh_days: DEFAULT_REFRESH_DAYS,
         }
     }
 }
 
-pub const KNOWN: &str = "StrictReading, DescribeConcurrency, Control, JobDefinitionTypes, ExemptTag, ExemptNamePatterns, Remediate, ExecutionRoleName, AssumeExecutionRole";
+pub const KNOWN: &str = "StrictReading, DescribeConcurrency, MaxCallsPerSecond, ResultRefreshDays, Control, JobDefinitionTypes, ExemptTag, ExemptNamePatterns, Remediate, ExecutionRoleName, AssumeExecutionRole";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
@@ -126,6 +139,32 @@ impl RuleParams {
                                 name: "DescribeConcurrency",
                                 value: text,
                                 expected: "an integer from 1 to 50",
+                            });
+                        }
+                    }
+                }
+                "MaxCallsPerSecond" => {
+                    params.max_calls_per_second = match text.parse::<u32>() {
+                        _ if text.is_empty() => None,
+                        Ok(n) if (1..=1000).contains(&n) => Some(n),
+                        _ => {
+                            return Err(ParamError::Invalid {
+                                name: "MaxCallsPerSecond",
+                                value: text,
+                                expected: "an integer from 1 to 1000",
+                            });
+                        }
+                    }
+                }
+                "ResultRefreshDays" => {
+                    params.refresh_days = match text.parse::<u32>() {
+                        _ if text.is_empty() => DEFAULT_REFRESH_DAYS,
+                        Ok(days) if days <= 365 => days,
+                        _ => {
+                            return Err(ParamError::Invalid {
+                                name: "ResultRefreshDays",
+                                value: text,
+                                expected: "an integer from 0 to 365",
                             });
                         }
                     }
@@ -221,6 +260,15 @@ mod tests {
             RuleParams::parse(Some(r#"{"StrictReading":false,"DescribeConcurrency":3}"#)).unwrap();
         assert_eq!(params.reading, Reading::Resolved);
         assert_eq!(params.concurrency, 3);
+        let params = RuleParams::parse(Some(r#"{"MaxCallsPerSecond":"20"}"#)).unwrap();
+        assert_eq!(params.max_calls_per_second, Some(20));
+        assert!(RuleParams::parse(Some(r#"{"MaxCallsPerSecond":"0"}"#)).is_err());
+        assert_eq!(
+            RuleParams::parse(Some(r#"{"MaxCallsPerSecond":""}"#))
+                .unwrap()
+                .max_calls_per_second,
+            None
+        );
     }
 
     #[test]

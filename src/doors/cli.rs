@@ -4,7 +4,6 @@ use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
 use crate::aws::dry_run::DryRun;
 use crate::aws::remediate::{Planner, Remediator};
-use crate::aws::sagemaker::AwsSageMaker;
 use crate::aws::sdk;
 use crate::core::event::{Invocation, ResultToken, Trigger};
 use crate::core::params::{Control, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
@@ -107,7 +106,7 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Error> {
     let options = RunOptions::default();
     // A dry run holds no edge that can write: its delivery prints, its fixer only plans.
     let handled = if dry_run {
-        let planner = Planner::new(AwsSageMaker::new(clients.sagemaker.clone()));
+        let planner = Planner::of(&clients);
         super::handle(
             &clients,
             DryRun::new(true),
@@ -118,8 +117,8 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Error> {
         )
         .await?
     } else {
-        let config = AwsConfig::new(clients.config.clone());
-        let remediator = Remediator::new(clients.sagemaker.clone());
+        let config = AwsConfig::of(&clients);
+        let remediator = Remediator::of(&clients);
         super::handle(&clients, config, remediator, &invocation, &options, role).await?
     };
     Ok(finish(&handled, |_| {
@@ -176,7 +175,7 @@ async fn audit(
         execution_role_arn: None,
         left_scope: false,
     };
-    let planner = Planner::new(AwsSageMaker::new(clients.sagemaker.clone()));
+    let planner = Planner::of(&clients);
     let options = RunOptions {
         keep_rows: true,
         ..RunOptions::default()
@@ -192,11 +191,9 @@ async fn audit(
 async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
     let clients = sdk::load().await?;
     let result = if apply {
-        Remediator::new(clients.sagemaker).fix(schedule).await
+        Remediator::of(&clients).fix(schedule).await
     } else {
-        Planner::new(AwsSageMaker::new(clients.sagemaker))
-            .fix(schedule)
-            .await
+        Planner::of(&clients).fix(schedule).await
     };
     let remediation = match result {
         Ok(remediation) => remediation,

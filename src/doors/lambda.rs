@@ -70,8 +70,8 @@ async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value,
             tracing::error!(%error, "cannot act in the event's account");
             Diagnostic::from(error)
         })?;
-        let config = AwsConfig::new(clients.config.clone());
-        let fixer = Remediator::new(clients.sagemaker.clone());
+        let config = AwsConfig::of(&clients);
+        let fixer = Remediator::of(&clients);
         let report = super::handle(&clients, config, fixer, &invocation, &options, role)
             .await?
             .report;

@@ -23,10 +23,13 @@ async fn handle<D: Deliver, F: Fixer>(
     options: &RunOptions,
     role: Option<String>,
 ) -> Result<Handled, Error> {
+    clients
+        .pacer
+        .limit(invocation.params.max_calls_per_second.map(f64::from));
     let before = clients.counter.snapshot();
     let service = Service::new(
-        AwsSageMaker::new(clients.sagemaker.clone()),
-        AwsConfig::new(clients.config.clone()),
+        AwsSageMaker::of(clients),
+        AwsConfig::of(clients),
         deliver,
         fixer,
     );

@@ -53,6 +53,8 @@ pub struct Delivery<'a, D> {
     deadline: Option<Deadline>,
     pending: Vec<Evaluation>,
     outcome: Delivered,
+    /// Whether anything was sent, or was to be.
+    sent: bool,
 }
 
 impl<'a, D: Deliver> Delivery<'a, D> {
@@ -69,10 +71,25 @@ impl<'a, D: Deliver> Delivery<'a, D> {
             deadline,
             pending: Vec::with_capacity(BATCH_LIMIT),
             outcome: Delivered::default(),
+            sent: false,
+        }
+    }
+
+    /// A call with no evaluations, when nothing else was sent: a sweep with nothing new to
+    /// report still tells Config, with its own result token, that it ran and succeeded
+    /// (PutEvaluations takes 0 to 100 evaluations; Config records, and bills, none).
+    pub async fn confirm_if_silent(&mut self) {
+        if self.sent || !self.pending.is_empty() {
+            return;
+        }
+        self.sent = true;
+        if let Err(failure) = self.sink.put(&[], self.token).await {
+            tracing::warn!(%failure, "could not confirm the sweep to Config");
         }
     }
 
     pub async fn push(&mut self, evaluation: Evaluation) {
+        self.sent = true;
         self.pending.push(evaluation);
         if self.pending.len() >= BATCH_LIMIT {
             self.flush().await;

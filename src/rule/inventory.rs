@@ -3,6 +3,7 @@
 
 use crate::core::exempt::Exemptions;
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
+use crate::core::schedule::{JobSpec, ScheduleView};
 use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::job_definitions::JobDefinitions;
@@ -109,10 +110,22 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
         if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
-        let view = match self.sagemaker.describe(&listed.name).await {
-            Ok(Some(view)) => view,
-            Ok(None) => return Outcome::Vanished,
-            Err(failure) => return Outcome::Unknown(failure.into()),
+        let view = match &listed.names {
+            // The summary names the job definition and its type: that decides the verdict,
+            // and describing the schedule would add nothing.
+            Some((name, Some(monitoring_type))) => ScheduleView {
+                name: Some(listed.name.clone()),
+                arn: listed.arn.clone(),
+                job: JobSpec::Named {
+                    name: name.clone(),
+                    monitoring_type: Some(monitoring_type.clone()),
+                },
+            },
+            _ => match self.sagemaker.describe(&listed.name).await {
+                Ok(Some(view)) => view,
+                Ok(None) => return Outcome::Vanished,
+                Err(failure) => return Outcome::Unknown(failure.into()),
+            },
         };
         match self.job_definitions.verdict(&view, self.reading).await {
             Ok(verdict) => Outcome::Judged(verdict),

@@ -95,9 +95,17 @@ impl Memory {
 }
 
 fn summary(view: &ScheduleView) -> Summary {
-    Summary {
+    let summary = Summary {
         name: view.name.clone().unwrap_or_default(),
         arn: view.arn.clone(),
+        names: None,
+    };
+    match &view.job {
+        JobSpec::Named {
+            name,
+            monitoring_type,
+        } => summary.naming(Some(name), monitoring_type.as_deref()),
+        _ => summary,
     }
 }
 
@@ -169,6 +177,7 @@ impl SageMakerReads for &Memory {
             .map(|reference| Summary {
                 name: reference.name.clone(),
                 arn: Some(format!("arn:{}/{}", kind, reference.name)),
+                names: None,
             })
             .collect();
         let (items, next_token) = self.page(&all, next_token);

@@ -64,6 +64,11 @@ impl RuleParams {
     pub fn remediates(&self) -> bool {
         self.remediate && self.control == Control::MonitoringSchedules
     }
+
+    /// How old a held result may be before a sweep reports it again unchanged.
+    pub fn refresh(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.refresh_days) * 86_400)
+    }
 }
 
 impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F> {
@@ -101,6 +106,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
                     ordering_timestamp: notified_at,
                     deadline: options.deadline,
                     rule_name: invocation.rule_name.clone(),
+                    refresh: params.refresh(),
                 };
                 self.sweep(params, &settings, &mut recorder).await
             }
@@ -151,6 +157,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
                     ordering_timestamp: header.captured_at,
                     deadline: options.deadline,
                     rule_name: None,
+                    refresh: params.refresh(),
                 };
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions)
@@ -368,6 +375,17 @@ mod tests {
         }))
     }
 
+    /// A NON_COMPLIANT result Config has held for a day.
+    fn held(id: &str) -> HeldResult {
+        HeldResult {
+            resource_type: SCHEDULE_TYPE.into(),
+            resource_id: id.into(),
+            compliance: NonCompliant,
+            annotation: "held".into(),
+            recorded_at: 1_795_860_000.0 - 86_400.0,
+        }
+    }
+
     /// Seven schedules: embedded both ways, the same job-definition name under two types with
     /// opposite settings, one naming nothing that exists.
     fn account() -> Memory {
@@ -413,6 +431,8 @@ mod tests {
         assert_eq!(memory.delivered.lock().unwrap().len(), 7, "once each");
         assert_eq!(handled.report.of(Compliant), 3);
         assert_eq!(handled.report.sweep.job_definitions, 3);
+        // Only the schedules whose summary names no job definition are described.
+        assert_eq!(*memory.describes.lock().unwrap(), 3);
         assert!(handled.report.outcome().is_ok());
         assert!(
             memory.fixed.lock().unwrap().is_empty(),
@@ -433,18 +453,9 @@ mod tests {
 
     #[tokio::test]
     async fn stale_results_are_cleared_only_after_a_complete_listing() {
-        let gone = HeldResult {
-            resource_type: SCHEDULE_TYPE.into(),
-            resource_id: "arn:schedule/deleted".into(),
-        };
+        let gone = held("arn:schedule/deleted");
         let mut memory = account();
-        memory.held = vec![
-            gone.clone(),
-            HeldResult {
-                resource_type: SCHEDULE_TYPE.into(),
-                resource_id: "arn:schedule/a-embedded-on".into(),
-            },
-        ];
+        memory.held = vec![gone.clone(), held("arn:schedule/a-embedded-on")];
         let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
         assert_eq!(handled.report.sweep.stale, 1);
         assert_eq!(memory.delivered()["arn:schedule/deleted"], NotApplicable);
@@ -533,10 +544,7 @@ mod tests {
     #[tokio::test]
     async fn at_the_deadline_nothing_is_started_and_nothing_cleared() {
         let mut memory = account();
-        memory.held = vec![HeldResult {
-            resource_type: SCHEDULE_TYPE.into(),
-            resource_id: "arn:schedule/deleted".into(),
-        }];
+        memory.held = vec![held("arn:schedule/deleted")];
         let options = RunOptions {
             deadline: Some(Deadline::within(Duration::ZERO, Duration::ZERO)),
             ..RunOptions::default()

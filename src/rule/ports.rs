@@ -8,7 +8,7 @@ use crate::core::event::{ItemStatus, ResultToken};
 use crate::core::remediation::{FixError, Remediation};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::ScheduleView;
-use crate::core::verdict::JobDefinitionState;
+use crate::core::verdict::{Compliance, JobDefinitionState};
 use crate::error::ApiFailure;
 use aws_smithy_types::DateTime;
 use serde_json::Value;
@@ -44,6 +44,9 @@ impl Page {
 pub struct Summary {
     pub name: String,
     pub arn: Option<String>,
+    /// The job definition a listed schedule names (`MonitoringJobDefinitionName` and
+    /// `MonitoringType` of its summary): what decides its verdict, with no describe.
+    pub names: Option<(String, Option<String>)>,
 }
 
 impl Summary {
@@ -52,7 +55,16 @@ impl Summary {
         Some(Summary {
             name: name?.to_owned(),
             arn: arn.map(str::to_owned),
+            names: None,
         })
+    }
+
+    /// The job definition the summary says the schedule names, if it says so.
+    pub fn naming(mut self, job_definition: Option<&str>, monitoring_type: Option<&str>) -> Self {
+        self.names = job_definition
+            .filter(|name| !name.is_empty())
+            .map(|name| (name.to_owned(), monitoring_type.map(str::to_owned)));
+        self
     }
 }
 
@@ -103,10 +115,14 @@ pub struct FetchedItem {
 pub type RecordedIds = HashMap<String, String>;
 
 /// A result Config holds for a resource, as GetComplianceDetailsByConfigRule lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeldResult {
     pub resource_type: String,
     pub resource_id: String,
+    pub compliance: Compliance,
+    pub annotation: String,
+    /// `ResultRecordedTime`, epoch seconds.
+    pub recorded_at: f64,
 }
 
 /// Delivering evaluations: the one write to AWS Config. A dry run's sink prints instead.
@@ -130,7 +146,7 @@ pub trait ConfigReads: Sync {
         captured_at: DateTime,
     ) -> impl Future<Output = Result<Option<FetchedItem>, ApiFailure>> + Send;
 
-    /// Every resource for which Config holds a COMPLIANT or NON_COMPLIANT result of this rule.
+    /// Every result Config holds for this rule: COMPLIANT, NON_COMPLIANT or NOT_APPLICABLE.
     fn held_results(
         &self,
         rule_name: &str,

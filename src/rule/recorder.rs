@@ -9,10 +9,12 @@ use crate::core::verdict::{Compliance, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::delivery::{Delivered, Delivery, RetryPolicy};
 use crate::rule::ports::Deliver;
+use crate::rule::stale::ById;
 use crate::rule::sweep::Deadline;
 use aws_smithy_types::DateTime;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why a resource got no evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,10 @@ pub struct Subject<'s> {
 #[derive(Debug, Default)]
 pub struct Recorded {
     pub counts: BTreeMap<Compliance, usize>,
+    /// Verdicts Config already held, unchanged and recent: not reported again.
+    pub unchanged: usize,
+    /// Of those, re-stated after all because the sweep was cut short.
+    pub restated: usize,
     pub unjudged: Vec<Unjudged>,
     /// Listed, then gone before they could be described: skipped, not judged.
     pub vanished: usize,
@@ -94,6 +100,16 @@ pub struct Recorder<'a, D> {
     keep_rows: bool,
     keep_to_fix: bool,
     recorded: Recorded,
+    /// What Config holds, to leave unreported a verdict it already has.
+    held: Option<Held>,
+    /// Unchanged verdicts left unreported, for a cut-short sweep to re-state.
+    unreported: Vec<Evaluation>,
+}
+
+/// What Config holds, and how old a held result may be before it is re-stated anyway.
+struct Held {
+    results: ById,
+    refresh_before: f64,
 }
 
 impl<'a, D: Deliver> Recorder<'a, D> {
@@ -110,7 +126,53 @@ impl<'a, D: Deliver> Recorder<'a, D> {
             keep_rows,
             keep_to_fix,
             recorded: Recorded::default(),
+            held: None,
+            unreported: Vec::new(),
         }
+    }
+
+    /// From now on a verdict Config already holds, with the same annotation and recorded
+    /// within `refresh`, is counted as unchanged and not reported: Config bills every
+    /// evaluation it records.
+    pub fn compare_with(&mut self, held: Option<&ById>, refresh: Duration) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |elapsed| elapsed.as_secs_f64());
+        self.held = held.map(|results| Held {
+            results: results.clone(),
+            refresh_before: now - refresh.as_secs_f64(),
+        });
+    }
+
+    /// Reports the unchanged verdicts after all: a cut-short sweep does, so that Config's
+    /// recorded time moves them behind what the next sweep has not judged yet.
+    pub async fn restate_unchanged(&mut self) {
+        let unreported = std::mem::take(&mut self.unreported);
+        self.recorded.restated += unreported.len();
+        for evaluation in unreported {
+            self.delivery.push(evaluation).await;
+        }
+    }
+
+    /// A complete sweep that had nothing to report says so to Config (see
+    /// [`Delivery::confirm_if_silent`]).
+    pub async fn confirm_if_silent(&mut self) {
+        self.delivery.confirm_if_silent().await;
+    }
+
+    fn unchanged(&self, evaluation: &Evaluation) -> bool {
+        let Some(held) = &self.held else {
+            return false;
+        };
+        let key = (
+            evaluation.compliance_resource_type.clone(),
+            evaluation.compliance_resource_id.clone(),
+        );
+        held.results.get(&key).is_some_and(|result| {
+            result.compliance == evaluation.compliance_type
+                && result.annotation == evaluation.annotation
+                && result.recorded_at >= held.refresh_before
+        })
     }
 
     pub async fn verdict(&mut self, subject: Subject<'_>, verdict: Verdict, at: DateTime) {
@@ -129,7 +191,12 @@ impl<'a, D: Deliver> Recorder<'a, D> {
                 evaluation: evaluation.clone(),
             });
         }
-        self.delivery.push(evaluation).await;
+        if self.unchanged(&evaluation) {
+            self.recorded.unchanged += 1;
+            self.unreported.push(evaluation);
+        } else {
+            self.delivery.push(evaluation).await;
+        }
     }
 
     pub fn unjudged(&mut self, resource: impl Into<String>, reason: impl Into<Reason>) {

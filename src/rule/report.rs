@@ -72,6 +72,10 @@ pub struct Report {
     pub trigger: &'static str,
     pub counts: BTreeMap<Compliance, usize>,
     pub delivered: usize,
+    /// Verdicts Config already held, unchanged and recent, so not reported again; and of
+    /// those, the ones a cut-short sweep re-stated anyway.
+    pub unchanged: usize,
+    pub restated: usize,
     pub vanished: usize,
     pub unjudged: Vec<Unjudged>,
     pub undelivered: Vec<Undelivered>,
@@ -94,6 +98,8 @@ impl Report {
             trigger,
             counts: recorded.counts,
             delivered: recorded.delivered.delivered,
+            unchanged: recorded.unchanged,
+            restated: recorded.restated,
             vanished: recorded.vanished,
             unjudged: recorded.unjudged,
             undelivered: recorded.delivered.undelivered,
@@ -189,7 +195,11 @@ impl Report {
         let delivery = if dry_run {
             "nothing sent (dry run)".to_owned()
         } else {
-            format!("{} delivered", self.delivered)
+            format!(
+                "{} reported, {} unchanged (not reported again)",
+                self.delivered,
+                self.unchanged - self.restated
+            )
         };
         format!(
             "{}: {} judged ({} COMPLIANT, {} NON_COMPLIANT, {} NOT_APPLICABLE), {} unjudged, {} vanished; {}; {} API calls ({} attempts) in {} ms",
@@ -215,6 +225,10 @@ impl Report {
             compliant = self.of(Compliance::Compliant),
             non_compliant = self.of(Compliance::NonCompliant),
             not_applicable = self.of(Compliance::NotApplicable),
+            judged = self.judged(),
+            reported = self.delivered,
+            unchanged = self.unchanged - self.restated,
+            restated = self.restated,
             delivered = self.delivered,
             unjudged = self.unjudged.len(),
             undelivered = self.undelivered.len(),
@@ -244,6 +258,9 @@ impl Report {
             ("Compliant", "Count"),
             ("NonCompliant", "Count"),
             ("NotApplicable", "Count"),
+            ("Judged", "Count"),
+            ("Reported", "Count"),
+            ("Unchanged", "Count"),
             ("Unjudged", "Count"),
             ("Undelivered", "Count"),
             ("ApiCalls", "Count"),
@@ -266,6 +283,9 @@ impl Report {
             "Compliant": self.of(Compliance::Compliant),
             "NonCompliant": self.of(Compliance::NonCompliant),
             "NotApplicable": self.of(Compliance::NotApplicable),
+            "Judged": self.judged(),
+            "Reported": self.delivered,
+            "Unchanged": self.unchanged - self.restated,
             "Unjudged": self.unjudged.len() + self.sweep.not_started,
             "Undelivered": self.undelivered.len(),
             "ApiCalls": self.calls.total_operations(),

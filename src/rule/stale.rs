@@ -3,15 +3,19 @@
 //! cleared only when the sweep proves them gone: a complete listing, and Config's ids for the
 //! type known, so that no live resource's result is taken for a dead one.
 
-use crate::core::verdict::Verdict;
+use crate::core::verdict::{Compliance, Verdict};
 use crate::rule::ports::{ConfigReads, Deliver, HeldResult};
 use crate::rule::recorder::{Recorder, Subject};
 use crate::rule::sweep::{Inventory, SweepSettings};
+use std::collections::HashMap;
 use std::collections::HashSet;
+
+/// Results by `(resource type, resource id)`.
+pub type ById = HashMap<(String, String), HeldResult>;
 
 /// What Config held for the rule when the sweep began; `None` when it could not be read.
 pub struct Held {
-    results: Option<Vec<HeldResult>>,
+    results: Option<ById>,
 }
 
 /// Every id the sweep found a resource under, and the types whose Config ids it knows.
@@ -47,13 +51,29 @@ impl Held {
     pub async fn read<C: ConfigReads>(config: &C, rule: &str) -> Held {
         match config.held_results(rule).await {
             Ok(results) => Held {
-                results: Some(results),
+                results: Some(
+                    results
+                        .into_iter()
+                        .map(|held| ((held.resource_type.clone(), held.resource_id.clone()), held))
+                        .collect(),
+                ),
             },
             Err(failure) => {
                 tracing::warn!(%failure, "could not read the results Config holds; stale results are left");
                 Held { results: None }
             }
         }
+    }
+
+    /// Every held result, by `(type, id)`.
+    pub fn by_id(&self) -> Option<&ById> {
+        self.results.as_ref()
+    }
+
+    /// When Config recorded the result it holds for this resource, if any.
+    pub fn recorded_at(&self, resource_type: &str, id: &str) -> Option<f64> {
+        let key = (resource_type.to_owned(), id.to_owned());
+        Some(self.results.as_ref()?.get(&key)?.recorded_at)
     }
 
     /// Reports NOT_APPLICABLE every held result the sweep proved stale, and says why: the
@@ -71,7 +91,11 @@ impl Held {
         };
         let mut cleared = 0;
         let mut unknown = 0;
-        for result in &results {
+        // A NOT_APPLICABLE result needs no clearing.
+        for result in results
+            .values()
+            .filter(|held| held.compliance != Compliance::NotApplicable)
+        {
             let swept = inventory
                 .resource_types()
                 .contains(&result.resource_type.as_str());

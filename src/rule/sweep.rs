@@ -1,6 +1,6 @@
-//! The periodic sweep: list every resource, judge each with bounded concurrency, deliver batches
-//! as they fill (so memory stays flat however large the account), then report NOT_APPLICABLE
-//! for results Config still holds for resources that no longer exist.
+//! The periodic sweep: list every resource, judge each with bounded concurrency, deliver what
+//! changed in batches as they fill, then report NOT_APPLICABLE for results Config still holds
+//! for resources that no longer exist.
 //!
 //! What is listed and how one resource is judged is an [`Inventory`]: monitoring schedules for
 //! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
@@ -8,7 +8,7 @@
 use crate::core::pages::Pager;
 use crate::core::verdict::Verdict;
 use crate::error::ApiFailure;
-use crate::rule::ports::{ConfigReads, Deliver, PAGE_SIZE, Page, RecordedIds, Summary};
+use crate::rule::ports::{ConfigReads, Deliver, Page, RecordedIds, Summary};
 use crate::rule::recorder::{Reason, Recorder, Subject};
 use crate::rule::report::SweepFacts;
 use crate::rule::stale;
@@ -16,8 +16,7 @@ use aws_smithy_types::DateTime;
 use futures::{StreamExt, stream};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -58,16 +57,21 @@ pub struct SweepSettings {
     pub concurrency: usize,
     pub ordering_timestamp: DateTime,
     pub deadline: Option<Deadline>,
-    /// The rule whose stale results to clear; `None` skips that step.
+    /// The rule whose held results to read (to clear stale ones and to leave unchanged ones
+    /// unreported); `None` skips both.
     pub rule_name: Option<String>,
+    /// A held result older than this is reported again even when unchanged.
+    pub refresh: std::time::Duration,
 }
 
-/// A listed resource, with the type it is reported under.
+/// A listed resource, with the type it is reported under and what its summary said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
     pub resource_type: &'static str,
     pub name: String,
     pub arn: Option<String>,
+    /// The job definition the summary of a schedule names, with its `MonitoringType`.
+    pub names: Option<(String, Option<String>)>,
 }
 
 pub enum Outcome {
@@ -106,20 +110,23 @@ pub trait Inventory: Sync {
     }
 }
 
-/// Outcomes waiting for delivery while Config's resource ids are still being listed.
+/// Outcomes waiting for delivery while judging goes on.
 const CHANNEL_DEPTH: usize = 1024;
-/// Listed resources waiting for a judging slot: two pages.
-const LISTED_DEPTH: usize = 2 * PAGE_SIZE as usize;
 
+/// A sweep, in four steps. What Config holds is read first, so that a result recorded while the
+/// sweep runs (a schedule created meanwhile and judged by its change event) is never taken for
+/// one of something gone, and so that verdicts that did not change need not be reported again.
+/// Everything is listed next, with Config's ids, and judged oldest result first: a sweep cut
+/// short by the deadline leaves the most recently judged, and the next one starts where it
+/// stopped. Judging runs with bounded concurrency while delivery runs beside it. Last, a
+/// complete sweep clears the results of what it did not find; a cut-short one re-states what it
+/// judged unchanged, so that its results move to the back of the next sweep's order.
 pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     inventory: &I,
     config: &C,
     settings: &SweepSettings,
     recorder: &mut Recorder<'_, D>,
 ) -> SweepFacts {
-    // What Config holds is read before anything is listed: a result recorded while the sweep
-    // runs (a schedule created and judged by its change event meanwhile) is not in it, so it is
-    // never taken for the result of something gone.
     let held = match &settings.rule_name {
         Some(rule) => Some(stale::Held::read(config, rule).await),
         None => {
@@ -127,72 +134,44 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
             None
         }
     };
-    let listed = AtomicUsize::new(0);
+    if let Some(held) = &held {
+        recorder.compare_with(held.by_id(), settings.refresh);
+    }
+    let ((listed, list_failure, unlisted_pages), recorded) = futures::join!(
+        list_all(inventory, settings.deadline),
+        recorded_ids(config, inventory.resource_types())
+    );
+    let mut work: Vec<(Listed, Option<String>)> = listed
+        .into_iter()
+        .map(|item| {
+            let id = recorded
+                .get(item.resource_type)
+                .and_then(|ids| ids.get(&item.name))
+                .cloned();
+            (item, id)
+        })
+        .collect();
+    if let Some(held) = &held {
+        // Never judged first, then the oldest result first; the list order breaks ties.
+        work.sort_by_cached_key(|(item, id)| {
+            let id = id.as_deref().or(item.arn.as_deref()).unwrap_or_default();
+            held.recorded_at(item.resource_type, id)
+                .map(|seconds| (seconds * 1000.0) as i64)
+                .unwrap_or(i64::MIN)
+        });
+    }
+    let listed = work.len();
     let started = AtomicUsize::new(0);
-    let more_pages = AtomicBool::new(false);
-    let list_failure: Mutex<Option<ApiFailure>> = Mutex::new(None);
-    let (sender, mut receiver) = mpsc::channel::<(Listed, Outcome)>(CHANNEL_DEPTH);
-    let (listed_sender, listed_receiver) = mpsc::channel::<Listed>(LISTED_DEPTH);
-
-    // Listing runs ahead of the judging, so a page boundary never leaves slots idle.
-    let list = async {
-        // Owned by this future, so the judging sees the end of the list when it finishes.
-        let listed_sender = listed_sender;
-        let mut seen = HashSet::new();
-        for (index, resource_type) in inventory.resource_types().iter().enumerate() {
-            let mut pager = Pager::new(inventory.list_operation(index));
-            let mut next_token = None;
-            loop {
-                let page = match inventory.list_page(index, next_token).await {
-                    Ok(page) => page,
-                    Err(failure) => {
-                        tracing::error!(%failure, resource_type, "could not list resources");
-                        *list_failure.lock().expect("never poisoned") = Some(failure);
-                        return;
-                    }
-                };
-                for Summary { name, arn } in page.items {
-                    // A list that shifts between pages can name a resource twice.
-                    if !seen.insert((index, name.clone())) {
-                        continue;
-                    }
-                    listed.fetch_add(1, Ordering::Relaxed);
-                    let item = Listed {
-                        resource_type,
-                        name,
-                        arn,
-                    };
-                    if listed_sender.send(item).await.is_err() {
-                        // Judging stopped (deadline): what is left stays unlisted.
-                        more_pages.store(true, Ordering::Relaxed);
-                        return;
-                    }
-                }
-                match pager.next(page.next_token.as_deref()) {
-                    Ok(Some(token)) => next_token = Some(token),
-                    Ok(None) => break,
-                    Err(failure) => {
-                        tracing::error!(%failure, resource_type, "stopped listing");
-                        *list_failure.lock().expect("never poisoned") = Some(failure);
-                        return;
-                    }
-                }
-            }
-        }
-    };
+    let (sender, mut receiver) = mpsc::channel::<(Listed, Option<String>, Outcome)>(CHANNEL_DEPTH);
     let produce = async {
         let stop_starting = settings.deadline.map(|deadline| deadline.stop_starting);
-        let items = stream::unfold(listed_receiver, |mut receiver| async {
-            let item = receiver.recv().await?;
-            Some((item, receiver))
-        });
-        let outcomes = items
+        let outcomes = stream::iter(work)
             .take_while(|_| {
                 std::future::ready(stop_starting.is_none_or(|stop| Instant::now() < stop))
             })
-            .map(|item| {
+            .map(|(item, id)| {
                 started.fetch_add(1, Ordering::Relaxed);
-                judge_one(inventory, item, settings.deadline)
+                judge_one(inventory, item, id, settings.deadline)
             })
             .buffer_unordered(settings.concurrency.max(1));
         let mut outcomes = std::pin::pin!(outcomes);
@@ -204,13 +183,8 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
         drop(sender);
     };
     let consume = async {
-        let recorded = recorded_ids(config, inventory.resource_types()).await;
         let mut present = stale::Present::new(recorded.keys().copied());
-        while let Some((item, outcome)) = receiver.recv().await {
-            let recorded_id = recorded
-                .get(item.resource_type)
-                .and_then(|ids| ids.get(&item.name))
-                .cloned();
+        while let Some((item, recorded_id, outcome)) = receiver.recv().await {
             if !matches!(outcome, Outcome::Vanished) {
                 present.add(
                     item.resource_type,
@@ -239,17 +213,15 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
         }
         present
     };
-    let ((), (), present) = futures::join!(list, produce, consume);
+    let ((), present) = futures::join!(produce, consume);
 
-    let listed = listed.load(Ordering::Relaxed);
-    let started = started.load(Ordering::Relaxed);
     let mut facts = SweepFacts {
-        not_started: listed.saturating_sub(started),
-        unlisted_pages: more_pages.load(Ordering::Relaxed),
+        not_started: listed.saturating_sub(started.load(Ordering::Relaxed)),
+        unlisted_pages,
         job_definitions: inventory.job_definitions(),
         stale: 0,
     };
-    let listing_failed = match list_failure.into_inner().expect("never poisoned") {
+    let listing_failed = match list_failure {
         Some(failure) => {
             recorder.unjudged("resources beyond those listed", failure);
             true
@@ -261,13 +233,61 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     match held {
         Some(held) if complete => {
             facts.stale = held.clear(inventory, &present, settings, recorder).await;
+            recorder.confirm_if_silent().await;
         }
         Some(_) => {
-            tracing::warn!("the sweep was incomplete; stale results are left for the next one")
+            tracing::warn!("the sweep was incomplete; stale results are left for the next one");
+            recorder.restate_unchanged().await;
         }
         None => {}
     }
     facts
+}
+
+/// Every resource of every type, page after page, a resource listed twice kept once. Stops at
+/// the deadline (`true`: pages were left) or at a failure, keeping what it listed.
+async fn list_all<I: Inventory>(
+    inventory: &I,
+    deadline: Option<Deadline>,
+) -> (Vec<Listed>, Option<ApiFailure>, bool) {
+    let mut listed = Vec::new();
+    let mut seen = HashSet::new();
+    for (index, resource_type) in inventory.resource_types().iter().enumerate() {
+        let mut pager = Pager::new(inventory.list_operation(index));
+        let mut next_token = None;
+        loop {
+            if deadline.is_some_and(|deadline| deadline.passed(deadline.stop_starting)) {
+                return (listed, None, true);
+            }
+            let page = match inventory.list_page(index, next_token).await {
+                Ok(page) => page,
+                Err(failure) => {
+                    tracing::error!(%failure, resource_type, "could not list resources");
+                    return (listed, Some(failure), false);
+                }
+            };
+            for Summary { name, arn, names } in page.items {
+                // A list that shifts between pages can name a resource twice.
+                if seen.insert((index, name.clone())) {
+                    listed.push(Listed {
+                        resource_type,
+                        name,
+                        arn,
+                        names,
+                    });
+                }
+            }
+            match pager.next(page.next_token.as_deref()) {
+                Ok(Some(token)) => next_token = Some(token),
+                Ok(None) => break,
+                Err(failure) => {
+                    tracing::error!(%failure, resource_type, "stopped listing");
+                    return (listed, Some(failure), false);
+                }
+            }
+        }
+    }
+    (listed, None, false)
 }
 
 /// Config's ids for every listed type. A type Config does not list (or a role that may not
@@ -296,8 +316,9 @@ async fn recorded_ids<C: ConfigReads>(
 async fn judge_one<I: Inventory>(
     inventory: &I,
     item: Listed,
+    id: Option<String>,
     deadline: Option<Deadline>,
-) -> (Listed, Outcome) {
+) -> (Listed, Option<String>, Outcome) {
     let span = tracing::info_span!("resource", name = %item.name);
     let work = async {
         let outcome = inventory.judge(&item).await;
@@ -316,5 +337,5 @@ async fn judge_one<I: Inventory>(
             Err(_) => Outcome::Unknown(Reason::Deadline),
         },
     };
-    (item, outcome)
+    (item, id, outcome)
 }
