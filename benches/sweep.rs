@@ -81,10 +81,19 @@ fn binary(fake: &FakeAws, env: &[(&str, &str)]) -> Command {
     command
 }
 
-/// The fewest calls a sweep of this account can make: list pages, one describe per schedule,
-/// one per distinct named job definition, PutEvaluations batches, discovery pages and one page
-/// of the results Config holds (none yet).
-fn minimum_calls(seed: &fake_aws::seed::Seed) -> usize {
+/// The fewest calls a first sweep of this account can make, and how many of them must follow
+/// one another: one page of the results Config holds (none yet), then list pages beside
+/// discovery pages, then a describe of each schedule whose summary names no job definition and
+/// one of each distinct (type, name) named, with PutEvaluations batches beside them.
+struct Minimum {
+    calls: usize,
+    /// Calls that cannot overlap: the held page, then the longer of the two page runs.
+    sequential: usize,
+    /// Calls made `CONCURRENCY` at a time.
+    parallel: usize,
+}
+
+fn minimum_calls(seed: &fake_aws::seed::Seed) -> Minimum {
     let schedules = seed.account.schedules.len();
     let named: BTreeSet<(String, String)> = seed
         .account
@@ -98,8 +107,19 @@ fn minimum_calls(seed: &fake_aws::seed::Seed) -> usize {
             ))
         })
         .collect();
+    let naming = seed
+        .account
+        .schedules
+        .iter()
+        .filter(|s| s["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"].is_string())
+        .count();
     let pages = schedules.div_ceil(100);
-    pages + schedules + named.len() + pages + pages + 1
+    let describes = schedules - naming + named.len();
+    Minimum {
+        calls: 1 + pages + pages + describes + pages,
+        sequential: 1 + pages,
+        parallel: describes,
+    }
 }
 
 fn check_delivery(
@@ -224,6 +244,49 @@ fn pushback_section(size: usize, line: &mut impl FnMut(String)) {
     ));
 }
 
+/// What successive sweeps of one account report, and so what Config bills: a first sweep, a
+/// second after ten schedules changed, a third with nothing changed.
+fn cost_section(size: usize, line: &mut impl FnMut(String)) {
+    let (seed, _) = synthetic_account(size);
+    let fake = start(seed);
+    let mut event = periodic_event("{}", "fake-token:bench");
+    event["configRuleName"] = serde_json::json!("bench");
+    let sweep = || {
+        let before = fake.evaluations().len();
+        let puts_before = fake.puts().len();
+        let measured = measure(binary(&fake, &[]), event.to_string().as_bytes());
+        assert_eq!(measured.exit, 0);
+        (
+            fake.evaluations().len() - before,
+            fake.puts().len() - puts_before,
+        )
+    };
+    let first = sweep();
+    for i in (0..40).step_by(4) {
+        let name = format!("schedule-{i:05}");
+        fake.with_state(|state| {
+            let schedule = state.account(ACCOUNT).schedules.get_mut(&name).unwrap();
+            schedule["MonitoringScheduleConfig"]["MonitoringJobDefinition"]["NetworkConfig"]
+                ["EnableNetworkIsolation"] = serde_json::json!(false);
+        });
+    }
+    let second = sweep();
+    let third = sweep();
+    line(format!("\nWhat Config records (and bills), {size} schedules, one run:\n"));
+    line("| sweep | evaluations reported | PutEvaluations calls |".into());
+    line("|---|---:|---:|".into());
+    line(format!("| first (nothing held) | {} | {} |", first.0, first.1));
+    line(format!("| second, 10 schedules changed | {} | {} |", second.0, second.1));
+    line(format!("| third, nothing changed | {} | {} |", third.0, third.1));
+    let monthly_before = size as f64 * 30.0;
+    let monthly_now = size as f64 * 30.0 / 30.0 + second.0 as f64 * 30.0;
+    line(format!(
+        "\nDaily sweeps for 30 days: {monthly_before:.0} evaluations a month when every sweep reports everything (${:.2} at $0.001 each), about {monthly_now:.0} when only changes and the monthly refresh are (${:.2}), taking every day as busy as the second sweep.",
+        monthly_before * 0.001,
+        monthly_now * 0.001
+    ));
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; this harness takes its settings from the environment.
     let sizes = env_list("BENCH_SIZES", "100,1000,10000");
@@ -251,7 +314,7 @@ fn main() {
     };
 
     line(format!(
-        "Sweep against the fake, {latency_ms} ms per call, default concurrency {CONCURRENCY}, adaptive retries:\n"
+        "First sweep against the fake, {latency_ms} ms per call, default concurrency {CONCURRENCY}, default pacing:\n"
     ));
     line("| schedules | wall time | lower bound | ratio | API calls | minimum | peak RSS | lost / duplicated / wrong |".into());
     line("|---:|---:|---:|---:|---:|---:|---:|---|".into());
@@ -263,13 +326,17 @@ fn main() {
             latency_ms,
             ..Faults::default()
         });
+        let bound = Duration::from_millis(
+            (minimum.sequential as u64 * latency_ms)
+                + (minimum.parallel as u64 * latency_ms).div_ceil(CONCURRENCY as u64),
+        );
+        let minimum = minimum.calls;
         let measured = measure(
             binary(&fake, &[]),
             periodic_event("{}", "token").to_string().as_bytes(),
         );
         assert_eq!(measured.exit, 0);
         let calls = fake.calls().len();
-        let bound = Duration::from_millis(minimum as u64 * latency_ms) / CONCURRENCY as u32;
         let (lost, duplicated, wrong) = check_delivery(&fake, &expected);
         line(format!(
             "| {size} | {:.2} s | {:.2} s | {:.2}x | {calls} | {minimum} | {:.1} MB | {lost} / {duplicated} / {wrong} |",
@@ -282,7 +349,7 @@ fn main() {
 
     if throttled > 0 {
         let (seed, expected) = synthetic_account(throttled);
-        let minimum = minimum_calls(&seed);
+        let minimum = minimum_calls(&seed).calls;
         let fake = start(seed);
         fake.set_faults(Faults {
             throttle: 0.3,
@@ -290,7 +357,7 @@ fn main() {
             ..Faults::default()
         });
         let measured = measure(
-            binary(&fake, &[("AWS_RETRY_MODE", "standard")]),
+            binary(&fake, &[]),
             periodic_event("{}", "token").to_string().as_bytes(),
         );
         let calls = fake.calls();
@@ -300,7 +367,7 @@ fn main() {
             .count();
         let (lost, duplicated, wrong) = check_delivery(&fake, &expected);
         line(format!(
-            "\n30% of calls throttled, {throttled} schedules (standard retry mode, no added latency): exit {}, {:.1} s, {} calls ({throttles} throttled, minimum {minimum}), peak RSS {:.1} MB, lost {lost}, duplicated {duplicated}, wrong {wrong}",
+            "\n30% of calls throttled, {throttled} schedules (default pacing, no added latency): exit {}, {:.1} s, {} calls ({throttles} throttled, minimum {minimum}), peak RSS {:.1} MB, lost {lost}, duplicated {duplicated}, wrong {wrong}",
             measured.exit,
             measured.wall.as_secs_f64(),
             calls.len(),
@@ -310,6 +377,7 @@ fn main() {
 
     if pushback > 0 {
         pushback_section(pushback, &mut line);
+        cost_section(pushback, &mut line);
     }
 
     // Start-up: process start to the first event handled, under the Lambda Runtime API.

@@ -111,7 +111,7 @@ fn results_older_than_the_refresh_interval_are_reported_again() {
     let (seed, _) = synthetic_account(200);
     let fake = start(seed);
     assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
-    // Five results were recorded eight days ago.
+    // Five results were recorded 31 days ago.
     let aged: BTreeSet<String> = (0..5)
         .map(|i| schedule_id(&format!("schedule-{i:05}")))
         .collect();
@@ -119,14 +119,14 @@ fn results_older_than_the_refresh_interval_are_reported_again() {
         for result in state.account(ACCOUNT).results.values_mut() {
             if aged.contains(result["ResourceId"].as_str().unwrap()) {
                 let recorded = result["ResultRecordedTime"].as_f64().unwrap();
-                result["ResultRecordedTime"] = json!(recorded - 8.0 * 86_400.0);
+                result["ResultRecordedTime"] = json!(recorded - 31.0 * 86_400.0);
             }
         }
     });
     let before = fake.evaluations().len();
     assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
     let reported: BTreeSet<String> = reported_since(&fake, before).into_keys().collect();
-    assert_eq!(reported, aged, "the default interval is a week");
+    assert_eq!(reported, aged, "the default interval is 30 days");
 
     // With ResultRefreshDays=0 every sweep re-states everything, as before this saving.
     let before = fake.evaluations().len();

@@ -311,23 +311,37 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
             Value::from(config_id(&resource_type, name))
         }
     };
+    let wanted_name = input.get("resourceName").and_then(Value::as_str);
+    if account.discovered.is_none() && resource_type == SCHEDULE_TYPE {
+        // Only the page asked for is rendered: a 10,000-schedule account is listed in 100 pages.
+        let names: Vec<(&String, &Value)> = account
+            .schedules
+            .iter()
+            .filter(|(name, _)| wanted_name.is_none_or(|wanted| wanted == name.as_str()))
+            .collect();
+        let render = |(name, schedule): &(&String, &Value)| {
+            json!({
+                "resourceType": SCHEDULE_TYPE,
+                "resourceId": id(&schedule["MonitoringScheduleArn"], name),
+                "resourceName": name,
+            })
+        };
+        return Reply::Json(paginate(
+            &names,
+            start,
+            limit,
+            render,
+            "resourceIdentifiers",
+            "nextToken",
+        ));
+    }
     let all: Vec<Value> = match &account.discovered {
         Some(listed) => listed
             .iter()
             .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some(&resource_type))
             .cloned()
             .collect(),
-        None if resource_type == SCHEDULE_TYPE => account
-            .schedules
-            .iter()
-            .map(|(name, s)| {
-                json!({
-                    "resourceType": SCHEDULE_TYPE,
-                    "resourceId": id(&s["MonitoringScheduleArn"], name),
-                    "resourceName": name,
-                })
-            })
-            .collect(),
+        None if resource_type == SCHEDULE_TYPE => Vec::new(),
         None => KINDS
             .iter()
             .find(|(kind, _, segment)| {
@@ -350,7 +364,6 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
             })
             .unwrap_or_default(),
     };
-    let wanted_name = input.get("resourceName").and_then(Value::as_str);
     let all: Vec<Value> = all
         .into_iter()
         .filter(|r| {
