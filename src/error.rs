@@ -192,13 +192,17 @@ pub enum SetupError {
         value: String,
         expected: &'static str,
     },
+    #[error(
+        "accounts other than the caller's ({accounts}) can only be read through a role: give --role NAME, a role in each account that these credentials may assume"
+    )]
+    NeedsRole { accounts: String },
 }
 
 /// Why an invocation cannot act in the event's account.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
     #[error(
-        "cannot assume {role} in account {account}: {}: {}. The function's role needs sts:AssumeRole on {role}, and that role must trust the function's role.",
+        "cannot assume {role} in account {account}: {}: {}. The caller (the function's role; on the command line, your credentials) needs sts:AssumeRole on {role}, and that role must trust it.",
         failure.code.as_deref().unwrap_or("error"),
         failure.message
     )]
@@ -230,6 +234,12 @@ pub enum AccountError {
     },
     #[error("cannot tell which partition this runs in (sts:GetCallerIdentity): {0}")]
     Partition(String),
+    #[error("cannot tell whose credentials these are: {0}")]
+    Caller(ApiFailure),
+    #[error(
+        "cannot list the organization's accounts: {0}. --organization needs organizations:ListAccounts, from the management account or a delegated administrator"
+    )]
+    Organization(ApiFailure),
 }
 
 /// Why an invocation did not finish its job.

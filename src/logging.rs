@@ -64,8 +64,10 @@ pub fn init_cli(verbosity: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{level},aws_config=warn,aws_smithy_runtime=warn"))
     });
+    // Colour only for a terminal: logs captured to a file or a CI log stay plain text.
     let layer = fmt::layer()
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_filter(filter.and(caps()));
     tracing_subscriber::registry().with(layer).init();

@@ -373,7 +373,7 @@ fn a_missing_event_left_scope_is_read_as_false() {
 fn audit_prints_a_table_and_json_lines_without_writing() {
     let fake = start(sample_seed());
     let table = run(&fake, &["audit"], None, &[]);
-    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert_eq!(table.code, 3, "NON_COMPLIANT found: {}", table.stderr);
     let mut rows = table.stdout.lines();
     assert!(rows.next().unwrap().starts_with("SCHEDULE"));
     let hourly = table
@@ -385,9 +385,13 @@ fn audit_prints_a_table_and_json_lines_without_writing() {
     assert_eq!(table.stdout.lines().count(), 16);
 
     let json_run = run(&fake, &["audit", "--json", "--strict"], None, &[]);
-    assert_eq!(json_run.code, 0, "{}", json_run.stderr);
+    assert_eq!(json_run.code, 3, "{}", json_run.stderr);
     let lines = json_run.lines();
     assert_eq!(lines.len(), 15);
+    for line in &lines {
+        assert_eq!(line["AccountId"], ACCOUNT, "{line}");
+        assert_eq!(line["Region"], "us-east-1", "{line}");
+    }
     let bias = lines
         .iter()
         .find(|l| l["MonitoringScheduleName"] == "fraud-model-bias-weekly")

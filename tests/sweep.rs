@@ -339,7 +339,7 @@ fn the_strict_reading_fails_every_named_schedule_without_describing_job_definiti
     let delivered = delivered_by_id(&fake);
     for (id, want) in &expected {
         let index: usize = id[id.len() - 5..].parse().unwrap();
-        let strict = if index % 4 == 0 {
+        let strict = if index.is_multiple_of(4) {
             "COMPLIANT"
         } else {
             "NON_COMPLIANT"

@@ -174,7 +174,7 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
                 field("ComplianceResourceType"),
                 field("ComplianceResourceId"),
             );
-            state.account(&context.account).results.insert(
+            state.account(&context.key()).results.insert(
                 key,
                 json!({
                     "ConfigRuleName": rule,
@@ -253,7 +253,7 @@ fn resource_history(state: &mut State, context: &Context, input: &Value) -> Repl
         Err(reply) => return reply,
     };
     let later = input.get("laterTime").and_then(epoch);
-    let account = state.account(&context.account);
+    let account = state.account(&context.key());
     let mut items: Vec<&Value> = account
         .config_items
         .iter()
@@ -302,7 +302,7 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
         (Ok(limit), Ok(start)) => (limit, start),
         (Err(reply), _) | (_, Err(reply)) => return reply,
     };
-    let account = state.account(&context.account);
+    let account = state.account(&context.key());
     let arns = account.config_ids_are_arns;
     let id = |arn: &Value, name: &str| {
         if arns {
@@ -394,7 +394,7 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
         .and_then(Value::as_array)
         .map(|types| types.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let account = state.account(&context.account);
+    let account = state.account(&context.key());
     let all: Vec<&Value> = account
         .results
         .iter()
@@ -445,6 +445,7 @@ mod tests {
         let context = Context {
             account: "123456789012".into(),
             access_key: "AKID".into(),
+            region: crate::seed::DEFAULT_REGION.into(),
         };
         let input = json!({"ResultToken": token, "Evaluations": evaluations});
         match put_evaluations(state, &context, &input) {

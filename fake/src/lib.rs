@@ -9,6 +9,7 @@
 pub mod cargo_lambda;
 pub mod config;
 pub mod faults;
+pub mod organizations;
 pub mod runtime;
 pub mod sagemaker;
 pub mod seed;
@@ -66,6 +67,7 @@ pub struct CallRecord {
     pub operation: String,
     pub access_key: String,
     pub account: String,
+    pub region: String,
     /// The fault that answered it, `Injected::None` when its handler did.
     pub injected: Injected,
 }
@@ -109,8 +111,11 @@ pub struct State {
     /// Result tokens Config issued, and the rule each reports for. `fake-token:<rule>` tokens
     /// are valid too; any other token is refused, as Config refuses one it did not issue.
     pub result_tokens: HashMap<String, String>,
-    /// Regions this fake serves (the SigV4 scope names one); a call for another is refused.
+    /// Regions this fake serves (the SigV4 scope names one); a call for another is refused,
+    /// as one to a region the account has not enabled is.
     pub regions: Vec<String>,
+    /// Regions the account has not enabled (ListRegions says so; calls there are refused).
+    pub disabled_regions: Vec<String>,
     /// Calls in flight now, and the most ever at once, per operation.
     pub in_flight: HashMap<String, (usize, usize)>,
     /// When each call reached the fake, per operation, to measure the rate it was sent at.
@@ -151,7 +156,12 @@ impl State {
                 .iter()
                 .map(|token| ((*token).to_owned(), String::new()))
                 .collect(),
-            regions: vec![seed::DEFAULT_REGION.to_owned()],
+            regions: std::iter::once(seed::DEFAULT_REGION.to_owned())
+                .chain(seed.regions)
+                .collect(),
+            disabled_regions: seed
+                .disabled_regions
+                .unwrap_or_else(|| vec!["ap-east-1".to_owned()]),
             in_flight: HashMap::new(),
             arrivals: HashMap::new(),
         })
@@ -485,7 +495,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
         "fake-{:08}",
         shared.requests.fetch_add(1, Ordering::Relaxed)
     );
-    let (protocol, operation) = match route(&parts.headers, &body) {
+    let (protocol, operation) = match route(&path, &parts.headers, &body) {
         Ok(routed) => routed,
         Err(message) => {
             return Ok(json_error(
@@ -551,7 +561,15 @@ impl Drop for InFlight<'_> {
 
 /// Which protocol and operation a request is: `X-Amz-Target` for the JSON services, the form's
 /// `Action` for STS.
-fn route(headers: &hyper::HeaderMap, body: &[u8]) -> Result<(Protocol, String), String> {
+fn route(
+    path: &str,
+    headers: &hyper::HeaderMap,
+    body: &[u8],
+) -> Result<(Protocol, String), String> {
+    // The Account API is REST-JSON: its operation is the path.
+    if path == "/listRegions" {
+        return Ok((Protocol::Json("Account".into()), "ListRegions".into()));
+    }
     let target = headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok());
@@ -609,15 +627,14 @@ fn authenticate(
             )
         })?;
     let query = parts.uri.query().unwrap_or("");
-    let regions = shared
-        .state
-        .lock()
-        .expect("fake state lock")
-        .regions
-        .clone();
+    let (regions, disabled) = {
+        let state = shared.state.lock().expect("fake state lock");
+        (state.regions.clone(), state.disabled_regions.clone())
+    };
+    let signable: Vec<String> = regions.iter().chain(&disabled).cloned().collect();
     let scope = sigv4::Scope {
         service: protocol.signing_name(),
-        regions: &regions,
+        regions: &signable,
     };
     if let Err(message) = sigv4::check(
         &auth,
@@ -644,6 +661,19 @@ fn authenticate(
             "The security token included in the request is expired",
         ));
     }
+    // A region the account has not enabled knows none of its credentials; the global
+    // services (Organizations, Account) answer from anywhere.
+    let global = matches!(protocol.signing_name(), "organizations" | "account");
+    if disabled.contains(&auth.region) && !global {
+        let code = match protocol {
+            Protocol::Query => "InvalidClientTokenId",
+            Protocol::Json(_) => "UnrecognizedClientException",
+        };
+        return Err(forbidden(
+            code,
+            "The security token included in the request is invalid.",
+        ));
+    }
     let token = parts
         .headers
         .get("x-amz-security-token")
@@ -657,6 +687,7 @@ fn authenticate(
     Ok(Context {
         account: credential.account,
         access_key: auth.access_key,
+        region: auth.region,
     })
 }
 
@@ -679,6 +710,7 @@ async fn inject(
             operation: operation.to_owned(),
             access_key: context.access_key.clone(),
             account: context.account.clone(),
+            region: context.region.clone(),
             injected,
         });
         (
@@ -758,6 +790,9 @@ fn dispatch(
                 }
                 "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
                 "StarlingDoveService" => config::handle(&mut state, context, operation, &input),
+                "AWSOrganizationsV20161128" | "Account" => {
+                    organizations::handle(&mut state, operation, &input)
+                }
                 _ => Reply::client_error(
                     "UnknownOperationException",
                     format!("unknown service {service}"),
@@ -781,6 +816,20 @@ fn dispatch(
 pub struct Context {
     pub account: String,
     pub access_key: String,
+    /// The region the request was signed for.
+    pub region: String,
+}
+
+impl Context {
+    /// The account's resources in the region of the call: the default region's under the
+    /// account id, another region's under `account/region`.
+    pub fn key(&self) -> String {
+        if self.region == seed::DEFAULT_REGION {
+            self.account.clone()
+        } else {
+            format!("{}/{}", self.account, self.region)
+        }
+    }
 }
 
 enum Protocol {
@@ -794,6 +843,8 @@ impl Protocol {
         match self {
             Protocol::Json(service) if service == "SageMaker" => "sagemaker",
             Protocol::Json(service) if service == "StarlingDoveService" => "config",
+            Protocol::Json(service) if service == "AWSOrganizationsV20161128" => "organizations",
+            Protocol::Json(service) if service == "Account" => "account",
             Protocol::Json(_) => "unknown",
             Protocol::Query => "sts",
         }
@@ -801,6 +852,7 @@ impl Protocol {
 
     fn content_type(&self) -> &'static str {
         match self {
+            Protocol::Json(service) if service == "Account" => "application/json",
             Protocol::Json(_) => "application/x-amz-json-1.1",
             Protocol::Query => "text/xml",
         }

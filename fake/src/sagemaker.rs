@@ -66,7 +66,7 @@ fn list_schedules(state: &mut State, context: &Context, input: &Value) -> Reply 
         Ok(bounds) => bounds,
         Err(reply) => return reply,
     };
-    let account = state.account(&context.account);
+    let account = state.account(&context.key());
     let matches = |schedule: &Value| {
         let config = &schedule["MonitoringScheduleConfig"];
         let equals = |filter: &str, value: Option<&str>| {
@@ -133,7 +133,7 @@ fn list_job_definitions(state: &mut State, context: &Context, kind: &str, input:
         Ok(bounds) => bounds,
         Err(reply) => return reply,
     };
-    let account = state.account(&context.account);
+    let account = state.account(&context.key());
     let all: Vec<Value> = account
         .job_definitions
         .iter()
@@ -211,7 +211,7 @@ fn describe_schedule(state: &mut State, context: &Context, input: &Value) -> Rep
         return reply;
     }
     let vanished = state.faults.vanish.iter().any(|gone| gone == name);
-    match state.account(&context.account).schedules.get(name) {
+    match state.account(&context.key()).schedules.get(name) {
         Some(schedule) if !vanished => Reply::Json(schedule.clone()),
         _ => Reply::client_error(
             "ResourceNotFound",
@@ -358,7 +358,7 @@ fn update_schedule(state: &mut State, context: &Context, input: &Value) -> Reply
     state
         .writes
         .push(("UpdateMonitoringSchedule".to_owned(), input.clone()));
-    match state.account(&context.account).schedules.get_mut(&name) {
+    match state.account(&context.key()).schedules.get_mut(&name) {
         Some(schedule) => {
             schedule["MonitoringScheduleConfig"] = config;
             if let Some(kind) = schedule["MonitoringScheduleConfig"]
@@ -397,7 +397,7 @@ fn create_job_definition(state: &mut State, context: &Context, kind: &str, input
         context.account,
         name.to_ascii_lowercase()
     );
-    let account = state.account(&context.account);
+    let account = state.account(&context.key());
     let key = (kind.to_owned(), name.clone());
     if account.job_definitions.contains_key(&key) {
         return Reply::client_error(

@@ -45,8 +45,15 @@ pub struct Seed {
     /// The default account's resources.
     #[serde(flatten)]
     pub account: AccountSeed,
-    /// Further accounts, by id.
+    /// Further accounts, by id; `<id>/<region>` for an account's resources in a region other
+    /// than the default one.
     pub accounts: BTreeMap<String, AccountSeed>,
+    /// Regions served besides the default one.
+    pub regions: Vec<String>,
+    /// Regions served but not enabled: ListRegions says so and every other call there is
+    /// refused as AWS refuses one in a region the account has not opted in to. Default:
+    /// `ap-east-1`.
+    pub disabled_regions: Option<Vec<String>>,
 }
 
 impl Seed {

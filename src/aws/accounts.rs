@@ -193,28 +193,7 @@ impl Accounts {
     }
 
     async fn assume(&self, role: &str) -> Result<Clients, AccountError> {
-        let home = &self.home_clients.sdk_config;
-        let provider = AssumeRoleProvider::builder(role)
-            .session_name(SESSION_NAME)
-            .configure(home)
-            .build()
-            .await;
-        // Fetched now so that a role that cannot be assumed fails the invocation up front, with
-        // the account, the role and the permission named.
-        let first = provider
-            .provide_credentials()
-            .await
-            .map_err(|error| assume_error(role, &error))?;
-        tracing::info!(role, account = %account_of(role), "assumed the execution role");
-        let renewing = RenewingRole {
-            provider,
-            first: std::sync::Mutex::new(Some(first)),
-        };
-        let config: SdkConfig = home
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(renewing))
-            .identity_cache(IdentityCache::lazy().buffer_time(RENEW_BEFORE).build())
-            .build();
+        let config = assume_role(&self.home_clients.sdk_config, role).await?;
         let home = &self.home_clients;
         Ok(clients_for(
             config,
@@ -223,6 +202,31 @@ impl Accounts {
             home.paced(),
         ))
     }
+}
+
+/// `home` acting as `role`: its settings, with credentials that renew themselves. The first set
+/// is fetched now, so that a role that cannot be assumed fails up front, with the account, the
+/// role and the permission named.
+pub async fn assume_role(home: &SdkConfig, role: &str) -> Result<SdkConfig, AccountError> {
+    let provider = AssumeRoleProvider::builder(role)
+        .session_name(SESSION_NAME)
+        .configure(home)
+        .build()
+        .await;
+    let first = provider
+        .provide_credentials()
+        .await
+        .map_err(|error| assume_error(role, &error))?;
+    tracing::info!(role, account = %account_of(role), "assumed the role");
+    let renewing = RenewingRole {
+        provider,
+        first: std::sync::Mutex::new(Some(first)),
+    };
+    Ok(home
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(renewing))
+        .identity_cache(IdentityCache::lazy().buffer_time(RENEW_BEFORE).build())
+        .build())
 }
 
 /// STS's own answer (AccessDenied, ...) from inside the provider's error, classified like every

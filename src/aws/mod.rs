@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod calls;
 pub mod config;
 pub mod dry_run;
+pub mod estate;
 mod job_definition;
 pub mod pacing;
 pub mod remediate;

@@ -324,7 +324,7 @@ mod tests {
         let mut n = 0u32;
         let (rate, share) = drive(20, |_, _| {
             n += 1;
-            n % 5 != 0
+            !n.is_multiple_of(5)
         });
         // 500 a second unthrottled; slowing down would not lower the 20%.
         assert!(rate > 400.0, "{rate} calls a second");

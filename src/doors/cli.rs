@@ -1,21 +1,17 @@
 //! The command-line front door: the same service as the Lambda, driven from a shell.
 
+use super::audit::{self, AuditArgs};
 use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
 use crate::aws::dry_run::DryRun;
 use crate::aws::remediate::{Planner, Remediator};
 use crate::aws::sdk;
-use crate::core::event::{Invocation, ResultToken, Trigger};
-use crate::core::params::{Control, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
-use crate::core::resource::SCHEDULE_TYPE;
-use crate::core::verdict::Reading;
+use crate::core::event::Invocation;
 use crate::error::Error;
 use crate::logging;
 use crate::rule::ports::Fixer;
-use crate::rule::recorder::Row;
 use crate::rule::report::Report;
 use crate::rule::{Handled, RunOptions};
-use aws_smithy_types::DateTime;
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -25,7 +21,7 @@ use std::path::PathBuf;
     name = "monitoring-schedule-isolation",
     version,
     about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation",
-    long_about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation.\n\nStarted by the Lambda runtime (AWS_LAMBDA_RUNTIME_API set) it serves Config events; from a shell it runs the same code. Honours AWS_REGION, AWS_PROFILE, the credential chain and AWS_ENDPOINT_URL.\n\nExit codes: 0 done, 1 some resources could not be judged or delivered, 2 bad input."
+    long_about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation.\n\nStarted by the Lambda runtime (AWS_LAMBDA_RUNTIME_API set) it serves Config events; from a shell it runs the same code. Honours AWS_REGION, AWS_PROFILE, the credential chain and AWS_ENDPOINT_URL.\n\nExit codes: 0 done, 1 some resources could not be judged or delivered, 2 bad input. audit: 0 everything read and nothing NON_COMPLIANT, 1 something not read (nothing NON_COMPLIANT in the rest), 2 bad input, 3 NON_COMPLIANT found (everything read), 4 NON_COMPLIANT found and something not read."
 )]
 struct Cli {
     /// More log output on stderr (-v: verdicts and summary, -vv: detail)
@@ -46,23 +42,9 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Sweep the current account and region as a periodic event would, and print what it finds
-    /// without writing anything
-    Audit {
-        /// JSON lines instead of a table
-        #[arg(long)]
-        json: bool,
-        /// The strict Security Hub reading: only an embedded job definition's flag counts
-        #[arg(long)]
-        strict: bool,
-        /// Judge the standalone job definitions instead (SageMaker.11, .12 and their twins)
-        #[arg(long)]
-        job_definitions: bool,
-        /// Describes in flight at once
-        #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16,
-              value_parser = clap::value_parser!(u16).range(1..=MAX_CONCURRENCY as i64))]
-        concurrency: u16,
-    },
+    /// Sweep as a periodic event would and print what it finds, writing nothing: the current
+    /// account and region, or every account and region named
+    Audit(AuditArgs),
     /// Show how to turn network isolation on for one schedule; change it only with --apply.
     /// Isolated jobs reach their inputs only through VPC endpoints or staged data.
     Remediate {
@@ -89,12 +71,7 @@ pub async fn main() -> i32 {
 async fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Evaluate { event, dry_run } => evaluate(&event, dry_run).await,
-        Command::Audit {
-            json,
-            strict,
-            job_definitions,
-            concurrency,
-        } => audit(json, strict, job_definitions, usize::from(concurrency)).await,
+        Command::Audit(args) => audit::run(args).await,
         Command::Remediate { schedule, apply } => remediate(&schedule, apply).await,
     }
 }
@@ -143,51 +120,6 @@ fn read_event(path: &std::path::Path) -> Result<Invocation, Error> {
     Ok(Invocation::from_slice(&bytes)?)
 }
 
-async fn audit(
-    json: bool,
-    strict: bool,
-    job_definitions: bool,
-    concurrency: usize,
-) -> Result<i32, Error> {
-    let clients = sdk::load().await?;
-    let control = if job_definitions {
-        Control::JobDefinitions
-    } else {
-        Control::MonitoringSchedules
-    };
-    let invocation = Invocation {
-        trigger: Trigger::Periodic {
-            notified_at: DateTime::from(std::time::SystemTime::now()),
-        },
-        params: RuleParams {
-            reading: if strict {
-                Reading::Literal
-            } else {
-                Reading::Resolved
-            },
-            concurrency,
-            control,
-            ..RuleParams::default()
-        },
-        result_token: ResultToken::TestMode,
-        rule_name: None,
-        account_id: None,
-        execution_role_arn: None,
-        left_scope: false,
-    };
-    let planner = Planner::of(&clients);
-    let options = RunOptions {
-        keep_rows: true,
-        ..RunOptions::default()
-    };
-    let sink = DryRun::new(false);
-    let handled = super::handle(&clients, sink, planner, &invocation, &options, None).await?;
-    Ok(finish(&handled, |handled| {
-        print_audit(handled, control, json);
-        eprintln!("{}", handled.report.human_line(true));
-    }))
-}
-
 async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
     let clients = sdk::load().await?;
     let result = if apply {
@@ -219,54 +151,6 @@ async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
         );
     }
     Ok(0)
-}
-
-/// The audit's rows, by name: a table, or JSON lines with the API's field names and the
-/// resource's name under `MonitoringScheduleName` or `JobDefinitionName`.
-fn print_audit(handled: &Handled, control: Control, json: bool) {
-    let mut rows: Vec<&Row> = handled.rows.iter().collect();
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out = std::io::stdout().lock();
-    if json {
-        for row in rows {
-            let mut line = serde_json::to_value(&row.evaluation).expect("serialisable");
-            let member = if row.evaluation.compliance_resource_type == SCHEDULE_TYPE {
-                "MonitoringScheduleName"
-            } else {
-                "JobDefinitionName"
-            };
-            line[member] = row.name.clone().into();
-            let _ = writeln!(out, "{line}");
-        }
-        return;
-    }
-    let heading = match control {
-        Control::MonitoringSchedules => "SCHEDULE",
-        Control::JobDefinitions => "JOB DEFINITION",
-    };
-    let width = rows
-        .iter()
-        .filter_map(|row| row.name.as_ref().map(|name| name.chars().count()))
-        .max()
-        .unwrap_or(0)
-        .max(heading.len());
-    let _ = writeln!(out, "{heading:width$}  {:14}  ANNOTATION", "VERDICT");
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:14}  {}",
-            row.name.as_deref().unwrap_or("?"),
-            row.evaluation.compliance_type.as_str(),
-            row.evaluation.annotation
-        );
-    }
-    for unjudged in &handled.report.unjudged {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:14}  {}",
-            unjudged.resource, "UNJUDGED", unjudged.reason
-        );
-    }
 }
 
 /// Logs the summary, shows the result, and gives the exit code the report's outcome calls for.

@@ -1,7 +1,8 @@
 //! The front doors, thin layers over one service: the Lambda runtime (`lambda`) and the command
-//! line (`cli`). Each builds the edges for its case, runs [`Service::handle`], and says what
-//! happened the way its audience reads it.
+//! line (`cli`, whose `audit` reads many accounts and regions). Each builds the edges for its
+//! case, runs [`Service::handle`], and says what happened the way its audience reads it.
 
+pub mod audit;
 pub mod cli;
 pub mod lambda;
 

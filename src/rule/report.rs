@@ -3,7 +3,7 @@
 
 use crate::core::remediation::FixError;
 use crate::core::verdict::Compliance;
-use crate::error::Error;
+use crate::error::{ApiFailure, Error};
 use crate::rule::delivery::Undelivered;
 use crate::rule::recorder::{Recorded, Unjudged};
 use serde_json::json;
@@ -52,6 +52,8 @@ pub struct SweepFacts {
     pub job_definitions: usize,
     /// Results of resources that no longer exist, reported NOT_APPLICABLE.
     pub stale: usize,
+    /// Why the listing stopped before its end, if it did.
+    pub list_failure: Option<ApiFailure>,
 }
 
 /// What remediation did after the verdicts.

@@ -220,6 +220,7 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
         unlisted_pages,
         job_definitions: inventory.job_definitions(),
         stale: 0,
+        list_failure: list_failure.clone(),
     };
     let listing_failed = match list_failure {
         Some(failure) => {
