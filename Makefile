@@ -7,13 +7,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 BIN := monitoring-schedule-isolation
 EVENT ?= events/change-named-model-bias-isolated.json
-TEMPLATES := template.yaml template-org.yaml
+TEMPLATES := template.yaml template-org.yaml template-org-global.yaml
 VENV := $(CURDIR)/.venv/bin
 # cargo-lambda and sam find each other, and zig, on PATH.
 export PATH := $(VENV):$(PATH)
 CARGO_FUZZ_VERSION := 0.13.2
 
-.PHONY: help build test run invoke deploy lint bench fuzz cargo tools
+.PHONY: help build test run invoke deploy deploy-org lint bench fuzz cargo tools
 
 help:
 	@echo "make run     the rule end to end against a local fake account (no AWS account needed)"
@@ -21,6 +21,7 @@ help:
 	@echo "make build   the Lambda bootstrap for arm64 (cargo lambda), zipped"
 	@echo "make invoke EVENT=events/...   one event through the Lambda runtime, locally"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials)"
+	@echo "make deploy-org REGIONS=\"us-east-1 eu-west-1\" ORG_ID=o-... OUS=ou-...   the organization, every region"
 	@echo "make lint    rustfmt, clippy -D warnings, cfn-lint"
 	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up)"
 	@echo "make fuzz    fuzz event parsing for FUZZ_SECONDS (default 120)"
@@ -38,6 +39,7 @@ build: cargo tools
 test: cargo tools
 	cargo fmt --all -- --check
 	$(VENV)/cfn-lint $(TEMPLATES)
+	@for template in $(TEMPLATES); do SAM_CLI_TELEMETRY=0 $(VENV)/sam validate --lint --language-extensions --template $$template || exit 1; done
 	cargo test --locked --workspace -- --include-ignored
 
 run: cargo
@@ -54,10 +56,39 @@ deploy: cargo tools
 	$(VENV)/sam build
 	$(VENV)/sam deploy
 
+# The organization in every region of REGIONS: once per organization (template-org-global.yaml:
+# the member roles, as a StackSet, and the optional aggregator) in HOME_REGION, then the
+# function and organization rule (template-org.yaml) in each region, built once. The member
+# roles exist before any rule: each deploy waits for its stack. Adding a region later is the
+# same command with the region added; member accounts do not change.
+#   make deploy-org REGIONS="us-east-1 eu-west-1 ap-southeast-2" ORG_ID=o-abc123def4 OUS=r-ab12
+# Delegated administrator: add CALL_AS=DELEGATED_ADMIN. More parameters: GLOBAL_PARAMS="...",
+# REGION_PARAMS="..." (Key=Value ...). Unattended: CONFIRM=--no-confirm-changeset.
+ORG_STACK ?= sagemaker14-organization
+HOME_REGION ?= $(firstword $(REGIONS))
+CALL_AS ?= SELF
+CONFIRM ?= --confirm-changeset
+deploy-org: cargo tools
+	@test -n "$(REGIONS)" || { echo 'set REGIONS="us-east-1 eu-west-1" (the regions to evaluate)'; exit 2; }
+	@test -n "$(ORG_ID)" || { echo 'set ORG_ID=o-... (aws organizations describe-organization)'; exit 2; }
+	@test -n "$(OUS)" || { echo 'set OUS=ou-...,ou-... or the root r-... (the accounts to evaluate)'; exit 2; }
+	$(VENV)/sam deploy --template-file template-org-global.yaml --stack-name $(ORG_STACK)-global \
+	  --region $(HOME_REGION) --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset $(CONFIRM) \
+	  --parameter-overrides MemberOrganizationalUnitIds=$(OUS) CallAs=$(CALL_AS) $(GLOBAL_PARAMS)
+	$(VENV)/sam build --language-extensions --template template-org.yaml --build-dir .aws-sam/build-org
+	for region in $(REGIONS); do \
+	  $(VENV)/sam deploy --template-file .aws-sam/build-org/template.yaml --stack-name $(ORG_STACK) \
+	    --region $$region --resolve-s3 --s3-prefix $(ORG_STACK) --language-extensions \
+	    --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
+	    --no-fail-on-empty-changeset $(CONFIRM) \
+	    --parameter-overrides OrganizationId=$(ORG_ID) $(REGION_PARAMS) || exit 1; \
+	done
+
 lint: cargo tools
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	$(VENV)/cfn-lint $(TEMPLATES)
+	@for template in $(TEMPLATES); do SAM_CLI_TELEMETRY=0 $(VENV)/sam validate --lint --language-extensions --template $$template || exit 1; done
 
 bench: cargo
 	cargo bench --locked --bench verdict

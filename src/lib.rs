@@ -29,6 +29,7 @@ mod logging;
 mod rule;
 
 pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};
+pub use crate::core::params::RuleParams;
 pub use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};
 pub use crate::core::schedule::{JobSpec, Network, ScheduleView, network_from};
 pub use crate::core::template::{Template, TemplateError};

@@ -1,0 +1,506 @@
+//! The organization templates rendered as CloudFormation would render them: the once-per-
+//! organization template in the administrator account, the regional one in three regions. Names
+//! must be valid for every allowed parameter value and must not collide (IAM is global, the rest
+//! regional); each region's function role must be one the member roles trust, and nothing else
+//! may be; the rule parameters must fit Config's 1,024 characters and parse.
+
+mod support;
+
+use monitoring_schedule_isolation::{RuleParams, Template};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use support::root;
+
+const ADMIN: &str = "111111111111";
+const MEMBER: &str = "222222222222";
+const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
+
+fn template(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    Template::parse(&text)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .root
+}
+
+/// A template's parameters with their defaults (`None`: no default), then `overrides`, and the
+/// pseudo-parameters of `account` and `region`.
+fn context(
+    template: &Value,
+    overrides: &BTreeMap<String, String>,
+    account: &str,
+    region: &str,
+) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = template["Parameters"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(name, spec)| {
+            let default = match &spec["Default"] {
+                Value::String(text) => text.clone(),
+                Value::Number(number) => number.to_string(),
+                _ => return None,
+            };
+            Some((name.clone(), default))
+        })
+        .collect();
+    vars.extend(overrides.clone());
+    vars.insert("AWS::AccountId".into(), account.into());
+    vars.insert("AWS::Region".into(), region.into());
+    vars.insert("AWS::Partition".into(), "aws".into());
+    vars
+}
+
+/// A string, `Ref` or `Fn::Sub` value, resolved.
+fn render(value: &Value, vars: &HashMap<String, String>) -> String {
+    let lookup = |name: &str| {
+        vars.get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no value for {name}"))
+    };
+    match value {
+        Value::String(text) => text.clone(),
+        _ if value.get("Ref").is_some() => lookup(value["Ref"].as_str().unwrap()),
+        _ if value.get("Fn::Sub").is_some() => {
+            let mut text = value["Fn::Sub"].as_str().unwrap().to_owned();
+            while let Some(start) = text.find("${") {
+                let end = start + text[start..].find('}').unwrap();
+                let name = text[start + 2..end].to_owned();
+                text.replace_range(start..=end, &lookup(&name));
+            }
+            text
+        }
+        _ if value.get("Fn::Join").is_some() => {
+            let join = &value["Fn::Join"];
+            let items = match &join[1] {
+                Value::Array(items) => items.iter().map(|item| render(item, vars)).collect(),
+                list => vec![render(list, vars)],
+            };
+            items.join(join[0].as_str().unwrap())
+        }
+        other => panic!("cannot render {other}"),
+    }
+}
+
+/// A named resource: where its name must be unique, what it is, and the name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Named {
+    /// `iam <account>` for IAM (global), `<account> <region>` for the rest.
+    scope: String,
+    kind: &'static str,
+    name: String,
+}
+
+/// The properties that name a resource, by type.
+const NAME_PROPERTIES: [(&str, &str, &str); 6] = [
+    ("AWS::IAM::Role", "RoleName", "iam"),
+    ("AWS::Logs::LogGroup", "LogGroupName", "regional"),
+    (
+        "AWS::Config::OrganizationConfigRule",
+        "OrganizationConfigRuleName",
+        "regional",
+    ),
+    ("AWS::CloudFormation::StackSet", "StackSetName", "regional"),
+    (
+        "AWS::Config::ConfigurationAggregator",
+        "ConfigurationAggregatorName",
+        "regional",
+    ),
+    ("AWS::Lambda::Function", "FunctionName", "regional"),
+];
+
+fn names(template: &Value, vars: &HashMap<String, String>) -> Vec<Named> {
+    let account = &vars["AWS::AccountId"];
+    let region = &vars["AWS::Region"];
+    let mut found = Vec::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        let Some(resource_type) = resource["Type"].as_str() else {
+            continue; // A Fn::ForEach, whose resources are permissions, named by nobody.
+        };
+        for (kind, property, scope) in NAME_PROPERTIES {
+            if resource_type != kind {
+                continue;
+            }
+            if let Some(value) = resource["Properties"].get(property) {
+                found.push(Named {
+                    scope: if scope == "iam" {
+                        format!("iam {account}")
+                    } else {
+                        format!("{account} {region}")
+                    },
+                    kind,
+                    name: render(value, vars),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// What the StackSet puts in every member account: its template body, rendered with the
+/// parameters the StackSet passes.
+fn member_stack(global: &Value, vars: &HashMap<String, String>) -> (Value, HashMap<String, String>) {
+    let stack_set = &global["Resources"]["MemberRoleStackSet"]["Properties"];
+    let body = Template::parse(stack_set["TemplateBody"].as_str().unwrap())
+        .unwrap()
+        .root;
+    let passed: BTreeMap<String, String> = stack_set["Parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["ParameterKey"].as_str().unwrap().to_owned(),
+                render(&p["ParameterValue"], vars),
+            )
+        })
+        .collect();
+    let member_vars = context(&body, &passed, MEMBER, &vars["AWS::Region"]);
+    (body, member_vars)
+}
+
+/// IAM's `ArnLike`: `*` any run, `?` one character.
+fn arn_like(pattern: &str, arn: &str) -> bool {
+    fn matches(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => matches(&p[1..], s) || (!s.is_empty() && matches(p, &s[1..])),
+            (Some(b'?'), Some(_)) => matches(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => matches(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    matches(pattern.as_bytes(), arn.as_bytes())
+}
+
+/// Each name, checked against the rule of the service that holds it.
+fn valid(named: &Named) -> Result<(), String> {
+    let name = named.name.as_str();
+    let chars_ok = |allowed: &str| {
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || allowed.contains(c))
+    };
+    let ok = match named.kind {
+        "AWS::IAM::Role" => (1..=64).contains(&name.len()) && chars_ok("+=,.@_-"),
+        "AWS::Logs::LogGroup" => (1..=512).contains(&name.len()) && chars_ok("._-/#"),
+        "AWS::Config::OrganizationConfigRule" => {
+            (1..=64).contains(&name.len()) && !name.trim().is_empty()
+        }
+        "AWS::CloudFormation::StackSet" => {
+            name.len() <= 128
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && chars_ok("-")
+        }
+        "AWS::Config::ConfigurationAggregator" => {
+            (1..=256).contains(&name.len()) && chars_ok("_-")
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{named:?} is not a valid name"))
+    }
+}
+
+/// Everything a three-region organization deployment names, in the administrator account and
+/// one member account.
+fn deployment(
+    global_overrides: &BTreeMap<String, String>,
+    regional_overrides: &BTreeMap<String, String>,
+) -> Vec<Named> {
+    let global = template("template-org-global.yaml");
+    let regional = template("template-org.yaml");
+    let mut everything = Vec::new();
+    let mut global_vars = context(&global, global_overrides, ADMIN, REGIONS[0]);
+    global_vars.insert("DeployAggregator".into(), "true".into());
+    everything.extend(names(&global, &global_vars));
+    let (member, member_vars) = member_stack(&global, &global_vars);
+    everything.extend(names(&member, &member_vars));
+    for region in REGIONS {
+        let vars = context(&regional, regional_overrides, ADMIN, region);
+        everything.extend(names(&regional, &vars));
+    }
+    everything
+}
+
+fn assert_no_collisions(everything: &[Named]) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for named in everything {
+        valid(named)?;
+        if !seen.insert((named.scope.clone(), named.kind, named.name.clone())) {
+            return Err(format!("{named:?} is named twice"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn three_regions_and_the_organization_template_name_nothing_twice() {
+    let everything = deployment(&BTreeMap::new(), &BTreeMap::new());
+    assert_no_collisions(&everything).unwrap();
+    let roles: BTreeSet<&str> = everything
+        .iter()
+        .filter(|n| n.scope == format!("iam {ADMIN}"))
+        .map(|n| n.name.as_str())
+        .collect();
+    // One function role per region: deploying a fourth region adds a fourth name.
+    for region in REGIONS {
+        assert!(
+            roles.contains(format!("sagemaker14-rule-function-{region}").as_str()),
+            "{roles:?}"
+        );
+    }
+    // Everything regional is in each region once.
+    for region in REGIONS {
+        let rules = everything
+            .iter()
+            .filter(|n| {
+                n.scope == format!("{ADMIN} {region}")
+                    && n.kind == "AWS::Config::OrganizationConfigRule"
+            })
+            .count();
+        assert_eq!(rules, 1, "{region}");
+    }
+    // The once-per-organization resources exist once, in the home region only.
+    let once: Vec<&Named> = everything
+        .iter()
+        .filter(|n| n.kind == "AWS::CloudFormation::StackSet")
+        .collect();
+    assert_eq!(once.len(), 1, "{once:?}");
+}
+
+#[test]
+fn member_roles_trust_every_regions_function_role_and_no_other_role() {
+    let global = template("template-org-global.yaml");
+    let regional = template("template-org.yaml");
+    let global_vars = context(&global, &BTreeMap::new(), ADMIN, REGIONS[0]);
+    let (member, member_vars) = member_stack(&global, &global_vars);
+    let trust = &member["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]
+        ["Statement"][0];
+    assert_eq!(
+        render(&trust["Principal"]["AWS"], &member_vars),
+        format!("arn:aws:iam::{ADMIN}:root")
+    );
+    let pattern = render(&trust["Condition"]["ArnLike"]["aws:PrincipalArn"], &member_vars);
+    let role_arn = |name: &str| format!("arn:aws:iam::{ADMIN}:role/{name}");
+    for region in REGIONS.iter().chain(&["ap-northeast-3"]) {
+        let vars = context(&regional, &BTreeMap::new(), ADMIN, region);
+        let name = render(
+            &regional["Resources"]["RuleFunctionRole"]["Properties"]["RoleName"],
+            &vars,
+        );
+        assert!(arn_like(&pattern, &role_arn(&name)), "{pattern} ~ {name}");
+        // The function acts as the member role its rule names.
+        let input = &regional["Resources"]["OrganizationRule"]["Properties"]
+            ["OrganizationCustomRuleMetadata"]["InputParameters"]["Fn::ToJsonString"];
+        assert_eq!(
+            render(&input["ExecutionRoleName"], &vars),
+            render(
+                &member["Resources"]["MemberRole"]["Properties"]["RoleName"],
+                &member_vars
+            )
+        );
+    }
+    // No other role either template names (the member and audit roles, should the
+    // administrator account be a member too) falls under the pattern.
+    let mut global_vars = global_vars;
+    global_vars.insert("DeployAggregator".into(), "true".into());
+    for named in names(&member, &member_vars) {
+        assert!(
+            !arn_like(&pattern, &role_arn(&named.name)),
+            "{} would trust itself",
+            named.name
+        );
+    }
+}
+
+/// Values each parameter admits: from its AllowedPattern (anchors dropped: CloudFormation
+/// matches the whole value anyway), cut to its MaxLength, or one of its AllowedValues.
+fn admitted(spec: &Value) -> BoxedStrategy<String> {
+    if let Some(values) = spec["AllowedValues"].as_array() {
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        return proptest::sample::select(values).boxed();
+    }
+    if spec["Type"] == "Number" {
+        let (min, max) = (
+            spec["MinValue"].as_i64().unwrap(),
+            spec["MaxValue"].as_i64().unwrap(),
+        );
+        return (min..=max).prop_map(|n| n.to_string()).boxed();
+    }
+    let pattern = spec["AllowedPattern"]
+        .as_str()
+        .unwrap_or(".*")
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .to_owned();
+    let max = spec["MaxLength"].as_u64().map(|n| n as usize);
+    proptest::string::string_regex(&pattern)
+        .unwrap_or_else(|e| panic!("{pattern}: {e}"))
+        .prop_filter("within MaxLength", move |value| {
+            max.is_none_or(|max| value.chars().count() <= max)
+        })
+        .boxed()
+}
+
+fn strategy(template: &Value, names: &[&str]) -> BoxedStrategy<BTreeMap<String, String>> {
+    let parameters = &template["Parameters"];
+    names
+        .iter()
+        .map(|name| {
+            let name = (*name).to_owned();
+            admitted(&parameters[&name])
+                .prop_map(move |value| (name.clone(), value))
+                .boxed()
+        })
+        .collect::<Vec<_>>()
+        .prop_map(|pairs| pairs.into_iter().collect())
+        .boxed()
+}
+
+#[test]
+fn every_allowed_name_renders_valid_names_that_do_not_collide() {
+    let global = template("template-org-global.yaml");
+    let regional = template("template-org.yaml");
+    let global_names = strategy(
+        &global,
+        &[
+            "StackSetName",
+            "MemberRoleName",
+            "FunctionRolePrefix",
+            "AuditRoleName",
+            "AggregatorName",
+        ],
+    );
+    let regional_names = strategy(&regional, &["RuleName", "FunctionRolePrefix"]);
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(256));
+    runner
+        .run(&(global_names, regional_names), |(global, mut regional)| {
+            // The two templates are deployed with the same prefix, as the README says.
+            regional.insert(
+                "FunctionRolePrefix".into(),
+                global["FunctionRolePrefix"].clone(),
+            );
+            // The member and audit roles are one stack's: equal names are the one collision a
+            // user can type, and CloudFormation refuses it.
+            prop_assume!(global["MemberRoleName"] != global["AuditRoleName"]);
+            assert_no_collisions(&deployment(&global, &regional)).map_err(TestCaseError::fail)
+        })
+        .unwrap();
+}
+
+#[test]
+fn input_parameters_fit_config_and_parse_for_every_allowed_value() {
+    let regional = template("template-org.yaml");
+    let input = &regional["Resources"]["OrganizationRule"]["Properties"]
+        ["OrganizationCustomRuleMetadata"]["InputParameters"]["Fn::ToJsonString"];
+    let references: Vec<String> = input
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|value| value["Ref"].as_str().unwrap().to_owned())
+        .collect();
+    let names: Vec<&str> = references.iter().map(String::as_str).collect();
+    let render_with = |overrides: &BTreeMap<String, String>| {
+        let vars = context(&regional, overrides, ADMIN, REGIONS[0]);
+        let object: serde_json::Map<String, Value> = input
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::String(render(value, &vars))))
+            .collect();
+        // What Fn::ToJsonString produces: compact JSON, every parameter a string.
+        Value::Object(object).to_string()
+    };
+    // The longest value of each free-text parameter at once: its MaxLength (the role name's
+    // pattern allows 64), in the shape it must have.
+    let max_length = |name: &str| {
+        regional["Parameters"][name]["MaxLength"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name} has no MaxLength")) as usize
+    };
+    let tag = max_length("ExemptTag");
+    let patterns = max_length("ExemptNamePatterns");
+    let longest: BTreeMap<String, String> = [
+        ("MemberRoleName", "r".repeat(64)),
+        (
+            "ExemptTag",
+            format!("{}={}", "k".repeat(tag / 2), "v".repeat(tag - tag / 2 - 1)),
+        ),
+        ("ExemptNamePatterns", "p*,".repeat(patterns / 3) + &"p".repeat(patterns % 3)),
+        ("MaxCallsPerSecond", "1000".into()),
+        ("DescribeConcurrency", "50".into()),
+        ("ResultRefreshDays", "365".into()),
+        ("StrictReading", "false".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(longest["ExemptTag"].len(), tag);
+    assert_eq!(longest["ExemptNamePatterns"].len(), patterns);
+    let json = render_with(&longest);
+    assert!(json.len() <= 1024, "{} characters", json.len());
+    RuleParams::parse(Some(&json)).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(256));
+    runner
+        .run(&strategy(&regional, &names), |values| {
+            let json = render_with(&values);
+            prop_assert!(json.len() <= 1024, "{} characters: {json}", json.len());
+            prop_assert!(RuleParams::parse(Some(&json)).is_ok(), "{json}");
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_rule_waits_for_the_invoke_permissions_and_the_transforms_are_in_order() {
+    let regional = template("template-org.yaml");
+    assert_eq!(
+        regional["Transform"],
+        serde_json::json!(["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"])
+    );
+    let resources = &regional["Resources"];
+    assert_eq!(
+        resources["OrganizationRule"]["DependsOn"],
+        "InvokePermissionsReady"
+    );
+    let waits_for = &resources["InvokePermissionsReady"]["Metadata"]["Permissions"]["Fn::If"];
+    assert_eq!(waits_for[1]["Ref"], "ConfigInvokeFromThisAccount");
+    assert_eq!(waits_for[2]["Ref"], "ConfigInvokePermission");
+    // With a list of accounts, one permission per account, each for that account only.
+    let each = &resources["Fn::ForEach::MemberInvokePermissions"];
+    assert_eq!(each[1]["Ref"], "MemberAccountIds");
+    let permission = &each[2]["ConfigInvokeFrom${AccountId}"]["Properties"];
+    assert_eq!(permission["Principal"], "config.amazonaws.com");
+    assert_eq!(permission["SourceAccount"]["Ref"], "AccountId");
+}
+
+#[test]
+#[ignore = "needs cfn-lint in .venv; `make test` installs it and runs this test"]
+fn the_member_stack_inside_the_stack_set_passes_cfn_lint() {
+    // cfn-lint reads the StackSet's template body as a string; lint it as the template it is.
+    let cfn_lint = root().join(".venv/bin/cfn-lint");
+    assert!(cfn_lint.exists(), "cfn-lint is not installed: `scripts/tools`");
+    let global = template("template-org-global.yaml");
+    let body = global["Resources"]["MemberRoleStackSet"]["Properties"]["TemplateBody"]
+        .as_str()
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("member-stack-{}.yaml", std::process::id()));
+    std::fs::write(&path, body).unwrap();
+    let output = std::process::Command::new(cfn_lint)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
