@@ -22,6 +22,7 @@
 #![recursion_limit = "256"]
 
 mod aws;
+mod check;
 mod core;
 mod doors;
 mod error;
@@ -31,7 +32,7 @@ mod rule;
 pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};
 pub use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};
 pub use crate::core::schedule::{JobSpec, Network, ScheduleView, network_from};
-pub use crate::core::template::{Template, TemplateError};
+pub use crate::check::template::{Template, TemplateError};
 pub use crate::core::verdict::{
     ANNOTATION_LIMIT, Compliance, JobDefinitionState, Judgement, Reading, Verdict, judge,
     judge_job_definition,
