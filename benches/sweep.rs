@@ -272,12 +272,23 @@ fn cost_section(size: usize, line: &mut impl FnMut(String)) {
     }
     let second = sweep();
     let third = sweep();
-    line(format!("\nWhat Config records (and bills), {size} schedules, one run:\n"));
+    line(format!(
+        "\nWhat Config records (and bills), {size} schedules, one run:\n"
+    ));
     line("| sweep | evaluations reported | PutEvaluations calls |".into());
     line("|---|---:|---:|".into());
-    line(format!("| first (nothing held) | {} | {} |", first.0, first.1));
-    line(format!("| second, 10 schedules changed | {} | {} |", second.0, second.1));
-    line(format!("| third, nothing changed | {} | {} |", third.0, third.1));
+    line(format!(
+        "| first (nothing held) | {} | {} |",
+        first.0, first.1
+    ));
+    line(format!(
+        "| second, 10 schedules changed | {} | {} |",
+        second.0, second.1
+    ));
+    line(format!(
+        "| third, nothing changed | {} | {} |",
+        third.0, third.1
+    ));
     let monthly_before = size as f64 * 30.0;
     let monthly_now = size as f64 * 30.0 / 30.0 + second.0 as f64 * 30.0;
     line(format!(
