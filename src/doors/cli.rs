@@ -73,6 +73,7 @@ enum Command {
         #[arg(long)]
         apply: bool,
     },
+    Check(super::check::CheckArgs),
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -96,6 +97,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
             concurrency,
         } => audit(json, strict, job_definitions, usize::from(concurrency)).await,
         Command::Remediate { schedule, apply } => remediate(&schedule, apply).await,
+        Command::Check(args) => Ok(super::check::run(args).await),
     }
 }
 

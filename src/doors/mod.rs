@@ -1,7 +1,9 @@
 //! The front doors, thin layers over one service: the Lambda runtime (`lambda`) and the command
 //! line (`cli`). Each builds the edges for its case, runs [`Service::handle`], and says what
-//! happened the way its audience reads it.
+//! happened the way its audience reads it. `check` is the command line's door to the pure
+//! `check/` (templates and plans before deployment).
 
+mod check;
 pub mod cli;
 pub mod lambda;
 
