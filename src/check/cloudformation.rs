@@ -241,7 +241,7 @@ fn select(resolver: &Resolver, value: Option<&Value>, spec: &Spec, path: &str) -
     let at = |alternatives: Alternatives| -> Alternatives {
         alternatives
             .into_iter()
-            .map(|a| a.map_err(|reason| format!("{path} cannot be resolved: {reason}")))
+            .map(|a| a.map_err(|reason| format!("{path} cannot be resolved: {reason}.")))
             .collect()
     };
     match spec {

@@ -313,7 +313,10 @@ fn network(parent: &Value, unknown: &Value) -> Result<Option<Value>, String> {
             &["network_config", "0", "enable_network_isolation"],
         )
     {
-        return Err("network_config.enable_network_isolation is known only after apply".into());
+        return Err(
+            "network_config.enable_network_isolation is known only after apply, so the plan cannot show isolation."
+                .into(),
+        );
     }
     let Some(config) = block(parent, "network_config") else {
         return Ok(None);
@@ -339,7 +342,7 @@ fn schedule_configurations(
 ) -> Result<Vec<Value>, String> {
     let unknown = resource.unknown;
     if unknown_at(unknown, &["monitoring_schedule_config"]) {
-        return Err("monitoring_schedule_config is known only after apply".into());
+        return Err("monitoring_schedule_config is known only after apply.".into());
     }
     let Some(config) = block(resource.after, "monitoring_schedule_config") else {
         return Ok(vec![json!({})]);
@@ -348,7 +351,7 @@ fn schedule_configurations(
         .pointer("/monitoring_schedule_config/0")
         .unwrap_or(&Value::Null);
     if unknown_at(config_unknown, &["monitoring_job_definition"]) {
-        return Err("monitoring_job_definition is known only after apply".into());
+        return Err("monitoring_job_definition is known only after apply.".into());
     }
     if let Some(embedded) = block(config, "monitoring_job_definition") {
         let embedded_unknown = config_unknown
@@ -363,7 +366,7 @@ fn schedule_configurations(
         }})]);
     }
     if unknown_at(config_unknown, &["monitoring_type"]) {
-        return Err("monitoring_type is known only after apply".into());
+        return Err("monitoring_type is known only after apply.".into());
     }
     let monitoring_type = config
         .get("monitoring_type")
@@ -378,7 +381,7 @@ fn schedule_configurations(
     } else if let Some(name) = written {
         vec![name.to_owned()]
     } else if unknown_at(config_unknown, &["monitoring_job_definition_name"]) {
-        return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan".into());
+        return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
     } else {
         Vec::new()
     };
