@@ -612,6 +612,29 @@ mod tests {
     }
 
     #[test]
+    fn without_resource_changes_the_planned_values_are_read() {
+        let plan = json!({
+            "format_version": "1.0",
+            "planned_values": {"root_module": {"child_modules": [{
+                "address": "module.monitoring",
+                "resources": [{
+                    "address": "module.monitoring.aws_sagemaker_monitoring_schedule.s",
+                    "mode": "managed", "type": "aws_sagemaker_monitoring_schedule", "name": "s",
+                    "values": {"monitoring_schedule_config": [{"monitoring_job_definition": [
+                        {"network_config": [{"enable_network_isolation": true}]}]}]}
+                }]
+            }]}}
+        });
+        let found = assess(&plan, &plan.to_string(), false).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].resource,
+            "module.monitoring.aws_sagemaker_monitoring_schedule.s"
+        );
+        assert_eq!(found[0].finding("plan.json").status, Status::Compliant);
+    }
+
+    #[test]
     fn an_unsupported_format_is_an_error() {
         let error = assess(
             &json!({"format_version": "2.0", "resource_changes": []}),
