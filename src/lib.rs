@@ -5,8 +5,9 @@
 //!
 //! Three layers, one folder each, so a file's path says what it may do:
 //!
-//! * `doors/`: the front doors. `lambda` serves AWS Config's events under the Lambda runtime;
-//!   `cli` runs the same service from a shell (`evaluate`, `audit`, `remediate`). Thin: they
+//! * `doors/`: the front doors. `lambda` serves AWS Config's events under the Lambda runtime
+//!   (and CloudFormation hook requests, through `hook`); `cli` runs the same service from a
+//!   shell (`evaluate`, `audit`, `remediate`, and `check` for templates and plans). Thin: they
 //!   build the edges, call the service, and report.
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
@@ -15,6 +16,10 @@
 //!   (`sweep`, `inventory`) and reports (`report`).
 //! * `aws/`: the edges. Each implements a port with the AWS SDK; reads and writes stay apart,
 //!   so a dry run holds nothing that can write.
+//! * `check/`: the same verdict before deployment, pure: CloudFormation templates (`template`,
+//!   `intrinsics`, `cloudformation`) and Terraform plans (`terraform`) read into the schedule
+//!   view, and what is reported for each resource (`finding`). The doors add `check` (the
+//!   command) and `hook` (CloudFormation Lambda hook requests, under the Lambda runtime).
 //!
 //! `error` holds the two error types the layers share; `logging` the log setup of both doors.
 //! Modules are private: what the binary, the tests and the benchmarks use is re-exported below.
@@ -22,17 +27,18 @@
 #![recursion_limit = "256"]
 
 mod aws;
+mod check;
 mod core;
 mod doors;
 mod error;
 mod logging;
 mod rule;
 
+pub use crate::check::template::{Template, TemplateError};
 pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};
 pub use crate::core::params::RuleParams;
 pub use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};
 pub use crate::core::schedule::{JobSpec, Network, ScheduleView, network_from};
-pub use crate::core::template::{Template, TemplateError};
 pub use crate::core::verdict::{
     ANNOTATION_LIMIT, Compliance, JobDefinitionState, Judgement, Reading, Verdict, judge,
     judge_job_definition,

@@ -424,7 +424,12 @@ fn every_file_in_events_is_exercised() {
     let mut covered: Vec<&str> = SAMPLES.iter().map(|(file, ..)| *file).collect();
     covered.extend(["periodic.json", "change-job-definition-created.json"]);
     for entry in std::fs::read_dir(root().join("events")).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let entry = entry.unwrap();
+        // Subdirectories hold other doors' samples (check, hook), each tested where it is used.
+        if entry.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
         assert!(
             covered.contains(&name.as_str()),
             "events/{name} has no test"

@@ -140,7 +140,10 @@ fn names(template: &Value, vars: &HashMap<String, String>) -> Vec<Named> {
 
 /// What the StackSet puts in every member account: its template body, rendered with the
 /// parameters the StackSet passes.
-fn member_stack(global: &Value, vars: &HashMap<String, String>) -> (Value, HashMap<String, String>) {
+fn member_stack(
+    global: &Value,
+    vars: &HashMap<String, String>,
+) -> (Value, HashMap<String, String>) {
     let stack_set = &global["Resources"]["MemberRoleStackSet"]["Properties"];
     let body = Template::parse(stack_set["TemplateBody"].as_str().unwrap())
         .unwrap()
@@ -192,9 +195,7 @@ fn valid(named: &Named) -> Result<(), String> {
                 && name.starts_with(|c: char| c.is_ascii_alphabetic())
                 && chars_ok("-")
         }
-        "AWS::Config::ConfigurationAggregator" => {
-            (1..=256).contains(&name.len()) && chars_ok("_-")
-        }
+        "AWS::Config::ConfigurationAggregator" => (1..=256).contains(&name.len()) && chars_ok("_-"),
         _ => true,
     };
     if ok {
@@ -277,13 +278,16 @@ fn member_roles_trust_every_regions_function_role_and_no_other_role() {
     let regional = template("template-org.yaml");
     let global_vars = context(&global, &BTreeMap::new(), ADMIN, REGIONS[0]);
     let (member, member_vars) = member_stack(&global, &global_vars);
-    let trust = &member["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]
-        ["Statement"][0];
+    let trust = &member["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        [0];
     assert_eq!(
         render(&trust["Principal"]["AWS"], &member_vars),
         format!("arn:aws:iam::{ADMIN}:root")
     );
-    let pattern = render(&trust["Condition"]["ArnLike"]["aws:PrincipalArn"], &member_vars);
+    let pattern = render(
+        &trust["Condition"]["ArnLike"]["aws:PrincipalArn"],
+        &member_vars,
+    );
     let role_arn = |name: &str| format!("arn:aws:iam::{ADMIN}:role/{name}");
     for region in REGIONS.iter().chain(&["ap-northeast-3"]) {
         let vars = context(&regional, &BTreeMap::new(), ADMIN, region);
@@ -293,8 +297,8 @@ fn member_roles_trust_every_regions_function_role_and_no_other_role() {
         );
         assert!(arn_like(&pattern, &role_arn(&name)), "{pattern} ~ {name}");
         // The function acts as the member role its rule names.
-        let input = &regional["Resources"]["OrganizationRule"]["Properties"]
-            ["OrganizationCustomRuleMetadata"]["InputParameters"]["Fn::ToJsonString"];
+        let input = &regional["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
+            ["InputParameters"]["Fn::ToJsonString"];
         assert_eq!(
             render(&input["ExecutionRoleName"], &vars),
             render(
@@ -397,8 +401,8 @@ fn every_allowed_name_renders_valid_names_that_do_not_collide() {
 #[test]
 fn input_parameters_fit_config_and_parse_for_every_allowed_value() {
     let regional = template("template-org.yaml");
-    let input = &regional["Resources"]["OrganizationRule"]["Properties"]
-        ["OrganizationCustomRuleMetadata"]["InputParameters"]["Fn::ToJsonString"];
+    let input = &regional["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
+        ["InputParameters"]["Fn::ToJsonString"];
     let references: Vec<String> = input
         .as_object()
         .unwrap()
@@ -432,7 +436,10 @@ fn input_parameters_fit_config_and_parse_for_every_allowed_value() {
             "ExemptTag",
             format!("{}={}", "k".repeat(tag / 2), "v".repeat(tag - tag / 2 - 1)),
         ),
-        ("ExemptNamePatterns", "p*,".repeat(patterns / 3) + &"p".repeat(patterns % 3)),
+        (
+            "ExemptNamePatterns",
+            "p*,".repeat(patterns / 3) + &"p".repeat(patterns % 3),
+        ),
         ("MaxCallsPerSecond", "1000".into()),
         ("DescribeConcurrency", "50".into()),
         ("ResultRefreshDays", "365".into()),
@@ -485,7 +492,10 @@ fn the_rule_waits_for_the_invoke_permissions_and_the_transforms_are_in_order() {
 fn the_member_stack_inside_the_stack_set_passes_cfn_lint() {
     // cfn-lint reads the StackSet's template body as a string; lint it as the template it is.
     let cfn_lint = root().join(".venv/bin/cfn-lint");
-    assert!(cfn_lint.exists(), "cfn-lint is not installed: `scripts/tools`");
+    assert!(
+        cfn_lint.exists(),
+        "cfn-lint is not installed: `scripts/tools`"
+    );
     let global = template("template-org-global.yaml");
     let body = global["Resources"]["MemberRoleStackSet"]["Properties"]["TemplateBody"]
         .as_str()

@@ -130,6 +130,11 @@ impl Accounts {
         }
     }
 
+    /// The function's own clients: for requests that act only where the function runs (hooks).
+    pub fn own_clients(&self) -> &Clients {
+        &self.home_clients
+    }
+
     /// Where the function runs, from the Lambda context (the same for every invocation).
     pub fn learn_home(&self, function_arn: &str) {
         if let Some(home) = Home::from_arn(function_arn) {

@@ -11,5 +11,4 @@ pub mod plan;
 pub mod remediation;
 pub mod resource;
 pub mod schedule;
-pub mod template;
 pub mod verdict;

@@ -55,6 +55,7 @@ enum Command {
         #[arg(long)]
         apply: bool,
     },
+    Check(super::check::CheckArgs),
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -73,6 +74,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         Command::Evaluate { event, dry_run } => evaluate(&event, dry_run).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Remediate { schedule, apply } => remediate(&schedule, apply).await,
+        Command::Check(args) => Ok(super::check::run(args).await),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The Lambda front door: parse, run the service, log the summary, fail loudly when work was
-//! left undone so Config shows the invocation as failed.
+//! left undone so Config shows the invocation as failed. CloudFormation hook requests are
+//! told apart by their shape first and answered by `hook`.
 
 use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
@@ -46,6 +47,9 @@ pub async fn main() -> i32 {
 /// Handles one event: in the account the event names, acting as the configured role.
 async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
+    if super::hook::is_hook(&payload) {
+        return Ok(super::hook::serve(accounts, &payload, &context.request_id).await);
+    }
     let invocation = Invocation::from_value(payload).map_err(|error| {
         let error = Error::from(error);
         tracing::error!(request_id = %context.request_id, %error, "rejected the event");

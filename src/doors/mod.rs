@@ -1,9 +1,13 @@
 //! The front doors, thin layers over one service: the Lambda runtime (`lambda`) and the command
 //! line (`cli`, whose `audit` reads many accounts and regions). Each builds the edges for its
 //! case, runs [`Service::handle`], and says what happened the way its audience reads it.
+//! `check` is the command line's door to the pure `check/` (templates and plans before
+//! deployment); `hook` answers CloudFormation Lambda hook requests that reach the Lambda door.
 
 pub mod audit;
+mod check;
 pub mod cli;
+mod hook;
 pub mod lambda;
 
 use crate::aws::config::AwsConfig;

@@ -1,0 +1,647 @@
+//! Terraform plans, as `terraform show -json PLANFILE` writes them (format 1.x, see
+//! <https://developer.hashicorp.com/terraform/internals/json-format>).
+//!
+//! The AWS provider has two of the five resource types: `aws_sagemaker_monitoring_schedule`
+//! (a `monitoring_job_definition_name`, or from provider 6.29 an embedded
+//! `monitoring_job_definition` block) and `aws_sagemaker_data_quality_job_definition`. Each
+//! resource's planned values (`resource_changes[].change.after`) are read into the
+//! CloudFormation shape, so the same [`ScheduleView`] and verdict serve. A value known only
+//! after apply (`after_unknown`) is unresolved, never read as absent. A schedule's job
+//! definition is found through the plan's configuration: the references of its
+//! `monitoring_job_definition_name` expression, followed through module variables and module
+//! outputs, lead to the data quality job definition it names.
+
+use crate::check::finding::{Assessment, Outcome};
+use crate::check::intrinsics::{generated_name, is_complete_name};
+use crate::core::resource::{JobDefinitionRef, MonitoringKind};
+use crate::core::schedule::{Network, ScheduleView, network_from};
+use crate::core::verdict::{
+    JobDefinitionState, Judgement, Reading, fit, judge, judge_job_definition,
+};
+use serde_json::{Map, Value, json};
+
+pub const SCHEDULE: &str = "aws_sagemaker_monitoring_schedule";
+pub const DATA_QUALITY: &str = "aws_sagemaker_data_quality_job_definition";
+
+/// How far references are followed through modules.
+const MAX_HOPS: usize = 16;
+
+/// Whether a JSON document is a Terraform plan (or state) as `terraform show -json` writes it.
+pub fn is_plan(value: &Value) -> bool {
+    value.get("format_version").is_some()
+        && [
+            "planned_values",
+            "resource_changes",
+            "configuration",
+            "values",
+        ]
+        .iter()
+        .any(|member| value.get(member).is_some())
+}
+
+/// A resource as it will be after apply.
+struct Planned<'a> {
+    address: String,
+    /// The address without instance keys: `module.a.aws_x.y`.
+    base: String,
+    /// The module calls from the root to the resource's module.
+    module: Vec<String>,
+    resource_type: String,
+    name: String,
+    after: &'a Value,
+    unknown: &'a Value,
+}
+
+/// A data quality job definition of the plan: the names it can be found by, and its network.
+struct Definition {
+    base: String,
+    name: Option<String>,
+    network: Result<Option<Network>, String>,
+}
+
+impl Definition {
+    fn answers_to(&self, name: &str) -> bool {
+        self.name.as_deref() == Some(name) || generated_name(&self.base) == name
+    }
+}
+
+/// Judges the schedules of a plan (and its job definitions with `job_definitions`). `text` is
+/// the plan as read, for line numbers. An error says why the document cannot be read.
+pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Assessment>, String> {
+    match plan.get("format_version").and_then(Value::as_str) {
+        Some(version) if version == "1" || version.starts_with("1.") => {}
+        Some(version) => {
+            return Err(format!(
+                "plan format_version {version} is not supported (this reads 1.x)"
+            ));
+        }
+        None => return Err("format_version is not a string".into()),
+    }
+    let planned = planned_resources(plan);
+    let configuration = plan.pointer("/configuration/root_module");
+    let definitions: Vec<Definition> = planned
+        .iter()
+        .filter(|p| p.resource_type == DATA_QUALITY)
+        .map(definition_of)
+        .collect();
+    let mut assessments = Vec::new();
+    for resource in &planned {
+        let outcomes = if resource.resource_type == SCHEDULE {
+            let referenced = configuration
+                .map(|root| referenced_definitions(root, resource))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|base| definitions.iter().any(|d| &d.base == base))
+                .collect::<Vec<_>>();
+            match schedule_configurations(resource, &referenced) {
+                Ok(configurations) => configurations
+                    .iter()
+                    .flat_map(|configuration| judge_schedule(configuration, &definitions))
+                    .collect(),
+                Err(reason) => vec![Outcome::unresolved(reason)],
+            }
+        } else if job_definitions {
+            let definition = definition_of(resource);
+            let reference = JobDefinitionRef::new(
+                MonitoringKind::DataQuality,
+                definition
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| generated_name(&definition.base)),
+            );
+            vec![match &definition.network {
+                Ok(network) => Outcome::Judged(judge_job_definition(
+                    &reference,
+                    &JobDefinitionState::Found(*network),
+                )),
+                Err(reason) => Outcome::unresolved(reason.clone()),
+            }]
+        } else {
+            continue;
+        };
+        assessments.push(Assessment {
+            resource: resource.address.clone(),
+            resource_type: resource.resource_type.clone(),
+            line: line_of(text, &resource.address),
+            outcomes,
+        });
+    }
+    Ok(assessments)
+}
+
+fn definition_of(resource: &Planned) -> Definition {
+    Definition {
+        base: resource.base.clone(),
+        name: resource
+            .after
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned),
+        network: network(resource.after, resource.unknown).and_then(|network| {
+            network_from(network.as_ref(), "network_config").map_err(|e| format!("{e}"))
+        }),
+    }
+}
+
+/// The schedules and data quality job definitions the plan creates or keeps: from
+/// `resource_changes` (with what is unknown until apply), else from `planned_values` (or a
+/// state's `values`).
+fn planned_resources(plan: &Value) -> Vec<Planned<'_>> {
+    static NOTHING: Value = Value::Null;
+    let wanted = |resource_type: &str| resource_type == SCHEDULE || resource_type == DATA_QUALITY;
+    let mut found = Vec::new();
+    if let Some(changes) = plan.get("resource_changes").and_then(Value::as_array) {
+        for change in changes {
+            let resource_type = change.get("type").and_then(Value::as_str).unwrap_or("");
+            let managed = change
+                .get("mode")
+                .and_then(Value::as_str)
+                .unwrap_or("managed")
+                == "managed";
+            let after = change.pointer("/change/after").unwrap_or(&NOTHING);
+            if !managed || !wanted(resource_type) || !after.is_object() {
+                continue;
+            }
+            let module = change
+                .get("module_address")
+                .and_then(Value::as_str)
+                .map(module_calls)
+                .unwrap_or_default();
+            let name = change.get("name").and_then(Value::as_str).unwrap_or("");
+            found.push(Planned {
+                address: change
+                    .get("address")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                base: base_address(&module, resource_type, name),
+                module,
+                resource_type: resource_type.to_owned(),
+                name: name.to_owned(),
+                after,
+                unknown: change.pointer("/change/after_unknown").unwrap_or(&NOTHING),
+            });
+        }
+        return found;
+    }
+    let root = plan
+        .pointer("/planned_values/root_module")
+        .or_else(|| plan.pointer("/values/root_module"));
+    let mut modules: Vec<&Value> = root.into_iter().collect();
+    while let Some(module) = modules.pop() {
+        for resource in module
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let resource_type = resource.get("type").and_then(Value::as_str).unwrap_or("");
+            let managed = resource
+                .get("mode")
+                .and_then(Value::as_str)
+                .unwrap_or("managed")
+                == "managed";
+            let Some(after) = resource.get("values").filter(|v| v.is_object()) else {
+                continue;
+            };
+            if !managed || !wanted(resource_type) {
+                continue;
+            }
+            let address = resource
+                .get("address")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let module_path = module
+                .get("address")
+                .and_then(Value::as_str)
+                .map(module_calls)
+                .unwrap_or_default();
+            let name = resource.get("name").and_then(Value::as_str).unwrap_or("");
+            found.push(Planned {
+                address,
+                base: base_address(&module_path, resource_type, name),
+                module: module_path,
+                resource_type: resource_type.to_owned(),
+                name: name.to_owned(),
+                after,
+                unknown: &NOTHING,
+            });
+        }
+        modules.extend(
+            module
+                .get("child_modules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    found.sort_by(|a, b| a.address.cmp(&b.address));
+    found
+}
+
+/// The module call names in a module address: `module.a[0].module.b["k"]` gives `[a, b]`.
+fn module_calls(address: &str) -> Vec<String> {
+    let mut calls = Vec::new();
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let end = after.find(['.', '[']).unwrap_or(after.len());
+        calls.push(after[..end].to_owned());
+        rest = &after[end..];
+        if rest.starts_with('[') {
+            rest = skip_key(rest);
+        }
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+    }
+    calls
+}
+
+/// What follows an instance key (`[0]`, `["a.b"]`).
+fn skip_key(text: &str) -> &str {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (index, c) in text.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ']' if !quoted => return &text[index + 1..],
+            _ => {}
+        }
+    }
+    ""
+}
+
+fn base_address(module: &[String], resource_type: &str, name: &str) -> String {
+    let mut base: String = module.iter().map(|m| format!("module.{m}.")).collect();
+    base.push_str(&format!("{resource_type}.{name}"));
+    base
+}
+
+/// Whether the value at `path` is known only after apply (`after_unknown` marks an unknown
+/// leaf, or a whole unknown block, with `true`).
+fn unknown_at(unknown: &Value, path: &[&str]) -> bool {
+    let mut here = unknown;
+    for step in path {
+        if here == &Value::Bool(true) {
+            return true;
+        }
+        here = match step.parse::<usize>() {
+            Ok(index) => here.get(index),
+            Err(_) => here.get(*step),
+        }
+        .unwrap_or(&Value::Null);
+    }
+    here == &Value::Bool(true)
+}
+
+/// The one object of a single-item block (a list of one), if set.
+fn block<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    match value.get(key)? {
+        Value::Array(items) => items.first(),
+        object @ Value::Object(_) => Some(object),
+        _ => None,
+    }
+}
+
+/// A block's `network_config` in the CloudFormation shape (`None` when it has none).
+fn network(parent: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+    if unknown_at(unknown, &["network_config"])
+        || unknown_at(
+            unknown,
+            &["network_config", "0", "enable_network_isolation"],
+        )
+    {
+        return Err(
+            "network_config.enable_network_isolation is known only after apply, so the plan cannot show isolation."
+                .into(),
+        );
+    }
+    let Some(config) = block(parent, "network_config") else {
+        return Ok(None);
+    };
+    let mut network = Map::new();
+    if let Some(flag) = config
+        .get("enable_network_isolation")
+        .filter(|v| !v.is_null())
+    {
+        network.insert("EnableNetworkIsolation".into(), flag.clone());
+    }
+    if block(config, "vpc_config").is_some() {
+        network.insert("VpcConfig".into(), json!({}));
+    }
+    Ok(Some(Value::Object(network)))
+}
+
+/// A schedule's planned values in the CloudFormation shape: one configuration, or one per job
+/// definition its name's expression can refer to.
+fn schedule_configurations(
+    resource: &Planned,
+    referenced: &[String],
+) -> Result<Vec<Value>, String> {
+    let unknown = resource.unknown;
+    if unknown_at(unknown, &["monitoring_schedule_config"]) {
+        return Err("monitoring_schedule_config is known only after apply.".into());
+    }
+    let Some(config) = block(resource.after, "monitoring_schedule_config") else {
+        return Ok(vec![json!({})]);
+    };
+    let config_unknown = unknown
+        .pointer("/monitoring_schedule_config/0")
+        .unwrap_or(&Value::Null);
+    if unknown_at(config_unknown, &["monitoring_job_definition"]) {
+        return Err("monitoring_job_definition is known only after apply.".into());
+    }
+    if let Some(embedded) = block(config, "monitoring_job_definition") {
+        let embedded_unknown = config_unknown
+            .pointer("/monitoring_job_definition/0")
+            .unwrap_or(&Value::Null);
+        let mut definition = Map::new();
+        if let Some(network) = network(embedded, embedded_unknown)? {
+            definition.insert("NetworkConfig".into(), network);
+        }
+        return Ok(vec![json!({"MonitoringScheduleConfig": {
+            "MonitoringJobDefinition": definition
+        }})]);
+    }
+    if unknown_at(config_unknown, &["monitoring_type"]) {
+        return Err("monitoring_type is known only after apply.".into());
+    }
+    let monitoring_type = config
+        .get("monitoring_type")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let written = config
+        .get("monitoring_job_definition_name")
+        .and_then(Value::as_str)
+        .filter(|name| !name.is_empty());
+    let names: Vec<String> = if !referenced.is_empty() {
+        referenced.iter().map(|base| generated_name(base)).collect()
+    } else if let Some(name) = written {
+        vec![name.to_owned()]
+    } else if unknown_at(config_unknown, &["monitoring_job_definition_name"]) {
+        return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
+    } else {
+        Vec::new()
+    };
+    if names.is_empty() {
+        return Ok(vec![
+            json!({"MonitoringScheduleConfig": {"MonitoringType": monitoring_type}}),
+        ]);
+    }
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            json!({"MonitoringScheduleConfig": {
+                "MonitoringJobDefinitionName": name,
+                "MonitoringType": monitoring_type,
+            }})
+        })
+        .collect())
+}
+
+fn judge_schedule(configuration: &Value, definitions: &[Definition]) -> Vec<Outcome> {
+    let view = match ScheduleView::from_configuration(configuration) {
+        Ok(view) => view,
+        Err(error) => {
+            return vec![Outcome::unresolved(format!(
+                "Cannot read the schedule: {error}."
+            ))];
+        }
+    };
+    let reference = match judge(&view.job, Reading::Resolved) {
+        Judgement::Final(verdict) => return vec![Outcome::Judged(verdict)],
+        Judgement::NeedsJobDefinition(reference) => reference,
+    };
+    let matching: Vec<&Definition> = definitions
+        .iter()
+        .filter(|d| reference.kind == MonitoringKind::DataQuality && d.answers_to(&reference.name))
+        .collect();
+    if matching.is_empty() {
+        let JobDefinitionRef { kind, name } = &reference;
+        let complete = is_complete_name(name);
+        return vec![Outcome::Unresolved {
+            reason: fit(if complete {
+                format!(
+                    "Names {kind} job definition '{name}', which this plan does not create. Use --resolve-live to judge it by the account's job definition."
+                )
+            } else {
+                format!("Names {kind} job definition '{name}', which this plan does not create.")
+            }),
+            lookup: complete.then_some(reference.clone()),
+        }];
+    }
+    matching
+        .into_iter()
+        .map(|definition| {
+            let shown = JobDefinitionRef::new(
+                reference.kind,
+                definition
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| reference.name.clone()),
+            );
+            match &definition.network {
+                Ok(network) => Outcome::Judged(judge_job_definition(
+                    &shown,
+                    &JobDefinitionState::Found(*network),
+                )),
+                Err(reason) => {
+                    Outcome::unresolved(format!("Job definition {}: {reason}.", definition.base))
+                }
+            }
+        })
+        .collect()
+}
+
+/// The data quality job definitions (by base address) a schedule's
+/// `monitoring_job_definition_name` expression refers to, through module variables and
+/// outputs.
+fn referenced_definitions(root: &Value, resource: &Planned) -> Vec<String> {
+    let Some(module) = module_config(root, &resource.module) else {
+        return Vec::new();
+    };
+    let local = format!("{}.{}", resource.resource_type, resource.name);
+    let expression = module
+        .get("resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("address").and_then(Value::as_str) == Some(local.as_str()))
+        .and_then(|r| {
+            r.pointer("/expressions/monitoring_schedule_config/0/monitoring_job_definition_name")
+        });
+    let mut found = Vec::new();
+    if let Some(expression) = expression {
+        follow(root, &resource.module, expression, 0, &mut found);
+    }
+    found
+}
+
+fn follow(
+    root: &Value,
+    module: &[String],
+    expression: &Value,
+    hops: usize,
+    found: &mut Vec<String>,
+) {
+    if hops > MAX_HOPS {
+        return;
+    }
+    let references = expression
+        .get("references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    for reference in references {
+        let head = |text: &str| -> String {
+            let end = text.find(['.', '[']).unwrap_or(text.len());
+            text[..end].to_owned()
+        };
+        if let Some(rest) = reference.strip_prefix(&format!("{DATA_QUALITY}.")) {
+            let base = base_address(module, DATA_QUALITY, &head(rest));
+            if !found.contains(&base) {
+                found.push(base);
+            }
+        } else if let Some(rest) = reference.strip_prefix("var.") {
+            // A module variable: the argument its module call passes, in the calling module.
+            let Some((call, parent)) = module.split_last() else {
+                continue;
+            };
+            let argument = module_config(root, parent)
+                .and_then(|m| m.get("module_calls"))
+                .and_then(|calls| calls.get(call))
+                .and_then(|call| call.get("expressions"))
+                .and_then(|expressions| expressions.get(head(rest)));
+            if let Some(argument) = argument {
+                follow(root, parent, argument, hops + 1, found);
+            }
+        } else if let Some(rest) = reference.strip_prefix("module.") {
+            // A module output: its expression, in that module.
+            let child = head(rest);
+            let Some(output) = rest[child.len()..].strip_prefix('.').map(head) else {
+                continue;
+            };
+            let mut path = module.to_vec();
+            path.push(child);
+            let value = module_config(root, &path)
+                .and_then(|m| m.get("outputs"))
+                .and_then(|outputs| outputs.get(&output))
+                .and_then(|output| output.get("expression"));
+            if let Some(value) = value {
+                follow(root, &path, value, hops + 1, found);
+            }
+        }
+    }
+}
+
+/// A module's configuration, by the module calls from the root.
+fn module_config<'v>(root: &'v Value, calls: &[String]) -> Option<&'v Value> {
+    let mut module = root;
+    for call in calls {
+        module = module.get("module_calls")?.get(call)?.get("module")?;
+    }
+    Some(module)
+}
+
+/// The line (from 1) where the resource's address first appears in the plan; 1 when it does
+/// not (a plan written on one line).
+fn line_of(text: &str, address: &str) -> usize {
+    let quoted = serde_json::to_string(address).unwrap_or_default();
+    text.find(&quoted)
+        .map(|at| text[..at].matches('\n').count() + 1)
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::finding::Status;
+
+    #[test]
+    fn module_addresses_give_their_calls() {
+        assert_eq!(module_calls("module.a"), ["a"]);
+        assert_eq!(module_calls("module.a[0].module.b[\"x.y]\"]"), ["a", "b"]);
+        assert!(module_calls("").is_empty());
+    }
+
+    #[test]
+    fn unknown_leaves_and_blocks_are_unknown() {
+        let unknown =
+            json!({"monitoring_schedule_config": [{"monitoring_job_definition_name": true}]});
+        assert!(unknown_at(
+            &unknown,
+            &[
+                "monitoring_schedule_config",
+                "0",
+                "monitoring_job_definition_name"
+            ]
+        ));
+        assert!(!unknown_at(
+            &unknown,
+            &["monitoring_schedule_config", "0", "monitoring_type"]
+        ));
+        assert!(unknown_at(
+            &json!({"network_config": true}),
+            &["network_config", "0", "enable_network_isolation"]
+        ));
+    }
+
+    #[test]
+    fn an_unknown_flag_is_unresolved_not_absent() {
+        let plan = json!({
+            "format_version": "1.2",
+            "resource_changes": [{
+                "address": "aws_sagemaker_monitoring_schedule.s", "mode": "managed",
+                "type": "aws_sagemaker_monitoring_schedule", "name": "s",
+                "change": {"actions": ["create"],
+                    "after": {"monitoring_schedule_config": [{"monitoring_job_definition": [{"network_config": [{}]}]}]},
+                    "after_unknown": {"monitoring_schedule_config": [{"monitoring_job_definition": [{"network_config": [{"enable_network_isolation": true}]}]}]}}
+            }]
+        });
+        let found = assess(&plan, &plan.to_string(), false).unwrap();
+        let finding = found[0].finding("plan.json");
+        assert_eq!(finding.status, Status::Unresolved);
+        assert!(
+            finding.annotation.contains("known only after apply"),
+            "{}",
+            finding.annotation
+        );
+    }
+
+    #[test]
+    fn without_resource_changes_the_planned_values_are_read() {
+        let plan = json!({
+            "format_version": "1.0",
+            "planned_values": {"root_module": {"child_modules": [{
+                "address": "module.monitoring",
+                "resources": [{
+                    "address": "module.monitoring.aws_sagemaker_monitoring_schedule.s",
+                    "mode": "managed", "type": "aws_sagemaker_monitoring_schedule", "name": "s",
+                    "values": {"monitoring_schedule_config": [{"monitoring_job_definition": [
+                        {"network_config": [{"enable_network_isolation": true}]}]}]}
+                }]
+            }]}}
+        });
+        let found = assess(&plan, &plan.to_string(), false).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].resource,
+            "module.monitoring.aws_sagemaker_monitoring_schedule.s"
+        );
+        assert_eq!(found[0].finding("plan.json").status, Status::Compliant);
+    }
+
+    #[test]
+    fn an_unsupported_format_is_an_error() {
+        let error = assess(
+            &json!({"format_version": "2.0", "resource_changes": []}),
+            "",
+            false,
+        )
+        .unwrap_err();
+        assert!(error.contains("2.0 is not supported"), "{error}");
+    }
+}

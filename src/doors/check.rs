@@ -1,0 +1,478 @@
+//! The `check` command: templates and plans judged before deployment, reported as a table,
+//! JSON lines or SARIF 2.1.0, with an exit code a pipeline can gate on. The judging is pure
+//! (`check/`); this door reads the files, optionally describes unresolved job definitions in
+//! the account (read-only), and prints.
+
+use crate::aws::sagemaker::AwsSageMaker;
+use crate::aws::sdk;
+use crate::check::finding::{Assessment, Finding, Outcome, Status};
+use crate::check::{self, InputError, Options};
+use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
+use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
+use crate::error::ApiFailure;
+use crate::rule::ports::SageMakerReads;
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Judge monitoring schedules in CloudFormation/SAM templates and Terraform plans before
+/// they are deployed.
+///
+/// Exit codes: 0 nothing NON_COMPLIANT, 1 something NON_COMPLIANT (or UNRESOLVED with
+/// --fail-on-unresolved), 2 input that cannot be read.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Templates (YAML or JSON), plans (`terraform show -json PLANFILE`), or directories of
+    /// them (their .yaml, .yml, .json and .template files, recursively)
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Judge the job definitions themselves too (SageMaker.11, .12 and their twins)
+    #[arg(long)]
+    job_definitions: bool,
+    /// A template parameter's value, over its Default (also AWS::Region, AWS::AccountId, ...)
+    #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = key_value)]
+    parameters: Vec<(String, String)>,
+    /// Output: a table, JSON lines, or SARIF 2.1.0 for code scanning
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Describe job definitions the input names but does not define in the account (read-only;
+    /// AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL and the credential chain as for `audit`)
+    #[arg(long)]
+    resolve_live: bool,
+    /// Exit 1 when something is UNRESOLVED, as when something is NON_COMPLIANT
+    #[arg(long)]
+    fail_on_unresolved: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Sarif,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got '{text}'")),
+    }
+}
+
+/// A file to check, with its path as the findings show it.
+struct Source {
+    path: PathBuf,
+    shown: String,
+    /// Found in a directory: a file there that is not a template or a plan is skipped.
+    found: bool,
+}
+
+/// Runs `check` and returns the exit code.
+pub async fn run(args: CheckArgs) -> i32 {
+    let options = Options {
+        job_definitions: args.job_definitions,
+        parameters: args.parameters.iter().cloned().collect(),
+    };
+    let mut errors = Vec::new();
+    let mut sources = Vec::new();
+    for path in &args.paths {
+        collect(path, false, &mut sources, &mut errors);
+    }
+    let mut checked: Vec<(String, Vec<Assessment>)> = Vec::new();
+    for source in &sources {
+        let text = match std::fs::read_to_string(&source.path) {
+            Ok(text) => text,
+            Err(error) => {
+                errors.push(format!("cannot read {}: {error}", source.shown));
+                continue;
+            }
+        };
+        match check::read(&text).and_then(|input| check::assess(&input, &options)) {
+            Ok(assessments) => checked.push((source.shown.clone(), assessments)),
+            Err(InputError::NotAnInput(reason)) if source.found => {
+                eprintln!("skipped {}: {reason}", source.shown);
+            }
+            Err(error) => errors.push(format!("{}: {error}", source.shown)),
+        }
+    }
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("error: {error}");
+        }
+        return 2;
+    }
+    if args.resolve_live && has_lookups(&checked) {
+        let clients = match sdk::load().await {
+            Ok(clients) => clients,
+            Err(error) => {
+                eprintln!("error: --resolve-live: {error}");
+                return 2;
+            }
+        };
+        resolve_live(&AwsSageMaker::of(&clients), &mut checked).await;
+    }
+    let findings: Vec<Finding> = checked
+        .iter()
+        .flat_map(|(file, assessments)| assessments.iter().map(|a| a.finding(file)))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        Format::Table => write_table(&mut out, &findings),
+        Format::Json => findings
+            .iter()
+            .try_for_each(|finding| writeln!(out, "{}", json_line(finding))),
+        Format::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&sarif(&findings)).expect("serialisable")
+        ),
+    };
+    let count = |status: Status| findings.iter().filter(|f| f.status == status).count();
+    eprintln!(
+        "{} resource(s) in {} file(s): {} COMPLIANT, {} NON_COMPLIANT, {} UNRESOLVED",
+        findings.len(),
+        checked.len(),
+        count(Status::Compliant),
+        count(Status::NonCompliant),
+        count(Status::Unresolved)
+    );
+    if count(Status::Unresolved) > 0 {
+        eprintln!(
+            "UNRESOLVED is not an AWS Config result: the verdict depends on what the input does not say{}.",
+            if args.resolve_live {
+                ""
+            } else {
+                " (--resolve-live judges named job definitions by the account's)"
+            }
+        );
+    }
+    if count(Status::NonCompliant) > 0 || (args.fail_on_unresolved && count(Status::Unresolved) > 0)
+    {
+        1
+    } else {
+        0
+    }
+}
+
+/// Adds `path` (a file, or a directory's candidate files) to `sources`.
+fn collect(path: &Path, found: bool, sources: &mut Vec<Source>, errors: &mut Vec<String>) {
+    let shown = shown(path);
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            errors.push(format!("cannot read {shown}: {error}"));
+            return;
+        }
+    };
+    if !metadata.is_dir() {
+        sources.push(Source {
+            path: path.to_owned(),
+            shown,
+            found,
+        });
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(error) => {
+            errors.push(format!("cannot read the directory {shown}: {error}"));
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        let name = child.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.as_deref().is_none_or(|name| name.starts_with('.')) {
+            continue;
+        }
+        let wanted = child
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"));
+        if child.is_dir() || wanted {
+            collect(&child, true, sources, errors);
+        }
+    }
+}
+
+/// A path as the findings show it: as given, with `/` separators and no leading `./`.
+fn shown(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    text.to_owned()
+}
+
+fn has_lookups(checked: &[(String, Vec<Assessment>)]) -> bool {
+    checked.iter().any(|(_, assessments)| {
+        assessments.iter().any(|a| {
+            a.outcomes.iter().any(|o| {
+                matches!(
+                    o,
+                    Outcome::Unresolved {
+                        lookup: Some(_),
+                        ..
+                    }
+                )
+            })
+        })
+    })
+}
+
+/// Describes each job definition an unresolved outcome names, once, and judges the outcome by
+/// it; a describe that fails leaves the outcome unresolved, with the failure as the reason.
+async fn resolve_live<S: SageMakerReads>(reads: &S, checked: &mut [(String, Vec<Assessment>)]) {
+    let wanted: BTreeSet<JobDefinitionRef> = checked
+        .iter()
+        .flat_map(|(_, assessments)| assessments.iter().flat_map(|a| &a.outcomes))
+        .filter_map(|outcome| match outcome {
+            Outcome::Unresolved {
+                lookup: Some(reference),
+                ..
+            } => Some(reference.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut described: BTreeMap<JobDefinitionRef, Result<JobDefinitionState, ApiFailure>> =
+        BTreeMap::new();
+    for reference in wanted {
+        let state = reads.describe_job_definition(&reference).await;
+        described.insert(reference, state);
+    }
+    for (_, assessments) in checked.iter_mut() {
+        for outcome in assessments.iter_mut().flat_map(|a| a.outcomes.iter_mut()) {
+            let Outcome::Unresolved {
+                lookup: Some(reference),
+                ..
+            } = outcome
+            else {
+                continue;
+            };
+            *outcome = match &described[reference] {
+                Ok(state) => Outcome::Judged(judge_job_definition(reference, state)),
+                Err(failure) => Outcome::Unresolved {
+                    reason: fit(format!(
+                        "Names {} job definition '{}', which this input does not define, and describing it in the account failed: {failure}",
+                        reference.kind, reference.name
+                    )),
+                    lookup: None,
+                },
+            };
+        }
+    }
+}
+
+/// The resource type without its `AWS::SageMaker::` prefix.
+fn short_type(resource_type: &str) -> &str {
+    resource_type.rsplit("::").next().unwrap_or(resource_type)
+}
+
+fn write_table(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let location = |f: &Finding| format!("{}:{}", f.file, f.line);
+    let width = |column: &dyn Fn(&Finding) -> String, heading: &str| {
+        findings
+            .iter()
+            .map(|f| column(f).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(heading.len())
+    };
+    let w_location = width(&location, "LOCATION");
+    let w_resource = width(&|f: &Finding| f.resource.clone(), "RESOURCE");
+    let w_type = width(
+        &|f: &Finding| short_type(&f.resource_type).to_owned(),
+        "TYPE",
+    );
+    writeln!(
+        out,
+        "{:w_location$}  {:w_resource$}  {:w_type$}  {:14}  ANNOTATION",
+        "LOCATION", "RESOURCE", "TYPE", "VERDICT"
+    )?;
+    for finding in findings {
+        writeln!(
+            out,
+            "{:w_location$}  {:w_resource$}  {:w_type$}  {:14}  {}",
+            location(finding),
+            finding.resource,
+            short_type(&finding.resource_type),
+            finding.status.as_str(),
+            finding.annotation
+        )?;
+    }
+    Ok(())
+}
+
+fn json_line(finding: &Finding) -> Value {
+    json!({
+        "file": finding.file,
+        "resource": finding.resource,
+        "type": finding.resource_type,
+        "ComplianceType": finding.status.as_str(),
+        "Annotation": finding.annotation,
+        "line": finding.line,
+    })
+}
+
+/// A SARIF rule: one per resource type this command judges.
+struct Rule {
+    id: &'static str,
+    name: &'static str,
+    short: &'static str,
+    full: &'static str,
+}
+
+const RULES: [Rule; 5] = [
+    Rule {
+        id: "SageMaker.14",
+        name: "MonitoringScheduleNetworkIsolation",
+        short: "SageMaker monitoring schedules should have network isolation enabled",
+        full: "A monitoring schedule is compliant only when the job definition it runs (embedded, or the standalone job definition it names) sets NetworkConfig.EnableNetworkIsolation to true.",
+    },
+    Rule {
+        id: "SageMaker.11",
+        name: "DataQualityJobDefinitionNetworkIsolation",
+        short: "SageMaker data quality job definitions should have network isolation enabled",
+        full: "A data quality job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
+    },
+    Rule {
+        id: "SageMaker.12",
+        name: "ModelBiasJobDefinitionNetworkIsolation",
+        short: "SageMaker model bias job definitions should have network isolation enabled",
+        full: "A model bias job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
+    },
+    Rule {
+        id: "model-quality-job-definition-isolation",
+        name: "ModelQualityJobDefinitionNetworkIsolation",
+        short: "SageMaker model quality job definitions should have network isolation enabled",
+        full: "A model quality job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
+    },
+    Rule {
+        id: "model-explainability-job-definition-isolation",
+        name: "ModelExplainabilityJobDefinitionNetworkIsolation",
+        short: "SageMaker model explainability job definitions should have network isolation enabled",
+        full: "A model explainability job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
+    },
+];
+
+const HELP: &str = "Set NetworkConfig.EnableNetworkIsolation to true on the job definition the resource runs (job definitions are immutable: a named one is replaced by an isolated copy). Isolated jobs reach their inputs and outputs only through VPC endpoints or staged data. UNRESOLVED means the verdict depends on a value the input does not hold: pass it with --parameter, or use --resolve-live.";
+
+/// The index into [`RULES`] of a resource type.
+fn rule_index(resource_type: &str) -> usize {
+    let kind = match resource_type {
+        SCHEDULE_TYPE | check::terraform::SCHEDULE => return 0,
+        check::terraform::DATA_QUALITY => MonitoringKind::DataQuality,
+        other => match ResourceKind::of(other) {
+            ResourceKind::JobDefinition(kind) => kind,
+            _ => return 0,
+        },
+    };
+    match kind {
+        MonitoringKind::DataQuality => 1,
+        MonitoringKind::ModelBias => 2,
+        MonitoringKind::ModelQuality => 3,
+        MonitoringKind::ModelExplainability => 4,
+    }
+}
+
+/// SARIF 2.1.0 as GitHub code scanning reads it: NON_COMPLIANT findings as errors, UNRESOLVED
+/// ones as warnings, each at its file and line.
+fn sarif(findings: &[Finding]) -> Value {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|rule| {
+            json!({
+                "id": rule.id,
+                "name": rule.name,
+                "shortDescription": {"text": rule.short},
+                "fullDescription": {"text": rule.full},
+                "help": {"text": HELP},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {"tags": ["security", "sagemaker", "network-isolation"]},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .filter_map(|finding| {
+            let level = match finding.status {
+                Status::NonCompliant => "error",
+                Status::Unresolved => "warning",
+                Status::Compliant | Status::NotApplicable => return None,
+            };
+            let index = rule_index(&finding.resource_type);
+            Some(json!({
+                "ruleId": RULES[index].id,
+                "ruleIndex": index,
+                "level": level,
+                "message": {"text": format!("{} ({}): {}", finding.resource, finding.status, finding.annotation)},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": finding.file},
+                    "region": {"startLine": finding.line},
+                }}],
+                "properties": {"resourceType": finding.resource_type, "complianceType": finding.status.as_str()},
+            }))
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "monitoring-schedule-isolation",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://docs.aws.amazon.com/securityhub/latest/userguide/sagemaker-controls.html",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_show_as_given_with_forward_slashes() {
+        assert_eq!(
+            shown(Path::new("./events/check/a.yaml")),
+            "events/check/a.yaml"
+        );
+        assert_eq!(shown(Path::new("a\\b.json")), "a/b.json");
+    }
+
+    #[test]
+    fn parameters_need_a_key_and_an_equals_sign() {
+        assert_eq!(key_value("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert!(key_value("=x").is_err());
+        assert!(key_value("novalue").is_err());
+    }
+
+    #[test]
+    fn each_resource_type_has_its_rule() {
+        assert_eq!(RULES[rule_index(SCHEDULE_TYPE)].id, "SageMaker.14");
+        assert_eq!(
+            RULES[rule_index("aws_sagemaker_monitoring_schedule")].id,
+            "SageMaker.14"
+        );
+        assert_eq!(
+            RULES[rule_index("aws_sagemaker_data_quality_job_definition")].id,
+            "SageMaker.11"
+        );
+        assert_eq!(
+            RULES[rule_index("AWS::SageMaker::ModelBiasJobDefinition")].id,
+            "SageMaker.12"
+        );
+        assert_eq!(
+            RULES[rule_index("AWS::SageMaker::ModelExplainabilityJobDefinition")].id,
+            "model-explainability-job-definition-isolation"
+        );
+    }
+}
