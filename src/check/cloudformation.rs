@@ -13,8 +13,8 @@ use crate::check::finding::{Assessment, Outcome};
 use crate::check::intrinsics::{Alternatives, Resolver, combine, is_complete_name};
 use crate::check::template::{Template, escape};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
-use crate::core::schedule::{Network, ScheduleView, network_from};
-use crate::core::verdict::{JobDefinitionState, Judgement, Reading, judge, judge_job_definition};
+use crate::core::schedule::{Network, network_from};
+use crate::core::verdict::{JobDefinitionState, judge_job_definition};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -167,17 +167,9 @@ pub fn assess(
 
 /// One way a schedule can turn out, judged: by itself, or by the job definition it names.
 fn judge_schedule(configuration: &Value, definitions: &[JobDefinition]) -> Vec<Outcome> {
-    let view = match ScheduleView::from_configuration(configuration) {
-        Ok(view) => view,
-        Err(error) => {
-            return vec![Outcome::unresolved(format!(
-                "Cannot read the schedule: {error}."
-            ))];
-        }
-    };
-    let reference = match judge(&view.job, Reading::Resolved) {
-        Judgement::Final(verdict) => return vec![Outcome::Judged(verdict)],
-        Judgement::NeedsJobDefinition(reference) => reference,
+    let reference = match Outcome::of_schedule(configuration) {
+        Ok(reference) => reference,
+        Err(outcome) => return vec![outcome],
     };
     let named: Vec<&JobDefinition> = definitions
         .iter()

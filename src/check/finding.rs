@@ -3,7 +3,9 @@
 //! the worst of them.
 
 use crate::core::resource::JobDefinitionRef;
-use crate::core::verdict::{Compliance, Verdict, fit};
+use crate::core::schedule::ScheduleView;
+use crate::core::verdict::{Compliance, Judgement, Reading, Verdict, fit, judge};
+use serde_json::Value;
 use std::fmt;
 
 /// A finding's status: one of AWS Config's compliance types, or `UNRESOLVED`, which is not one
@@ -59,6 +61,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A schedule's configuration judged by itself: `Ok` with the job definition it names when
+    /// only that definition can settle it, `Err` with the outcome when the schedule alone does
+    /// (an embedded definition, or a configuration that cannot be read).
+    pub fn of_schedule(configuration: &Value) -> Result<JobDefinitionRef, Outcome> {
+        let view = ScheduleView::from_configuration(configuration)
+            .map_err(|error| Outcome::unresolved(format!("Cannot read the schedule: {error}.")))?;
+        match judge(&view.job, Reading::Resolved) {
+            Judgement::Final(verdict) => Err(Outcome::Judged(verdict)),
+            Judgement::NeedsJobDefinition(reference) => Ok(reference),
+        }
+    }
+
     pub fn unresolved(reason: impl Into<String>) -> Self {
         Outcome::Unresolved {
             reason: fit(reason.into()),

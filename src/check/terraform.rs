@@ -14,10 +14,8 @@
 use crate::check::finding::{Assessment, Outcome};
 use crate::check::intrinsics::{generated_name, is_complete_name};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
-use crate::core::schedule::{Network, ScheduleView, network_from};
-use crate::core::verdict::{
-    JobDefinitionState, Judgement, Reading, fit, judge, judge_job_definition,
-};
+use crate::core::schedule::{Network, network_from};
+use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
 use serde_json::{Map, Value, json};
 
 pub const SCHEDULE: &str = "aws_sagemaker_monitoring_schedule";
@@ -402,17 +400,9 @@ fn schedule_configurations(
 }
 
 fn judge_schedule(configuration: &Value, definitions: &[Definition]) -> Vec<Outcome> {
-    let view = match ScheduleView::from_configuration(configuration) {
-        Ok(view) => view,
-        Err(error) => {
-            return vec![Outcome::unresolved(format!(
-                "Cannot read the schedule: {error}."
-            ))];
-        }
-    };
-    let reference = match judge(&view.job, Reading::Resolved) {
-        Judgement::Final(verdict) => return vec![Outcome::Judged(verdict)],
-        Judgement::NeedsJobDefinition(reference) => reference,
+    let reference = match Outcome::of_schedule(configuration) {
+        Ok(reference) => reference,
+        Err(outcome) => return vec![outcome],
     };
     let matching: Vec<&Definition> = definitions
         .iter()
