@@ -11,7 +11,7 @@ use crate::core::verdict::Compliance;
 use crate::error::Error;
 use crate::logging;
 use crate::rule::RunOptions;
-use crate::rule::sweep::Deadline;
+use crate::rule::deadline::Deadline;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use std::sync::Arc;

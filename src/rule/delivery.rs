@@ -3,8 +3,8 @@
 use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
 use crate::error::{ApiFailure, FailureKind};
+use crate::rule::deadline::Deadline;
 use crate::rule::ports::{BATCH_LIMIT, Deliver};
-use crate::rule::sweep::Deadline;
 use std::time::Duration;
 
 /// An evaluation that was computed but that Config did not accept.

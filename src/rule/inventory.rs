@@ -9,8 +9,53 @@ use crate::error::ApiFailure;
 use crate::rule::job_definitions::JobDefinitions;
 use crate::rule::ports::{Page, SageMakerReads};
 use crate::rule::recorder::Reason;
-use crate::rule::sweep::{Inventory, Listed, Outcome};
 use std::collections::BTreeMap;
+
+/// A listed resource, with the type it is reported under and what its summary said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub resource_type: &'static str,
+    pub name: String,
+    pub arn: Option<String>,
+    /// The job definition the summary of a schedule names, with its `MonitoringType`.
+    pub names: Option<(String, Option<String>)>,
+}
+
+pub enum Outcome {
+    Judged(Verdict),
+    /// Gone between list and describe: skipped, not judged.
+    Vanished,
+    Unknown(Reason),
+}
+
+/// What a sweep lists and how it judges one listed resource.
+pub trait Inventory: Sync {
+    /// The resource types listed, in order; `list_page` is called for each in turn.
+    fn resource_types(&self) -> &[&'static str];
+
+    fn list_page(
+        &self,
+        type_index: usize,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
+
+    /// The list call `list_page` makes for the type at `type_index`, to name it when it fails.
+    fn list_operation(&self, type_index: usize) -> &'static str;
+
+    fn judge(&self, listed: &Listed) -> impl Future<Output = Outcome> + Send;
+
+    /// Distinct job definitions described (for the summary).
+    fn job_definitions(&self) -> usize {
+        0
+    }
+
+    /// The verdict for a result Config holds for a type this sweep does not list.
+    fn beyond_scope(&self, resource_type: &str) -> Verdict {
+        Verdict::not_applicable(format!(
+            "{resource_type} is out of this rule's scope, so this earlier result no longer applies."
+        ))
+    }
+}
 
 /// The exemption that applies to a resource, if any. Tags are read (ListTags on `arn`) only
 /// when an exemption tag is configured and the caller has none from a configuration item.

@@ -3,6 +3,7 @@
 //! method here, every verdict goes through the one [`Recorder`], and remediation reads the
 //! schedules to fix from what was recorded.
 
+pub mod deadline;
 mod delivery;
 mod inventory;
 mod job_definitions;
@@ -26,6 +27,7 @@ use crate::core::resource::{JobDefinitionRef, ResourceKind};
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{self, JobDefinitionState, Verdict};
 use crate::error::Error;
+use deadline::Deadline;
 use inventory::{JobDefinitionInventory, ScheduleInventory, exemption};
 use job_definitions::JobDefinitions;
 use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
@@ -33,7 +35,7 @@ use recorder::{Reason, Recorder, Row, Subject};
 use report::{Fixes, Report, SweepFacts};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use sweep::{Deadline, SweepSettings};
+use sweep::SweepSettings;
 
 /// The rule over its edges: SageMaker and AWS Config reads, the evaluations' delivery (a
 /// printer, in a dry run), and the fixer remediation uses (one that only plans, in a dry run).

@@ -4,14 +4,11 @@
 //! type known, so that no live resource's result is taken for a dead one.
 
 use crate::core::verdict::{Compliance, Verdict};
-use crate::rule::ports::{ConfigReads, Deliver, HeldResult};
+use crate::rule::inventory::Inventory;
+use crate::rule::ports::{ById, ConfigReads, Deliver};
 use crate::rule::recorder::{Recorder, Subject};
-use crate::rule::sweep::{Inventory, SweepSettings};
-use std::collections::HashMap;
+use aws_smithy_types::DateTime;
 use std::collections::HashSet;
-
-/// Results by `(resource type, resource id)`.
-pub type ById = HashMap<(String, String), HeldResult>;
 
 /// What Config held for the rule when the sweep began; `None` when it could not be read.
 pub struct Held {
@@ -83,7 +80,7 @@ impl Held {
         self,
         inventory: &I,
         present: &Present,
-        settings: &SweepSettings,
+        ordering_timestamp: DateTime,
         recorder: &mut Recorder<'_, D>,
     ) -> usize {
         let Some(results) = self.results else {
@@ -119,9 +116,7 @@ impl Held {
                 id: &result.resource_id,
                 name: None,
             };
-            recorder
-                .verdict(subject, verdict, settings.ordering_timestamp)
-                .await;
+            recorder.verdict(subject, verdict, ordering_timestamp).await;
         }
         if unknown > 0 {
             tracing::warn!(

@@ -6,51 +6,20 @@
 //! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
 
 use crate::core::pages::Pager;
-use crate::core::verdict::Verdict;
 use crate::error::ApiFailure;
-use crate::rule::ports::{ConfigReads, Deliver, Page, RecordedIds, Summary};
+use crate::rule::deadline::Deadline;
+use crate::rule::inventory::{Inventory, Listed, Outcome};
+use crate::rule::ports::{ConfigReads, Deliver, RecordedIds, Summary};
 use crate::rule::recorder::{Reason, Recorder, Subject};
 use crate::rule::report::SweepFacts;
 use crate::rule::stale;
 use aws_smithy_types::DateTime;
 use futures::{StreamExt, stream};
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
-
-/// When to stop, before the Lambda deadline (`end`): new work (judging, stale clean-up,
-/// remediation) is not started after `stop_starting`; reads still running at `abandon` are
-/// given up, their resources named as unjudged; delivery starts no attempt after
-/// `last_delivery` and waits for no answer past `end`, less a moment to say what was left.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    pub stop_starting: Instant,
-    pub abandon: Instant,
-    pub last_delivery: Instant,
-    pub end: Instant,
-}
-
-impl Deadline {
-    /// A deadline `remaining` from now, keeping `reserve` for what follows the work.
-    pub fn within(remaining: std::time::Duration, reserve: std::time::Duration) -> Self {
-        let now = Instant::now();
-        let end = now + remaining;
-        let before_end = |margin| end.checked_sub(margin).unwrap_or(now).max(now);
-        Deadline {
-            stop_starting: before_end(reserve),
-            abandon: before_end(reserve / 2),
-            last_delivery: before_end(reserve / 4),
-            end: before_end(reserve / 8),
-        }
-    }
-
-    pub fn passed(&self, moment: Instant) -> bool {
-        Instant::now() >= moment
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct SweepSettings {
@@ -62,52 +31,6 @@ pub struct SweepSettings {
     pub rule_name: Option<String>,
     /// A held result older than this is reported again even when unchanged.
     pub refresh: std::time::Duration,
-}
-
-/// A listed resource, with the type it is reported under and what its summary said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub resource_type: &'static str,
-    pub name: String,
-    pub arn: Option<String>,
-    /// The job definition the summary of a schedule names, with its `MonitoringType`.
-    pub names: Option<(String, Option<String>)>,
-}
-
-pub enum Outcome {
-    Judged(Verdict),
-    /// Gone between list and describe: skipped, not judged.
-    Vanished,
-    Unknown(Reason),
-}
-
-/// What a sweep lists and how it judges one listed resource.
-pub trait Inventory: Sync {
-    /// The resource types listed, in order; `list_page` is called for each in turn.
-    fn resource_types(&self) -> &[&'static str];
-
-    fn list_page(
-        &self,
-        type_index: usize,
-        next_token: Option<String>,
-    ) -> impl Future<Output = Result<Page, ApiFailure>> + Send;
-
-    /// The list call `list_page` makes for the type at `type_index`, to name it when it fails.
-    fn list_operation(&self, type_index: usize) -> &'static str;
-
-    fn judge(&self, listed: &Listed) -> impl Future<Output = Outcome> + Send;
-
-    /// Distinct job definitions described (for the summary).
-    fn job_definitions(&self) -> usize {
-        0
-    }
-
-    /// The verdict for a result Config holds for a type this sweep does not list.
-    fn beyond_scope(&self, resource_type: &str) -> Verdict {
-        Verdict::not_applicable(format!(
-            "{resource_type} is out of this rule's scope, so this earlier result no longer applies."
-        ))
-    }
 }
 
 /// Outcomes waiting for delivery while judging goes on.
@@ -233,7 +156,9 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     let complete = !listing_failed && facts.not_started == 0 && !facts.unlisted_pages;
     match held {
         Some(held) if complete => {
-            facts.stale = held.clear(inventory, &present, settings, recorder).await;
+            facts.stale = held
+                .clear(inventory, &present, settings.ordering_timestamp, recorder)
+                .await;
             recorder.confirm_if_silent().await;
         }
         Some(_) => {
