@@ -67,7 +67,7 @@ pub fn role_for(invocation: &Invocation, partition: &str) -> Result<Option<Strin
         .filter(|account| !account.is_empty())
         .ok_or(AccountError::NoAccountId)?;
     if let Some(name) = &params.execution_role_name {
-        return Ok(Some(format!("arn:{partition}:iam::{account}:role/{name}")));
+        return Ok(Some(role_arn(partition, account, name)));
     }
     let role = invocation
         .execution_role_arn
@@ -82,6 +82,11 @@ pub fn role_for(invocation: &Invocation, partition: &str) -> Result<Option<Strin
         });
     }
     Ok(Some(role))
+}
+
+/// The role `name` (with its path, if any) in `account`.
+pub fn role_arn(partition: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/{name}")
 }
 
 fn account_of(arn: &str) -> String {

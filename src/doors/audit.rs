@@ -3,7 +3,7 @@
 //! is swept on its own with its own clients; one that cannot be read is named with the reason,
 //! and the rest is still reported.
 
-use crate::aws::accounts::assume_role;
+use crate::aws::accounts::{assume_role, role_arn};
 use crate::aws::dry_run::DryRun;
 use crate::aws::estate::{self, Caller};
 use crate::aws::remediate::Planner;
@@ -351,7 +351,7 @@ impl Estate<'_> {
             Some(name) if account != self.caller.account => name,
             _ => return Ok((home.clone(), None)),
         };
-        let arn = format!("arn:{}:iam::{account}:role/{role}", self.caller.partition);
+        let arn = role_arn(&self.caller.partition, account, role);
         let config = assume_role(home, &arn).await?;
         Ok((config, Some(arn)))
     }

@@ -68,6 +68,56 @@ pub struct Fixes {
     pub not_started: Vec<String>,
 }
 
+/// The verdicts of each kind, and the resources left without one: what a summary line counts,
+/// and what adds up across accounts and regions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+    pub unjudged: usize,
+}
+
+impl Tally {
+    pub fn judged(&self) -> usize {
+        self.compliant + self.non_compliant + self.not_applicable
+    }
+}
+
+impl std::ops::Add for Tally {
+    type Output = Tally;
+
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            compliant: self.compliant + other.compliant,
+            non_compliant: self.non_compliant + other.non_compliant,
+            not_applicable: self.not_applicable + other.not_applicable,
+            unjudged: self.unjudged + other.unjudged,
+        }
+    }
+}
+
+impl std::iter::Sum for Tally {
+    fn sum<I: Iterator<Item = Tally>>(tallies: I) -> Tally {
+        tallies.fold(Tally::default(), |total, tally| total + tally)
+    }
+}
+
+/// `15 judged (10 COMPLIANT, 3 NON_COMPLIANT, 2 NOT_APPLICABLE), 0 unjudged`.
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} judged ({} COMPLIANT, {} NON_COMPLIANT, {} NOT_APPLICABLE), {} unjudged",
+            self.judged(),
+            self.compliant,
+            self.non_compliant,
+            self.not_applicable,
+            self.unjudged
+        )
+    }
+}
+
 /// What one invocation did. Only a report: it is built once the work is done.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -115,6 +165,16 @@ impl Report {
     /// How many evaluations of this compliance type were computed.
     pub fn of(&self, compliance: Compliance) -> usize {
         self.counts.get(&compliance).copied().unwrap_or(0)
+    }
+
+    /// The verdicts, and the resources left unjudged (listed but not started included).
+    pub fn tally(&self) -> Tally {
+        Tally {
+            compliant: self.of(Compliance::Compliant),
+            non_compliant: self.of(Compliance::NonCompliant),
+            not_applicable: self.of(Compliance::NotApplicable),
+            unjudged: self.unjudged.len() + self.sweep.not_started,
+        }
     }
 
     pub fn judged(&self) -> usize {
@@ -204,13 +264,9 @@ impl Report {
             )
         };
         format!(
-            "{}: {} judged ({} COMPLIANT, {} NON_COMPLIANT, {} NOT_APPLICABLE), {} unjudged, {} vanished; {}; {} API calls ({} attempts) in {} ms",
+            "{}: {}, {} vanished; {}; {} API calls ({} attempts) in {} ms",
             self.trigger,
-            self.judged(),
-            self.of(Compliance::Compliant),
-            self.of(Compliance::NonCompliant),
-            self.of(Compliance::NotApplicable),
-            self.unjudged.len() + self.sweep.not_started,
+            self.tally(),
             self.vanished,
             delivery,
             self.calls.total_operations(),

@@ -6,9 +6,10 @@
 use super::{Format, Read, TargetResult};
 use crate::core::params::Control;
 use crate::core::resource::SCHEDULE_TYPE;
-use crate::core::verdict::Compliance;
 use crate::rule::Handled;
 use crate::rule::recorder::Row;
+use crate::rule::report::Tally;
+use aws_smithy_types::date_time::Format as TimeFormat;
 use std::io::Write;
 
 const CSV_HEADER: &str = "AccountId,Region,ComplianceResourceType,Name,ComplianceResourceId,ComplianceType,Annotation,OrderingTimestamp";
@@ -83,37 +84,15 @@ fn sorted(handled: &Handled) -> Vec<&Row> {
     rows
 }
 
-/// `15 judged (10 COMPLIANT, 3 NON_COMPLIANT, 2 NOT_APPLICABLE), 0 unjudged`, or why nothing
-/// was read.
+/// The account and region's tally, or why nothing was read.
 pub fn summary(result: &TargetResult) -> String {
     match &result.read {
         Read::Unread(reason) => format!("NOT READ: {reason}"),
-        Read::Swept(handled) => {
-            let report = &handled.report;
-            counts(
-                report.judged(),
-                [
-                    report.of(Compliance::Compliant),
-                    report.of(Compliance::NonCompliant),
-                    report.of(Compliance::NotApplicable),
-                ],
-                report.unjudged.len() + report.sweep.not_started,
-            )
-        }
+        Read::Swept(handled) => handled.report.tally().to_string(),
     }
 }
 
-fn counts(
-    judged: usize,
-    [compliant, non_compliant, not_applicable]: [usize; 3],
-    unjudged: usize,
-) -> String {
-    format!(
-        "{judged} judged ({compliant} COMPLIANT, {non_compliant} NON_COMPLIANT, {not_applicable} NOT_APPLICABLE), {unjudged} unjudged"
-    )
-}
-
-/// `TOTAL 4 account-regions (3 read, 0 partly read, 1 not read): ...`.
+/// `TOTAL 4 account-region(s) (3 read, 0 partly read, 1 not read): ...`.
 pub fn total(results: &[TargetResult]) -> String {
     let swept: Vec<&Handled> = results
         .iter()
@@ -123,21 +102,12 @@ pub fn total(results: &[TargetResult]) -> String {
         })
         .collect();
     let complete = results.iter().filter(|result| result.complete()).count();
-    let sum = |f: &dyn Fn(&Handled) -> usize| swept.iter().map(|h| f(h)).sum::<usize>();
+    let tally: Tally = swept.iter().map(|handled| handled.report.tally()).sum();
     format!(
-        "TOTAL {} account-region(s) ({complete} read, {} partly read, {} not read): {}",
+        "TOTAL {} account-region(s) ({complete} read, {} partly read, {} not read): {tally}",
         results.len(),
         swept.len() - complete,
         results.len() - swept.len(),
-        counts(
-            sum(&|h| h.report.judged()),
-            [
-                sum(&|h| h.report.of(Compliance::Compliant)),
-                sum(&|h| h.report.of(Compliance::NonCompliant)),
-                sum(&|h| h.report.of(Compliance::NotApplicable)),
-            ],
-            sum(&|h| h.report.unjudged.len() + h.report.sweep.not_started),
-        )
     )
 }
 
@@ -191,10 +161,10 @@ fn name_member(row: &Row) -> &'static str {
 
 fn csv_line(row: &Row, result: &TargetResult) -> String {
     let evaluation = &row.evaluation;
-    let ordering = serde_json::to_value(evaluation).expect("serialisable")["OrderingTimestamp"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let ordering = evaluation
+        .ordering_timestamp
+        .fmt(TimeFormat::DateTime)
+        .unwrap_or_default();
     [
         result.target.account.as_str(),
         result.target.region.as_str(),
