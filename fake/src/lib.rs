@@ -652,12 +652,8 @@ fn authenticate(
         .expires
         .is_some_and(|expires| expires <= std::time::SystemTime::now())
     {
-        let code = match protocol {
-            Protocol::Query => "ExpiredToken",
-            Protocol::Json(_) => "ExpiredTokenException",
-        };
         return Err(forbidden(
-            code,
+            protocol.code("ExpiredToken", "ExpiredTokenException"),
             "The security token included in the request is expired",
         ));
     }
@@ -665,12 +661,8 @@ fn authenticate(
     // services (Organizations, Account) answer from anywhere.
     let global = matches!(protocol.signing_name(), "organizations" | "account");
     if disabled.contains(&auth.region) && !global {
-        let code = match protocol {
-            Protocol::Query => "InvalidClientTokenId",
-            Protocol::Json(_) => "UnrecognizedClientException",
-        };
         return Err(forbidden(
-            code,
+            protocol.code("InvalidClientTokenId", "UnrecognizedClientException"),
             "The security token included in the request is invalid.",
         ));
     }
@@ -847,6 +839,15 @@ impl Protocol {
             Protocol::Json(service) if service == "Account" => "account",
             Protocol::Json(_) => "unknown",
             Protocol::Query => "sts",
+        }
+    }
+
+    /// The error code this protocol's services give: STS (awsQuery) names some errors
+    /// differently from the JSON services.
+    fn code(&self, query: &'static str, json: &'static str) -> &'static str {
+        match self {
+            Protocol::Query => query,
+            Protocol::Json(_) => json,
         }
     }
 

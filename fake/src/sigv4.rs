@@ -292,42 +292,30 @@ mod tests {
         let tampered = check_with(&auth, &headers, b"{\"Evaluations\":[1]}", &scope).unwrap_err();
         assert!(tampered.contains("x-amz-content-sha256"), "{tampered}");
         // Signed for another region, another service, or without the host.
-        let (auth, headers) = signed(
-            "config",
-            "eu-west-1",
-            body,
-            &hash,
-            "host;x-amz-content-sha256;x-amz-date",
-        );
-        assert!(
-            check_with(&auth, &headers, body, &scope)
-                .unwrap_err()
-                .contains("region")
-        );
-        let (auth, headers) = signed(
-            "sagemaker",
-            "us-east-1",
-            body,
-            &hash,
-            "host;x-amz-content-sha256;x-amz-date",
-        );
-        assert!(
-            check_with(&auth, &headers, body, &scope)
-                .unwrap_err()
-                .contains("service")
-        );
-        let (auth, headers) = signed(
-            "config",
-            "us-east-1",
-            body,
-            &hash,
-            "x-amz-content-sha256;x-amz-date",
-        );
-        assert!(
-            check_with(&auth, &headers, body, &scope)
-                .unwrap_err()
-                .contains("host")
-        );
+        for (service, region, signed_headers, refusal) in [
+            (
+                "config",
+                "eu-west-1",
+                "host;x-amz-content-sha256;x-amz-date",
+                "region",
+            ),
+            (
+                "sagemaker",
+                "us-east-1",
+                "host;x-amz-content-sha256;x-amz-date",
+                "service",
+            ),
+            (
+                "config",
+                "us-east-1",
+                "x-amz-content-sha256;x-amz-date",
+                "host",
+            ),
+        ] {
+            let (auth, headers) = signed(service, region, body, &hash, signed_headers);
+            let error = check_with(&auth, &headers, body, &scope).unwrap_err();
+            assert!(error.contains(refusal), "{refusal}: {error}");
+        }
         // A scope dated another day than the request.
         let (mut auth, headers) = signed(
             "config",
