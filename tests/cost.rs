@@ -13,12 +13,6 @@ use support::*;
 
 const RULE: &str = "r1";
 
-fn rule_event(params: &str) -> Value {
-    let mut event = periodic_event(params, &format!("fake-token:{RULE}"));
-    event["configRuleName"] = json!(RULE);
-    event
-}
-
 /// Evaluations the fake accepted from the `count` most recent PutEvaluations calls on, by id.
 fn reported_since(fake: &FakeAws, before: usize) -> BTreeMap<String, Value> {
     fake.evaluations()
@@ -42,7 +36,7 @@ fn set_schedule(fake: &FakeAws, name: &str, change: impl FnOnce(&mut Value)) {
 fn a_second_sweep_reports_only_what_changed() {
     let (seed, expected) = synthetic_account(1000);
     let fake = start(seed);
-    let first = evaluate(&fake, &rule_event("{}"), false, &[]);
+    let first = evaluate(&fake, &rule_event(RULE, "{}"), false, &[]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(
         reported_since(&fake, 0).len(),
@@ -76,7 +70,7 @@ fn a_second_sweep_reports_only_what_changed() {
         changed.insert(schedule_id(&name), "NON_COMPLIANT");
     }
     let before = fake.evaluations().len();
-    let second = evaluate(&fake, &rule_event("{}"), false, &[]);
+    let second = evaluate(&fake, &rule_event(RULE, "{}"), false, &[]);
     assert_eq!(second.code, 0, "{}", second.stderr);
     let reported = reported_since(&fake, before);
     assert_eq!(
@@ -110,7 +104,7 @@ fn a_second_sweep_reports_only_what_changed() {
 fn results_older_than_the_refresh_interval_are_reported_again() {
     let (seed, _) = synthetic_account(200);
     let fake = start(seed);
-    assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
+    assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
     // Five results were recorded 31 days ago.
     let aged: BTreeSet<String> = (0..5)
         .map(|i| schedule_id(&format!("schedule-{i:05}")))
@@ -124,13 +118,13 @@ fn results_older_than_the_refresh_interval_are_reported_again() {
         }
     });
     let before = fake.evaluations().len();
-    assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
+    assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
     let reported: BTreeSet<String> = reported_since(&fake, before).into_keys().collect();
     assert_eq!(reported, aged, "the default interval is 30 days");
 
     // With ResultRefreshDays=0 every sweep re-states everything, as before this saving.
     let before = fake.evaluations().len();
-    let every = rule_event(r#"{"ResultRefreshDays":"0"}"#);
+    let every = rule_event(RULE, r#"{"ResultRefreshDays":"0"}"#);
     assert_eq!(evaluate(&fake, &every, false, &[]).code, 0);
     assert_eq!(reported_since(&fake, before).len(), 200);
 }
@@ -139,9 +133,9 @@ fn results_older_than_the_refresh_interval_are_reported_again() {
 fn a_sweep_with_nothing_new_still_tells_config_it_ran_and_clears_what_is_gone() {
     let (seed, _) = synthetic_account(120);
     let fake = start(seed);
-    assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
+    assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
     let puts_before = fake.puts().len();
-    let quiet = evaluate(&fake, &rule_event("{}"), false, &[]);
+    let quiet = evaluate(&fake, &rule_event(RULE, "{}"), false, &[]);
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     let puts: Vec<usize> = fake.puts()[puts_before..]
         .iter()
@@ -152,7 +146,7 @@ fn a_sweep_with_nothing_new_still_tells_config_it_ran_and_clears_what_is_gone() 
     // A schedule deleted since: its held result is cleared, and only that is reported.
     fake.with_state(|state| state.account(ACCOUNT).schedules.remove("schedule-00007"));
     let before = fake.evaluations().len();
-    assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
+    assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
     let reported = reported_since(&fake, before);
     assert_eq!(reported.len(), 1, "{reported:?}");
     let cleared = &reported[&schedule_id("schedule-00007")];
@@ -178,7 +172,7 @@ fn sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn() {
     // Config holds a result for every schedule, all as old as each other: without an order by
     // age, and without re-stating what a cut-short run judged unchanged, every run would judge
     // the same first 40%.
-    assert_eq!(evaluate(&fake, &rule_event("{}"), false, &[]).code, 0);
+    assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
     fake.set_faults(Faults {
         latency_ms: 50,
         ..Faults::default()
@@ -188,7 +182,7 @@ fn sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn() {
     for _ in 0..3 {
         let before = fake.evaluations().len();
         let answer = fake.invoke(
-            &rule_event(r#"{"DescribeConcurrency":"2"}"#),
+            &rule_event(RULE, r#"{"DescribeConcurrency":"2"}"#),
             Duration::from_millis(3_200),
             Duration::from_secs(60),
         );

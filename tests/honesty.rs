@@ -10,15 +10,12 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::*;
 
-fn held(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {
-    json!({"ConfigRuleName": rule, "ResourceType": resource_type, "ResourceId": id,
-           "ComplianceType": compliance, "Annotation": "held", "ResultRecordedTime": 1_795_000_000})
-}
-
-fn rule_event(params: &str) -> Value {
-    let mut event = periodic_event(params, "fake-token:r1");
-    event["configRuleName"] = json!("r1");
-    event
+/// A held result with its annotation and the time Config recorded it.
+fn held_recorded(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {
+    let mut result = held(rule, resource_type, id, compliance);
+    result["Annotation"] = json!("held");
+    result["ResultRecordedTime"] = json!(1_795_000_000);
+    result
 }
 
 /// The evaluations delivered for one resource id.
@@ -32,13 +29,13 @@ fn stale_results_are_left_alone_when_config_ids_are_unknown() {
     // schedule each id belongs to is unknown and nothing is provably gone.
     let (mut seed, _) = synthetic_account(20);
     seed.account.results = vec![
-        held(
+        held_recorded(
             "r1",
             SCHEDULE_TYPE,
             &schedule_id("schedule-00003"),
             "NON_COMPLIANT",
         ),
-        held(
+        held_recorded(
             "r1",
             SCHEDULE_TYPE,
             &schedule_id("schedule-00004"),
@@ -50,7 +47,7 @@ fn stale_results_are_left_alone_when_config_ids_are_unknown() {
         deny: vec!["ListDiscoveredResources".into()],
         ..Faults::default()
     });
-    let run = evaluate(&fake, &rule_event("{}"), false, &[]);
+    let run = evaluate(&fake, &rule_event("r1", "{}"), false, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for name in ["schedule-00003", "schedule-00004"] {
         assert!(
@@ -79,7 +76,7 @@ fn a_result_recorded_while_the_sweep_runs_is_not_cleared() {
     let created = schedule_id("created-during-the-sweep");
     let sweeping = std::thread::scope(|scope| {
         let params = r#"{"DescribeConcurrency":"2"}"#;
-        let run = scope.spawn(|| evaluate(&fake, &rule_event(params), false, &[]));
+        let run = scope.spawn(|| evaluate(&fake, &rule_event("r1", params), false, &[]));
         std::thread::sleep(Duration::from_millis(600));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -111,13 +108,13 @@ fn narrowed_job_definition_types_are_out_of_scope_not_gone() {
         "arn:aws:sagemaker:us-east-1:123456789012:data-quality-job-definition/deleted-long-ago";
     let mut seed = seed;
     seed.account.results = vec![
-        held(
+        held_recorded(
             "r1",
             "AWS::SageMaker::ModelBiasJobDefinition",
             bias_id,
             "COMPLIANT",
         ),
-        held(
+        held_recorded(
             "r1",
             "AWS::SageMaker::DataQualityJobDefinition",
             gone_id,
@@ -126,7 +123,7 @@ fn narrowed_job_definition_types_are_out_of_scope_not_gone() {
     ];
     let fake = start(seed);
     let params = r#"{"Control":"JobDefinitions","JobDefinitionTypes":"DataQuality"}"#;
-    let run = evaluate(&fake, &rule_event(params), false, &[]);
+    let run = evaluate(&fake, &rule_event("r1", params), false, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let bias = delivered_with(&fake, bias_id);
     assert_eq!(bias.len(), 1, "{}", run.stderr);
@@ -157,7 +154,7 @@ fn a_refused_type_in_a_mixed_batch_is_named_and_the_rest_is_delivered() {
     });
     let run = evaluate(
         &fake,
-        &rule_event(r#"{"Control":"JobDefinitions"}"#),
+        &rule_event("r1", r#"{"Control":"JobDefinitions"}"#),
         false,
         &[],
     );
@@ -230,7 +227,7 @@ fn an_endpoint_that_repeats_its_token_cannot_make_a_list_loop() {
         // Enough held results for a second page.
         seed.account.results = (0..150)
             .map(|i| {
-                held(
+                held_recorded(
                     "r1",
                     SCHEDULE_TYPE,
                     &schedule_id(&format!("schedule-{i:05}")),
@@ -243,7 +240,7 @@ fn an_endpoint_that_repeats_its_token_cannot_make_a_list_loop() {
             repeat_tokens: vec![operation.into()],
             ..Faults::default()
         });
-        let (run, took) = evaluate_within(&fake, &rule_event("{}"), Duration::from_secs(30));
+        let (run, took) = evaluate_within(&fake, &rule_event("r1", "{}"), Duration::from_secs(30));
         let run = run.unwrap_or_else(|| panic!("{operation}: still paging after {took:?}"));
         let calls = fake.call_counts()[operation];
         assert!(calls <= 3, "{operation} was called {calls} times");
@@ -298,7 +295,7 @@ fn remediation_after_the_sweep_stops_at_the_deadline_and_names_what_it_left() {
     let deadline = Duration::from_secs(5);
     let started = Instant::now();
     let answer = fake.invoke(
-        &rule_event(r#"{"Remediate":"true"}"#),
+        &rule_event("r1", r#"{"Remediate":"true"}"#),
         deadline,
         Duration::from_secs(60),
     );

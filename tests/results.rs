@@ -104,10 +104,6 @@ fn a_job_definition_change_rejudges_its_two_schedules_and_no_others() {
     );
 }
 
-fn held(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {
-    json!({"ConfigRuleName": rule, "ResourceType": resource_type, "ResourceId": id, "ComplianceType": compliance})
-}
-
 #[test]
 fn stale_results_are_turned_not_applicable_under_their_own_types() {
     let (mut seed, expected) = synthetic_account(30);
@@ -156,8 +152,7 @@ fn stale_results_are_turned_not_applicable_under_their_own_types() {
         deny_resources: vec!["schedule-00005".into()],
         ..Faults::default()
     });
-    let mut event = periodic_event("{}", "fake-token:r1");
-    event["configRuleName"] = json!("r1");
+    let event = rule_event("r1", "{}");
     let run = evaluate(&fake, &event, false, &[]);
     assert_eq!(run.code, 1, "schedule-00005 is unjudged: {}", run.stderr);
     let delivered = delivered_by_id(&fake);

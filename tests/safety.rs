@@ -186,13 +186,16 @@ fn remediation_points_every_schedule_at_a_copy_of_its_own_job_definition() {
             ]
         })
         .collect();
-    for name in &schedule_names {
-        let run = run(
+    let apply = |name: &str| {
+        run(
             &fake,
             &["remediate", "--schedule", name, "--apply"],
             None,
             &[],
-        );
+        )
+    };
+    for name in &schedule_names {
+        let run = apply(name);
         assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
     }
     let (schedules, definitions) = fake.with_state(|state| {
@@ -243,12 +246,7 @@ fn remediation_points_every_schedule_at_a_copy_of_its_own_job_definition() {
     // A second run changes nothing.
     let writes_before = write_calls(&fake).len();
     for name in &schedule_names {
-        let run = run(
-            &fake,
-            &["remediate", "--schedule", name, "--apply"],
-            None,
-            &[],
-        );
+        let run = apply(name);
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         assert!(run.stdout.contains("nothing to change"), "{}", run.stdout);
     }

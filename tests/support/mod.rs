@@ -131,6 +131,19 @@ pub fn periodic_event(params: &str, token: &str) -> Value {
     })
 }
 
+/// A periodic event of the Config rule `rule`, with a result token the fake issued for it.
+pub fn rule_event(rule: &str, params: &str) -> Value {
+    let mut event = periodic_event(params, &format!("fake-token:{rule}"));
+    event["configRuleName"] = json!(rule);
+    event
+}
+
+/// A result Config holds for `rule` (what GetComplianceDetailsByConfigRule answers), as the
+/// fake's seed takes it.
+pub fn held(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {
+    json!({"ConfigRuleName": rule, "ResourceType": resource_type, "ResourceId": id, "ComplianceType": compliance})
+}
+
 /// The id the fake's Config records a schedule under: not its ARN, so a result reported under
 /// the ARN where Config's id belongs is caught (the sample account uses ARNs, as AWS does).
 pub fn schedule_id(name: &str) -> String {
