@@ -307,7 +307,7 @@ fn an_account_whose_role_cannot_be_assumed_and_a_region_not_enabled_are_named_th
         let refused = heading(C, region);
         assert!(
             refused.contains(&format!(
-                "NOT READ: cannot assume {} in account {C}: AccessDenied",
+                "NOT READ: cannot assume {} in account {C}: AssumeRole: access denied (AccessDenied)",
                 role(C)
             )),
             "{refused}"

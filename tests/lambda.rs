@@ -3,43 +3,11 @@
 
 mod support;
 
-use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use fake_aws::seed::DEFAULT_SECRET_KEY;
 use serde_json::{Value, json};
-use std::io::Read;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
-
-struct Function {
-    child: Child,
-}
-
-impl Function {
-    fn start(fake: &FakeAws) -> Function {
-        let child = lambda_command(fake)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the function starts");
-        Function { child }
-    }
-
-    /// Stops the function and returns what it wrote to stdout (its CloudWatch log stream).
-    fn logs(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        let _ = self.child.wait();
-        out.lines().map(str::to_owned).collect()
-    }
-}
 
 const WAIT: Duration = Duration::from_secs(60);
 

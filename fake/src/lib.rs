@@ -70,6 +70,8 @@ pub struct CallRecord {
     pub region: String,
     /// The fault that answered it, `Injected::None` when its handler did.
     pub injected: Injected,
+    /// The `x-amzn-RequestId` of its answer.
+    pub request_id: String,
 }
 
 /// One evaluation Config accepted.
@@ -704,6 +706,7 @@ async fn inject(
             account: context.account.clone(),
             region: context.region.clone(),
             injected,
+            request_id: request_id.to_owned(),
         });
         (
             injected,
@@ -743,9 +746,13 @@ async fn inject(
             Bytes::from_static(b"{\"this is\": not json"),
             request_id,
         ))),
+        // STS (awsQuery) says AccessDenied, with 403; the JSON services AccessDeniedException.
         Injected::Denied => error(
-            StatusCode::BAD_REQUEST,
-            "AccessDeniedException",
+            match protocol {
+                Protocol::Query => StatusCode::FORBIDDEN,
+                Protocol::Json(_) => StatusCode::BAD_REQUEST,
+            },
+            protocol.code("AccessDenied", "AccessDeniedException"),
             &format!(
                 "User: arn:aws:sts::{}:assumed-role/fake is not authorized to perform: {operation}",
                 context.account
@@ -765,7 +772,7 @@ fn dispatch(
 ) -> HttpResponse {
     let mut state = shared.state.lock().expect("fake state lock");
     let reply = match protocol {
-        Protocol::Query => sts::handle(&mut state, operation, body, context),
+        Protocol::Query => sts::handle(&mut state, operation, body, context, request_id),
         Protocol::Json(service) => match serde_json::from_slice::<Value>(body) {
             Err(error) => Reply::client_error("SerializationException", error.to_string()),
             Ok(mut input) => match service.as_str() {

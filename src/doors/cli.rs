@@ -81,7 +81,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
 async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Error> {
     let invocation = read_event(path)?;
     let accounts = Accounts::new(sdk::load().await?);
-    let (clients, role) = accounts.clients_for(&invocation).await?;
+    let (clients, role) = accounts.clients_for(&invocation, None).await?;
     let options = RunOptions::default();
     // A dry run holds no edge that can write: its delivery prints, its fixer only plans.
     let handled = if dry_run {

@@ -69,7 +69,8 @@ async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value,
             ..RunOptions::default()
         };
         accounts.learn_home(&context.invoked_function_arn);
-        let (clients, role) = accounts.clients_for(&invocation).await.map_err(|error| {
+        let assumed = accounts.clients_for(&invocation, options.deadline).await;
+        let (clients, role) = assumed.map_err(|error| {
             let error = Error::from(error);
             tracing::error!(%error, "cannot act in the event's account");
             Diagnostic::from(error)

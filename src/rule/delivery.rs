@@ -43,6 +43,10 @@ pub struct Delivered {
     pub undelivered: Vec<Undelivered>,
     /// Resource types Config refused: `(type, Config's message)`, in the order refused.
     pub refused_types: Vec<(String, String)>,
+    /// Unchanged verdicts re-stated (counted in `delivered` too), and those that missed the
+    /// delivery window or failed: best-effort, never undelivered (Config holds them already).
+    pub restated: usize,
+    pub not_restated: usize,
 }
 
 /// Collects evaluations and sends each batch as soon as it is full.
@@ -122,9 +126,41 @@ impl<'a, D: Deliver> Delivery<'a, D> {
         kept
     }
 
+    /// Re-states unchanged verdicts after everything else was sent, best-effort: what misses
+    /// the delivery window is counted as not re-stated, never as undelivered, since Config
+    /// already holds each of these verdicts (see `Recorder::restate_unchanged`).
+    pub async fn restate(&mut self, evaluations: Vec<Evaluation>) {
+        if !self.pending.is_empty() {
+            self.flush().await;
+        }
+        self.sent |= !evaluations.is_empty();
+        for chunk in evaluations.chunks(BATCH_LIMIT) {
+            let batch = self.without_refused(chunk.to_vec());
+            let handed = batch.len();
+            let left = self.send(batch).await.map_or(0, |(left, _)| left.len());
+            self.outcome.restated += handed - left;
+            self.outcome.not_restated += left;
+        }
+        if self.outcome.not_restated > 0 {
+            tracing::info!(
+                restated = self.outcome.restated,
+                not_restated = self.outcome.not_restated,
+                "not every unchanged verdict could be re-stated before the Lambda deadline; the next sweep may judge those first again"
+            );
+        }
+    }
+
     async fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let mut batch = self.without_refused(pending);
+        let batch = self.without_refused(pending);
+        if let Some((left, reason)) = self.send(batch).await {
+            self.give_up(left, &reason);
+        }
+    }
+
+    /// Sends one batch, retrying what Config did not take, until the policy or the deadline
+    /// says stop: what is left undelivered, and why, if anything is.
+    async fn send(&mut self, mut batch: Vec<Evaluation>) -> Option<(Vec<Evaluation>, String)> {
         let mut delay = self.policy.first_delay;
         let mut reason = String::new();
         let mut attempt = 0;
@@ -157,7 +193,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                     });
                     self.outcome.delivered += before - batch.len();
                     if batch.is_empty() {
-                        return;
+                        return None;
                     }
                     reason = format!(
                         "PutEvaluations reported it in FailedEvaluations {attempt} time(s)"
@@ -181,8 +217,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                 }
                 Err(failure) if !failure.kind.is_transient() => {
                     tracing::error!(%failure, evaluations = batch.len(), "PutEvaluations failed");
-                    self.give_up(batch, &failure.to_string());
-                    return;
+                    return Some((batch, failure.to_string()));
                 }
                 Err(failure) => {
                     tracing::warn!(%failure, attempt, "PutEvaluations failed; retrying the batch");
@@ -201,9 +236,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        if !batch.is_empty() {
-            self.give_up(batch, &reason);
-        }
+        (!batch.is_empty()).then_some((batch, reason))
     }
 
     fn give_up(&mut self, batch: Vec<Evaluation>, reason: &str) {
@@ -261,6 +294,7 @@ mod tests {
             kind: FailureKind::Refused,
             code: Some("InvalidParameterValueException".into()),
             message: message.into(),
+            request_id: None,
         };
         let batch = [
             evaluation("AWS::Backup::BackupPlan"),

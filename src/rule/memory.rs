@@ -17,6 +17,7 @@ use aws_smithy_types::DateTime;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
+use std::time::Duration;
 
 #[derive(Debug, Default)]
 pub struct Memory {
@@ -31,6 +32,9 @@ pub struct Memory {
     /// ListMonitoringSchedules fails after this many pages.
     pub listing_fails_after: Option<usize>,
     pub page_size: usize,
+    /// How long each call of an operation takes to answer (`DescribeJobDefinition` for the
+    /// four job-definition describes): time on the test's clock, paused in the tests that set it.
+    pub latency: HashMap<&'static str, Duration>,
     pub delivered: Mutex<Vec<Evaluation>>,
     pub fixed: Mutex<Vec<String>>,
     pub describes: Mutex<usize>,
@@ -42,6 +46,7 @@ fn denied(operation: &'static str) -> ApiFailure {
         kind: FailureKind::AccessDenied,
         code: Some("AccessDeniedException".into()),
         message: "denied in memory".into(),
+        request_id: None,
     }
 }
 
@@ -86,6 +91,13 @@ impl Memory {
             .collect()
     }
 
+    /// One call of `operation`, answered after its latency.
+    async fn call(&self, operation: &str) {
+        if let Some(latency) = self.latency.get(operation) {
+            tokio::time::sleep(*latency).await;
+        }
+    }
+
     fn page<T: Clone>(&self, all: &[T], token: Option<String>) -> (Vec<T>, Option<String>) {
         let start = token.map_or(0, |t| t.parse().expect("a token this memory gave"));
         let end = (start + self.page_size).min(all.len());
@@ -115,6 +127,7 @@ impl SageMakerReads for &Memory {
         next_token: Option<String>,
         naming: Option<&JobDefinitionRef>,
     ) -> Result<Page, ApiFailure> {
+        self.call("ListMonitoringSchedules").await;
         let all: Vec<Summary> = self
             .schedules
             .values()
@@ -148,6 +161,7 @@ impl SageMakerReads for &Memory {
     }
 
     async fn describe(&self, name: &str) -> Result<Option<ScheduleView>, ApiFailure> {
+        self.call("DescribeMonitoringSchedule").await;
         *self.describes.lock().unwrap() += 1;
         if self.unreadable.contains(name) {
             return Err(denied("DescribeMonitoringSchedule"));
@@ -159,6 +173,7 @@ impl SageMakerReads for &Memory {
         &self,
         reference: &JobDefinitionRef,
     ) -> Result<JobDefinitionState, ApiFailure> {
+        self.call("DescribeJobDefinition").await;
         Ok(match self.job_definitions.get(reference) {
             Some(network) => JobDefinitionState::Found(*network),
             None => JobDefinitionState::Missing,
@@ -170,6 +185,7 @@ impl SageMakerReads for &Memory {
         kind: MonitoringKind,
         next_token: Option<String>,
     ) -> Result<Page, ApiFailure> {
+        self.call("ListJobDefinitions").await;
         let all: Vec<Summary> = self
             .job_definitions
             .keys()
@@ -185,6 +201,7 @@ impl SageMakerReads for &Memory {
     }
 
     async fn tags(&self, _arn: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
+        self.call("ListTags").await;
         Ok(BTreeMap::new())
     }
 }
@@ -195,6 +212,7 @@ impl Deliver for &Memory {
         batch: &[Evaluation],
         _token: &ResultToken,
     ) -> Result<Vec<(String, String)>, ApiFailure> {
+        self.call("PutEvaluations").await;
         assert!(batch.len() <= 100, "PutEvaluations takes 100 at most");
         self.delivered.lock().unwrap().extend(batch.iter().cloned());
         Ok(Vec::new())
@@ -208,6 +226,7 @@ impl ConfigReads for &Memory {
         _resource_id: &str,
         _captured_at: DateTime,
     ) -> Result<Option<FetchedItem>, ApiFailure> {
+        self.call("GetResourceConfigHistory").await;
         Ok(None)
     }
 
@@ -216,6 +235,7 @@ impl ConfigReads for &Memory {
         resource_type: &str,
         _name: Option<&str>,
     ) -> Result<RecordedIds, ApiFailure> {
+        self.call("ListDiscoveredResources").await;
         Ok(self
             .recorded
             .get(resource_type)
@@ -224,6 +244,7 @@ impl ConfigReads for &Memory {
     }
 
     async fn held_results(&self, _rule_name: &str) -> Result<Vec<HeldResult>, ApiFailure> {
+        self.call("GetComplianceDetailsByConfigRule").await;
         Ok(self.held.clone())
     }
 }

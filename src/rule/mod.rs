@@ -27,7 +27,7 @@ use crate::core::resource::{JobDefinitionRef, ResourceKind};
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{self, JobDefinitionState, Verdict};
 use crate::error::Error;
-use deadline::Deadline;
+use deadline::{Abandoned, Deadline, within};
 use inventory::{JobDefinitionInventory, ScheduleInventory, exemption};
 use job_definitions::JobDefinitions;
 use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
@@ -112,7 +112,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
                 };
                 self.sweep(params, &settings, &mut recorder).await
             }
-            (Some(header), Plan::Fetch) => match self.fetch(header).await {
+            (Some(header), Plan::Fetch) => match read(options.deadline, self.fetch(header)).await {
                 Ok(item) => {
                     let plan = plan_item(params, header, item);
                     self.act(params, header, plan, options, &mut recorder).await
@@ -146,11 +146,13 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         let decided = match plan {
             Plan::Report(verdict) => Ok(verdict),
             Plan::JudgeSchedule { view, tags } => {
-                self.judge_schedule(params, header, &view, tags).await
+                let judged = self.judge_schedule(params, header, &view, tags);
+                read(options.deadline, judged).await
             }
             Plan::JudgeJobDefinition { reference, state } => {
-                self.judge_job_definition(&params.exemptions, header, &reference, &state)
-                    .await
+                let judged =
+                    self.judge_job_definition(&params.exemptions, header, &reference, &state);
+                read(options.deadline, judged).await
             }
             Plan::Rejudge { reference, state } => {
                 // Its schedules change verdict though their own items did not change.
@@ -314,15 +316,12 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
                     );
                     break;
                 }
-                Some(deadline) => tokio::time::timeout_at(deadline.abandon, fix)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(FixError::Cannot(
-                            "not finished before the Lambda deadline; run remediate for it again"
-                                .into(),
-                        ))
-                    }),
-                None => fix.await,
+                _ => within(deadline, fix).await.unwrap_or_else(|Abandoned| {
+                    Err(FixError::Cannot(
+                        "not finished before the Lambda deadline; run remediate for it again"
+                            .into(),
+                    ))
+                }),
             };
             match fixed {
                 Ok(remediation) => {
@@ -345,6 +344,17 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
     }
 }
 
+/// The reads a changed item needs, in the time left: given up at the deadline, the item is
+/// left unjudged and named.
+async fn read<T>(
+    deadline: Option<Deadline>,
+    reads: impl Future<Output = Result<T, Reason>>,
+) -> Result<T, Reason> {
+    within(deadline, reads)
+        .await
+        .unwrap_or(Err(Reason::Deadline))
+}
+
 fn label(header: &ItemHeader) -> String {
     header
         .resource_name
@@ -361,6 +371,7 @@ mod tests {
     use crate::core::verdict::Compliance::{self, *};
     use crate::rule::ports::HeldResult;
     use serde_json::json;
+    use std::collections::BTreeSet;
     use std::time::Duration;
 
     fn named(name: &str, kind: &str) -> JobSpec {
@@ -557,6 +568,232 @@ mod tests {
         assert_eq!(*memory.describes.lock().unwrap(), 0);
         let error = handled.report.outcome().unwrap_err().to_string();
         assert!(error.contains("Raise the function's Timeout"), "{error}");
+    }
+
+    /// `Deadline::within(2 s, 1 s)`: judging stops at 1 s, reads are given up at 1.5 s.
+    fn two_seconds() -> RunOptions {
+        RunOptions {
+            deadline: Some(Deadline::within(
+                Duration::from_secs(2),
+                Duration::from_secs(1),
+            )),
+            ..RunOptions::default()
+        }
+    }
+
+    const ABANDON: Duration = Duration::from_millis(1_500);
+    /// A call that would outlast any Lambda invocation.
+    const HANG: Duration = Duration::from_secs(60);
+
+    /// Handles `invocation` within [`two_seconds`]: what it reported, and how long it took on
+    /// the test's paused clock (which only moves when every task waits, so exactly).
+    async fn within_two_seconds(memory: &Memory, invocation: &Invocation) -> (Report, Duration) {
+        let start = tokio::time::Instant::now();
+        let handled = run(memory, invocation, &two_seconds()).await;
+        (handled.report, tokio::time::Instant::now() - start)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sweep_read_that_hangs_is_given_up_at_the_deadline_and_named() {
+        for operation in [
+            "GetComplianceDetailsByConfigRule",
+            "ListDiscoveredResources",
+            "ListMonitoringSchedules",
+        ] {
+            let mut memory = account();
+            memory.held = vec![held("arn:schedule/deleted")];
+            memory.latency.insert(operation, HANG);
+            let (report, took) = within_two_seconds(&memory, &periodic("{}")).await;
+            assert_eq!(took, ABANDON, "{operation}");
+            assert!(memory.delivered().is_empty(), "{operation}");
+            assert_eq!(report.sweep.stale, 0, "{operation}");
+            let error = report.outcome().unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("given up at the Lambda deadline: {operation}")),
+                "{error}"
+            );
+            assert!(error.contains("Raise the function's Timeout"), "{error}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_list_page_in_flight_when_judging_stops_is_given_up_and_what_was_left_named() {
+        let mut memory = account();
+        // The second page starts at 0.8 s, before judging stops at 1 s, and would end at 1.6 s.
+        memory
+            .latency
+            .insert("ListMonitoringSchedules", Duration::from_millis(800));
+        let (report, took) = within_two_seconds(&memory, &periodic("{}")).await;
+        assert_eq!(took, ABANDON);
+        assert_eq!(report.sweep.not_started, 3, "the first page's schedules");
+        assert!(report.sweep.unlisted_pages);
+        let error = report.outcome().unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "3 listed schedule(s) unjudged and more pages of schedules not yet listed"
+            ),
+            "{error}"
+        );
+        assert!(
+            error.contains("given up at the Lambda deadline: ListMonitoringSchedules"),
+            "{error}"
+        );
+    }
+
+    /// An oversized change event for `name`, whose item the Config history does not hold.
+    fn oversized(name: &str, params: &str) -> Invocation {
+        Invocation::from_value(json!({
+            "invokingEvent": json!({
+                "messageType": "OversizedConfigurationItemChangeNotification",
+                "configurationItemSummary": {
+                    "resourceType": SCHEDULE_TYPE,
+                    "resourceId": format!("arn:schedule/{name}"),
+                    "resourceName": name,
+                    "configurationItemCaptureTime": "2026-11-28T10:00:00.000Z",
+                    "configurationItemStatus": "OK",
+                },
+                "notificationCreationTime": "2026-11-28T10:00:01.000Z",
+            })
+            .to_string(),
+            "ruleParameters": params,
+            "resultToken": "t",
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_read_that_hangs_is_given_up_at_the_deadline_and_its_resource_named() {
+        for (operation, schedule, params) in [
+            ("GetResourceConfigHistory", "a-embedded-on", "{}"),
+            ("DescribeMonitoringSchedule", "a-embedded-on", "{}"),
+            ("DescribeJobDefinition", "c-dq", "{}"),
+            ("ListTags", "a-embedded-on", r#"{"ExemptTag":"exempt"}"#),
+        ] {
+            let mut memory = account();
+            memory.latency.insert(operation, HANG);
+            let (report, took) = within_two_seconds(&memory, &oversized(schedule, params)).await;
+            assert_eq!(took, ABANDON, "{operation}");
+            assert!(memory.delivered().is_empty(), "{operation}");
+            assert_eq!(report.unjudged.len(), 1, "{operation}");
+            assert_eq!(report.unjudged[0].resource, schedule, "{operation}");
+            assert_eq!(report.unjudged[0].reason, Reason::Deadline, "{operation}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_was_judged_before_the_deadline_is_delivered_and_the_rest_named() {
+        let mut memory = account();
+        // The four schedules whose summaries name their job definition need no describe.
+        memory.latency.insert("DescribeMonitoringSchedule", HANG);
+        let (report, took) =
+            within_two_seconds(&memory, &periodic(r#"{"DescribeConcurrency":"3"}"#)).await;
+        assert_eq!(took, ABANDON);
+        let delivered = memory.delivered();
+        assert_eq!(
+            delivered.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "arn:schedule/c-dq",
+                "arn:schedule/d-bias",
+                "arn:schedule/e-bias-too",
+                "arn:schedule/f-missing"
+            ]
+        );
+        let mut unjudged: Vec<&str> = report
+            .unjudged
+            .iter()
+            .map(|u| u.resource.as_str())
+            .collect();
+        unjudged.sort_unstable();
+        assert_eq!(unjudged, ["a-embedded-on", "b-embedded-off", "g-nothing"]);
+        assert!(report.unjudged.iter().all(|u| u.reason == Reason::Deadline));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cut_short_sweep_restates_unchanged_results_only_as_time_allows_and_never_as_undelivered()
+     {
+        let mut memory = Memory::new();
+        memory.page_size = 100;
+        for i in 0..3_000 {
+            memory = memory.schedule(&format!("s-{i:05}"), embedded(true));
+        }
+        // What Config holds: this very verdict for each, an hour old, but for every hundredth
+        // schedule, which was NON_COMPLIANT and is now COMPLIANT.
+        run(&memory, &periodic("{}"), &RunOptions::default()).await;
+        let an_hour_ago = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            - 3_600.0;
+        let delivered = std::mem::take(&mut *memory.delivered.lock().unwrap());
+        let changed: BTreeSet<String> = delivered
+            .iter()
+            .step_by(100)
+            .map(|e| e.compliance_resource_id.clone())
+            .collect();
+        memory.held = delivered
+            .into_iter()
+            .map(|e| HeldResult {
+                compliance: if changed.contains(&e.compliance_resource_id) {
+                    NonCompliant
+                } else {
+                    e.compliance_type
+                },
+                resource_type: e.compliance_resource_type,
+                resource_id: e.compliance_resource_id,
+                annotation: e.annotation,
+                recorded_at: an_hour_ago,
+            })
+            .collect();
+        // About 2,000 judged before judging stops at 2 s; each PutEvaluations takes 200 ms, and
+        // none is started after 3.5 s.
+        memory
+            .latency
+            .insert("DescribeMonitoringSchedule", Duration::from_millis(1));
+        memory
+            .latency
+            .insert("PutEvaluations", Duration::from_millis(200));
+        let options = RunOptions {
+            deadline: Some(Deadline::within(
+                Duration::from_secs(4),
+                Duration::from_secs(2),
+            )),
+            keep_rows: true,
+            ..RunOptions::default()
+        };
+        let handled = run(
+            &memory,
+            &periodic(r#"{"DescribeConcurrency":"1"}"#),
+            &options,
+        )
+        .await;
+        let report = &handled.report;
+        assert!(report.sweep.not_started > 0, "the sweep was cut short");
+        // What the window allowed was re-stated, the rest counted apart, after the changes.
+        assert!(report.restated > 0 && report.not_restated > 0, "{report:?}");
+        assert_eq!(report.restated + report.not_restated, report.unchanged);
+        let error = report.outcome().unwrap_err().to_string();
+        assert!(!error.contains("computed but not delivered"), "{error}");
+        assert!(
+            report.undelivered.is_empty(),
+            "{:?}",
+            report.undelivered.len()
+        );
+        let emf: serde_json::Value = serde_json::from_str(&report.emf("rule", "f")).unwrap();
+        assert_eq!(emf["Undelivered"], 0);
+        // Every changed verdict that was judged reached Config.
+        let delivered = memory.delivered();
+        let judged_changed: Vec<&Row> = handled
+            .rows
+            .iter()
+            .filter(|row| changed.contains(&row.evaluation.compliance_resource_id))
+            .collect();
+        assert!(judged_changed.len() > 10, "{}", judged_changed.len());
+        for row in judged_changed {
+            assert_eq!(
+                delivered.get(&row.evaluation.compliance_resource_id),
+                Some(&Compliant)
+            );
+        }
     }
 
     #[tokio::test]

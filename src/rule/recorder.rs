@@ -35,9 +35,7 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Api(failure) => failure.fmt(f),
-            Reason::Deadline => {
-                f.write_str("sweep: timed out: still being read at the Lambda deadline")
-            }
+            Reason::Deadline => f.write_str("still being read at the Lambda deadline"),
             Reason::NoId => f.write_str("SageMaker returned no ARN to report it under"),
             Reason::Unreadable(detail) => write!(
                 f,
@@ -82,10 +80,9 @@ pub struct Subject<'s> {
 #[derive(Debug, Default)]
 pub struct Recorded {
     pub counts: BTreeMap<Compliance, usize>,
-    /// Verdicts Config already held, unchanged and recent: not reported again.
+    /// Verdicts Config already held, unchanged and recent: not reported again (but for those
+    /// a cut-short sweep re-stated, counted in `delivered`).
     pub unchanged: usize,
-    /// Of those, re-stated after all because the sweep was cut short.
-    pub restated: usize,
     pub unjudged: Vec<Unjudged>,
     /// Listed, then gone before they could be described: skipped, not judged.
     pub vanished: usize,
@@ -145,13 +142,14 @@ impl<'a, D: Deliver> Recorder<'a, D> {
     }
 
     /// Reports the unchanged verdicts after all: a cut-short sweep does, so that Config's
-    /// recorded time moves them behind what the next sweep has not judged yet.
+    /// recorded time moves them behind what this sweep left unjudged, and the next sweep,
+    /// judging the oldest result first, starts there instead of judging these again (each of
+    /// them is older than anything left, since this sweep judged oldest first). Best-effort,
+    /// in what remains of the delivery window once every changed verdict is sent: Config holds
+    /// these verdicts already, so one not re-stated is judged again next time, not lost.
     pub async fn restate_unchanged(&mut self) {
         let unreported = std::mem::take(&mut self.unreported);
-        self.recorded.restated += unreported.len();
-        for evaluation in unreported {
-            self.delivery.push(evaluation).await;
-        }
+        self.delivery.restate(unreported).await;
     }
 
     /// A complete sweep that had nothing to report says so to Config (see

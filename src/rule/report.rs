@@ -54,6 +54,8 @@ pub struct SweepFacts {
     pub stale: usize,
     /// Why the listing stopped before its end, if it did.
     pub list_failure: Option<ApiFailure>,
+    /// Reads given up at the Lambda deadline, each named by its operation and what it read.
+    pub abandoned: Vec<String>,
 }
 
 /// What remediation did after the verdicts.
@@ -125,9 +127,10 @@ pub struct Report {
     pub counts: BTreeMap<Compliance, usize>,
     pub delivered: usize,
     /// Verdicts Config already held, unchanged and recent, so not reported again; and of
-    /// those, the ones a cut-short sweep re-stated anyway.
+    /// those, the ones a cut-short sweep re-stated anyway, and the ones it had no time to.
     pub unchanged: usize,
     pub restated: usize,
+    pub not_restated: usize,
     pub vanished: usize,
     pub unjudged: Vec<Unjudged>,
     pub undelivered: Vec<Undelivered>,
@@ -151,7 +154,8 @@ impl Report {
             counts: recorded.counts,
             delivered: recorded.delivered.delivered,
             unchanged: recorded.unchanged,
-            restated: recorded.restated,
+            restated: recorded.delivered.restated,
+            not_restated: recorded.delivered.not_restated,
             vanished: recorded.vanished,
             unjudged: recorded.unjudged,
             undelivered: recorded.delivered.undelivered,
@@ -187,6 +191,7 @@ impl Report {
             && self.refused_types.is_empty()
             && self.sweep.not_started == 0
             && !self.sweep.unlisted_pages
+            && self.sweep.abandoned.is_empty()
             && self.fixes.failures.is_empty()
             && self.fixes.not_started.is_empty()
     }
@@ -224,6 +229,10 @@ impl Report {
             listing(
                 "evaluation(s) were computed but not delivered",
                 undelivered.collect(),
+            ),
+            listing(
+                "read(s) given up at the Lambda deadline",
+                self.sweep.abandoned.clone(),
             ),
             listing("remediation(s) failed", failed_fixes.collect()),
             listing(
@@ -287,6 +296,7 @@ impl Report {
             reported = self.delivered,
             unchanged = self.unchanged - self.restated,
             restated = self.restated,
+            not_restated = self.not_restated,
             delivered = self.delivered,
             unjudged = self.unjudged.len(),
             undelivered = self.undelivered.len(),
@@ -398,6 +408,7 @@ mod tests {
                         kind: FailureKind::AccessDenied,
                         code: None,
                         message: String::new(),
+                        request_id: None,
                     }),
                 })
                 .collect(),

@@ -7,7 +7,7 @@
 
 use crate::core::pages::Pager;
 use crate::error::ApiFailure;
-use crate::rule::deadline::Deadline;
+use crate::rule::deadline::{Abandoned, Deadline, within};
 use crate::rule::inventory::{Inventory, Listed, Outcome};
 use crate::rule::ports::{ConfigReads, Deliver, RecordedIds, Summary};
 use crate::rule::recorder::{Reason, Recorder, Subject};
@@ -33,6 +33,9 @@ pub struct SweepSettings {
     pub refresh: std::time::Duration,
 }
 
+/// Names the held-results read when it is given up at the deadline.
+const HELD_READ: &str = "GetComplianceDetailsByConfigRule (the results Config holds)";
+
 /// Outcomes waiting for delivery while judging goes on.
 const CHANNEL_DEPTH: usize = 1024;
 
@@ -50,8 +53,18 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     settings: &SweepSettings,
     recorder: &mut Recorder<'_, D>,
 ) -> SweepFacts {
+    let mut abandoned: Vec<String> = Vec::new();
     let held = match &settings.rule_name {
-        Some(rule) => Some(stale::Held::read(config, rule).await),
+        Some(rule) => match within(settings.deadline, stale::Held::read(config, rule)).await {
+            Ok(held) => Some(held),
+            Err(Abandoned) => {
+                tracing::warn!(
+                    "the results Config holds were not read before the Lambda deadline; stale results are left"
+                );
+                abandoned.push(HELD_READ.to_owned());
+                None
+            }
+        },
         None => {
             tracing::info!("no rule name in the event; stale results not checked");
             None
@@ -60,10 +73,17 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     if let Some(held) = &held {
         recorder.compare_with(held.by_id(), settings.refresh);
     }
-    let ((listed, list_failure, unlisted_pages), recorded) = futures::join!(
+    let (listing, (recorded, ids_abandoned)) = futures::join!(
         list_all(inventory, settings.deadline),
-        recorded_ids(config, inventory.resource_types())
+        recorded_ids(config, inventory.resource_types(), settings.deadline)
     );
+    let Listing {
+        listed,
+        failure: list_failure,
+        unlisted_pages,
+        abandoned: list_abandoned,
+    } = listing;
+    abandoned.extend(ids_abandoned.into_iter().chain(list_abandoned));
     let mut work: Vec<(Listed, Option<String>)> = listed
         .into_iter()
         .map(|item| {
@@ -144,6 +164,7 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
         job_definitions: inventory.job_definitions(),
         stale: 0,
         list_failure: list_failure.clone(),
+        abandoned,
     };
     let listing_failed = match list_failure {
         Some(failure) => {
@@ -153,7 +174,10 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
         None => false,
     };
     // Only a complete listing says what no longer exists.
-    let complete = !listing_failed && facts.not_started == 0 && !facts.unlisted_pages;
+    let complete = !listing_failed
+        && facts.not_started == 0
+        && !facts.unlisted_pages
+        && facts.abandoned.is_empty();
     match held {
         Some(held) if complete => {
             facts.stale = held
@@ -170,32 +194,58 @@ pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
     facts
 }
 
+/// What the listing found, and why it stopped early if it did.
+struct Listing {
+    listed: Vec<Listed>,
+    failure: Option<ApiFailure>,
+    /// More pages were left at the deadline.
+    unlisted_pages: bool,
+    /// The page call given up at the deadline, named.
+    abandoned: Option<String>,
+}
+
 /// Every resource of every type, page after page, a resource listed twice kept once. Stops at
-/// the deadline (`true`: pages were left) or at a failure, keeping what it listed.
-async fn list_all<I: Inventory>(
-    inventory: &I,
-    deadline: Option<Deadline>,
-) -> (Vec<Listed>, Option<ApiFailure>, bool) {
-    let mut listed = Vec::new();
+/// the deadline (pages were left: no page is started after `stop_starting`, and one still
+/// being read at `abandon` is given up) or at a failure, keeping what it listed.
+async fn list_all<I: Inventory>(inventory: &I, deadline: Option<Deadline>) -> Listing {
+    let mut listing = Listing {
+        listed: Vec::new(),
+        failure: None,
+        unlisted_pages: false,
+        abandoned: None,
+    };
     let mut seen = HashSet::new();
     for (index, resource_type) in inventory.resource_types().iter().enumerate() {
-        let mut pager = Pager::new(inventory.list_operation(index));
+        let operation = inventory.list_operation(index);
+        let mut pager = Pager::new(operation);
         let mut next_token = None;
         loop {
             if deadline.is_some_and(|deadline| deadline.passed(deadline.stop_starting)) {
-                return (listed, None, true);
+                listing.unlisted_pages = true;
+                return listing;
             }
-            let page = match inventory.list_page(index, next_token).await {
-                Ok(page) => page,
-                Err(failure) => {
+            let page = match within(deadline, inventory.list_page(index, next_token)).await {
+                Ok(Ok(page)) => page,
+                Ok(Err(failure)) => {
                     tracing::error!(%failure, resource_type, "could not list resources");
-                    return (listed, Some(failure), false);
+                    listing.failure = Some(failure);
+                    return listing;
+                }
+                Err(Abandoned) => {
+                    tracing::warn!(
+                        operation,
+                        resource_type,
+                        "a page of the listing was not read before the Lambda deadline"
+                    );
+                    listing.unlisted_pages = true;
+                    listing.abandoned = Some(format!("{operation} (a page of {resource_type})"));
+                    return listing;
                 }
             };
             for Summary { name, arn, names } in page.items {
                 // A list that shifts between pages can name a resource twice.
                 if seen.insert((index, name.clone())) {
-                    listed.push(Listed {
+                    listing.listed.push(Listed {
                         resource_type,
                         name,
                         arn,
@@ -208,12 +258,13 @@ async fn list_all<I: Inventory>(
                 Ok(None) => break,
                 Err(failure) => {
                     tracing::error!(%failure, resource_type, "stopped listing");
-                    return (listed, Some(failure), false);
+                    listing.failure = Some(failure);
+                    return listing;
                 }
             }
         }
     }
-    (listed, None, false)
+    listing
 }
 
 /// Config's ids for every listed type. A type Config does not list (or a role that may not
@@ -222,21 +273,34 @@ async fn list_all<I: Inventory>(
 async fn recorded_ids<C: ConfigReads>(
     config: &C,
     types: &[&'static str],
-) -> HashMap<&'static str, RecordedIds> {
+    deadline: Option<Deadline>,
+) -> (HashMap<&'static str, RecordedIds>, Option<String>) {
     let mut recorded = HashMap::new();
     for resource_type in types {
-        match config.recorded_ids(resource_type, None).await {
-            Ok(ids) => {
+        match within(deadline, config.recorded_ids(resource_type, None)).await {
+            Ok(Ok(ids)) => {
                 recorded.insert(*resource_type, ids);
             }
-            Err(failure) => tracing::warn!(
+            Ok(Err(failure)) => tracing::warn!(
                 %failure,
                 resource_type,
                 "could not list the resource ids Config records; reporting each resource under its ARN, and stale results are left"
             ),
+            Err(Abandoned) => {
+                tracing::warn!(
+                    resource_type,
+                    "the resource ids Config records were not read before the Lambda deadline"
+                );
+                return (
+                    recorded,
+                    Some(format!(
+                        "ListDiscoveredResources (Config's ids for {resource_type})"
+                    )),
+                );
+            }
         }
     }
-    recorded
+    (recorded, None)
 }
 
 async fn judge_one<I: Inventory>(
@@ -256,12 +320,8 @@ async fn judge_one<I: Inventory>(
         outcome
     }
     .instrument(span);
-    let outcome = match deadline {
-        None => work.await,
-        Some(deadline) => match tokio::time::timeout_at(deadline.abandon, work).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::Unknown(Reason::Deadline),
-        },
-    };
+    let outcome = within(deadline, work)
+        .await
+        .unwrap_or(Outcome::Unknown(Reason::Deadline));
     (item, id, outcome)
 }

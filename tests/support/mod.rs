@@ -6,9 +6,9 @@ use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_monitoring-schedule-isolation");
 pub const ACCOUNT: &str = "123456789012";
@@ -42,6 +42,40 @@ pub fn lambda_command(fake: &FakeAws) -> Command {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command
+}
+
+/// The binary running as Lambda runs it, its log stream (stdout) kept; stopped when dropped.
+pub struct Function {
+    child: Child,
+}
+
+impl Function {
+    pub fn start(fake: &FakeAws) -> Function {
+        let child = lambda_command(fake)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the function starts");
+        Function { child }
+    }
+
+    /// Stops the function and returns what it wrote to stdout (its CloudWatch log stream).
+    pub fn logs(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let mut out = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            stdout.read_to_string(&mut out).unwrap();
+        }
+        let _ = self.child.wait();
+        out.lines().map(str::to_owned).collect()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 pub struct Run {
