@@ -5,6 +5,7 @@ mod support;
 
 use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use support::root;
 
 fn read(path: &str) -> String {
@@ -260,5 +261,55 @@ fn failures_are_never_silent_in_either_template() {
                 "{path}: {parameter}"
             );
         }
+    }
+}
+
+#[test]
+fn deploy_org_gives_the_member_roles_every_region_it_deploys() {
+    let output = std::process::Command::new("make")
+        .args(["-n", "deploy-org", "ORG_ID=o-abc123def4", "OUS=r-ab12"])
+        .arg("REGIONS=us-east-1  eu-west-1 ap-southeast-2")
+        .current_dir(root())
+        .output()
+        .expect("make runs");
+    assert!(output.status.success());
+    let commands = String::from_utf8(output.stdout)
+        .unwrap()
+        .replace("\\\n", " ");
+    let global = commands
+        .lines()
+        .find(|line| line.contains("--template-file template-org-global.yaml"))
+        .expect("deploy-org deploys the global stack");
+    let overrides: BTreeMap<&str, &str> = global
+        .split_once("--parameter-overrides")
+        .unwrap()
+        .1
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .collect();
+    assert_eq!(
+        overrides.get("Regions"),
+        Some(&"us-east-1,eu-west-1,ap-southeast-2")
+    );
+    let looped: Vec<&str> = commands
+        .split_once("for region in ")
+        .and_then(|(_, rest)| rest.split_once(';'))
+        .expect("deploy-org deploys each region")
+        .0
+        .split_whitespace()
+        .collect();
+    assert_eq!(looped.join(","), overrides["Regions"]);
+    // Every parameter without a default is given, and every one given exists.
+    let parameters = template("template-org-global.yaml").root["Parameters"].clone();
+    for (name, spec) in parameters.as_object().unwrap() {
+        if spec.get("Default").is_none() {
+            assert!(
+                overrides.contains_key(name.as_str()),
+                "{name} is not passed"
+            );
+        }
+    }
+    for name in overrides.keys() {
+        assert!(parameters.get(*name).is_some(), "{name} is no parameter");
     }
 }
