@@ -2,14 +2,16 @@
 //! organization template in the administrator account, the regional one in three regions. Names
 //! must be valid for every allowed parameter value and must not collide (IAM is global, the rest
 //! regional); each region's function role must be one the member roles trust, and nothing else
-//! may be, as IAM evaluates their trust; the audit role may make every call `audit` makes; and
-//! the rule parameters must fit Config's 1,024 characters and parse.
+//! may be, as IAM evaluates their trust; the audit role may make every call `audit` makes; the
+//! rule parameters must fit Config's 1,024 characters and parse; and no rule name a template
+//! admits may be longer than Config reads results back by.
 
 mod support;
 
 use monitoring_schedule_isolation::{RuleParams, Template};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use regex::Regex;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use support::policy::{
@@ -323,6 +325,90 @@ fn the_audit_role_trusts_exactly_the_audit_principals() {
         assert!(
             !may_assume(&statements, &other, &member_vars),
             "{other} is trusted"
+        );
+    }
+}
+
+/// The longest `ConfigRuleName` Config's `GetComplianceDetailsByConfigRule` accepts
+/// (`StringWithCharLimit64` in the API model), the call that reads a rule's held results back.
+const READABLE_RULE_NAME: usize = 64;
+/// What Config appends to an organization rule's name in each member account, where the rule
+/// is `OrgConfigRule-<name>-<suffix>`: eight characters in the names AWS shows
+/// (`OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba`, the Audit Manager API reference).
+const MEMBER_RULE_SUFFIX: &str = "dbgzf8ba";
+
+/// Whether a parameter's AllowedPattern (matched whole, as CloudFormation does) and MaxLength
+/// admit `value`.
+fn admits(spec: &Value, value: &str) -> bool {
+    let pattern = spec["AllowedPattern"].as_str().unwrap_or(".*");
+    let whole = Regex::new(&format!("^(?:{pattern})$")).unwrap();
+    let max = spec["MaxLength"]
+        .as_u64()
+        .map_or(usize::MAX, |max| max as usize);
+    value.chars().count() <= max && whole.is_match(value)
+}
+
+/// The rule names a template's RuleName becomes where Config reads results back: the account
+/// template's rule and its job-definition rule, or the organization rule in a member account.
+fn rule_names(path: &str, rule_name: &str) -> Vec<String> {
+    let template = template(path);
+    let overrides = BTreeMap::from([("RuleName".to_owned(), rule_name.to_owned())]);
+    let vars = parameters(&template, &overrides, MEMBER, REGIONS[0]);
+    let resources = &template["Resources"];
+    if path == "template-org.yaml" {
+        let name = render(
+            &resources["OrganizationRule"]["Properties"]["OrganizationConfigRuleName"],
+            &vars,
+        );
+        vec![format!("OrgConfigRule-{name}-{MEMBER_RULE_SUFFIX}")]
+    } else {
+        ["Rule", "JobDefinitionRule"]
+            .iter()
+            .map(|rule| render(&resources[rule]["Properties"]["ConfigRuleName"], &vars))
+            .collect()
+    }
+}
+
+fn longest_rule_name(path: &str) -> usize {
+    rule_names(path, "r").iter().map(String::len).max().unwrap()
+}
+
+#[test]
+fn the_longest_rule_name_a_template_admits_is_one_config_can_read_back() {
+    for path in ["template.yaml", "template-org.yaml"] {
+        let spec = &template(path)["Parameters"]["RuleName"];
+        let longest = (1..=256)
+            .rev()
+            .find(|&n| admits(spec, &"r".repeat(n)))
+            .unwrap_or_else(|| panic!("{path} admits no RuleName"));
+        for rule in rule_names(path, &"r".repeat(longest)) {
+            assert!(
+                rule.len() <= READABLE_RULE_NAME,
+                "{path}: RuleName of {longest} characters makes {rule} ({} characters)",
+                rule.len()
+            );
+        }
+        let why = spec["ConstraintDescription"].as_str().unwrap_or_default();
+        assert!(why.contains("64"), "{path}: the refusal says why: {why:?}");
+    }
+}
+
+#[test]
+fn a_rule_name_config_could_not_read_back_is_refused() {
+    for path in ["template.yaml", "template-org.yaml"] {
+        let spec = &template(path)["Parameters"]["RuleName"];
+        // The RuleName whose longest effective name is one character too long for Config.
+        let overhead = longest_rule_name(path) - 1;
+        let name = "r".repeat(READABLE_RULE_NAME + 1 - overhead);
+        let longest = rule_names(path, &name)
+            .into_iter()
+            .max_by_key(String::len)
+            .unwrap();
+        assert_eq!(longest.len(), READABLE_RULE_NAME + 1, "{longest}");
+        assert!(
+            !admits(spec, &name),
+            "{path} admits a RuleName of {} characters, which makes {longest}",
+            name.len()
         );
     }
 }
