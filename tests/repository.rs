@@ -6,7 +6,8 @@ mod support;
 use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::root;
+use support::policy::{Request, Vars, allowed, parameters, render_list, role_statements};
+use support::{ACCOUNT, root};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -16,20 +17,9 @@ fn template(path: &str) -> Template {
     Template::parse(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Every statement of every inline policy of the function's role, conditional ones included.
+/// Every statement of every inline policy of a role, conditional ones included.
 fn statements(template: &Value, role: &str) -> Vec<Value> {
-    let mut found = Vec::new();
-    let policies = template["Resources"][role]["Properties"]["Policies"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{role} has inline policies"));
-    for policy in policies {
-        // `!If [Condition, policy, !Ref AWS::NoValue]` holds the policy in its second item.
-        let policy = policy.get("Fn::If").map_or(policy, |branches| &branches[1]);
-        if let Some(list) = policy["PolicyDocument"]["Statement"].as_array() {
-            found.extend(list.iter().cloned());
-        }
-    }
-    found
+    role_statements(&template["Resources"][role])
 }
 
 fn actions(statement: &Value) -> Vec<String> {
@@ -43,63 +33,170 @@ fn actions(statement: &Value) -> Vec<String> {
     }
 }
 
-fn statement_for<'a>(statements: &'a [Value], action: &str) -> &'a Value {
-    let matching: Vec<&Value> = statements
-        .iter()
-        .filter(|s| actions(s).iter().any(|a| a == action))
-        .collect();
-    assert_eq!(
-        matching.len(),
-        1,
-        "{action} is granted by exactly one statement"
-    );
-    matching[0]
+const REGION: &str = "us-east-1";
+const ISOLATION: &str = "sagemaker:NetworkIsolation";
+const INSTANCE_TYPES: &str = "sagemaker:InstanceTypes";
+
+/// template.yaml deployed with remediation on, passing `roles`.
+fn remediating(roles: &str) -> (Value, Vars) {
+    let template = template("template.yaml").root;
+    let overrides = BTreeMap::from([
+        ("Remediate".to_owned(), "true".to_owned()),
+        ("RemediationRoleArns".to_owned(), roles.to_owned()),
+    ]);
+    let vars = parameters(&template, &overrides, ACCOUNT, REGION);
+    (template, vars)
 }
 
 #[test]
 fn remediation_may_only_create_isolated_copies_and_update_towards_isolation() {
-    let template = template("template.yaml").root;
+    let monitoring_role = format!("arn:aws:iam::{ACCOUNT}:role/monitoring-jobs");
+    let (template, vars) = remediating(&monitoring_role);
     let statements = statements(&template, "RuleFunctionRole");
-    for kind in [
-        "DataQuality",
-        "ModelQuality",
-        "ModelBias",
-        "ModelExplainability",
-    ] {
-        let create = statement_for(&statements, &format!("sagemaker:Create{kind}JobDefinition"));
-        assert_eq!(
-            create["Condition"],
-            json!({"Bool": {"sagemaker:NetworkIsolation": "true"}}),
-            "{kind}: SageMaker must refuse a copy that is not isolated"
+    let allowed = |request: &Request<'_>| allowed(&statements, request, &vars);
+
+    let schedule = format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/churn");
+    let update = || Request::new("sagemaker:UpdateMonitoringSchedule").on(&schedule);
+    // Repointing a schedule at a copy embeds no job definition: neither key is present.
+    assert!(allowed(&update()), "a pure repoint");
+    // An embedded job definition always names an instance type: it may only turn isolation
+    // on, never leave NetworkConfig out or turn it off.
+    for instances in [&["ml.m5.xlarge"][..], &["ml.m5.xlarge", "ml.c5.2xlarge"]] {
+        let embedded = || update().with(INSTANCE_TYPES, instances);
+        assert!(allowed(&embedded().with(ISOLATION, &["true"])), "isolated");
+        assert!(
+            !allowed(&embedded()),
+            "an embedded definition without NetworkConfig"
         );
-        let resources = create["Resource"].as_array().expect("a list of ARNs");
-        for resource in resources {
-            let arn = resource["Fn::Sub"]
-                .as_str()
-                .expect("an ARN built with !Sub");
-            assert!(
-                arn.ends_with("-job-definition/*-isolated*"),
-                "{kind}: only the names remediation makes: {arn}"
-            );
+        for open in ["false", "False"] {
+            assert!(!allowed(&embedded().with(ISOLATION, &[open])), "{open}");
         }
     }
-    let update = statement_for(&statements, "sagemaker:UpdateMonitoringSchedule");
-    assert_eq!(
-        update["Condition"],
-        json!({"BoolIfExists": {"sagemaker:NetworkIsolation": "true"}})
+    // Copies: isolated, under the names remediation gives them, and nothing else.
+    for (kind, resource) in [
+        ("DataQuality", "data-quality-job-definition"),
+        ("ModelQuality", "model-quality-job-definition"),
+        ("ModelBias", "model-bias-job-definition"),
+        ("ModelExplainability", "model-explainability-job-definition"),
+    ] {
+        let action = format!("sagemaker:Create{kind}JobDefinition");
+        let arn = |name: &str| format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:{resource}/{name}");
+        let (copy, other) = (arn("churn-isolated"), arn("churn-open"));
+        let ask = |target: &str, isolation: Option<&str>| {
+            let mut request = Request::new(&action)
+                .on(target)
+                .with(INSTANCE_TYPES, &["ml.m5.xlarge"]);
+            if let Some(isolation) = isolation {
+                request = request.with(ISOLATION, &[isolation]);
+            }
+            allowed(&request)
+        };
+        assert!(ask(&copy, Some("true")), "{kind}: an isolated copy");
+        assert!(!ask(&copy, None), "{kind}: a copy without NetworkConfig");
+        assert!(!ask(&copy, Some("false")), "{kind}: an open copy");
+        assert!(
+            !ask(&other, Some("true")),
+            "{kind}: a name remediation never gives"
+        );
+    }
+    // The schedules' own execution roles, to SageMaker only.
+    let pass = |role: &str, service: &str| {
+        allowed(
+            &Request::new("iam:PassRole")
+                .on(role)
+                .with("iam:PassedToService", &[service]),
+        )
+    };
+    assert!(pass(&monitoring_role, "sagemaker.amazonaws.com"));
+    assert!(!pass(&monitoring_role, "ec2.amazonaws.com"));
+    assert!(!pass(
+        &format!("arn:aws:iam::{ACCOUNT}:role/admin"),
+        "sagemaker.amazonaws.com"
+    ));
+}
+
+/// A `Rules` value: a parameter's string or list, a literal, or the outcome of a rule
+/// function (only the ones the templates use; any other panics).
+fn rule_value(value: &Value, vars: &Vars) -> Value {
+    let args = |name: &str| {
+        value[name]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} takes a list"))
+            .iter()
+            .map(|arg| rule_value(arg, vars))
+            .collect::<Vec<Value>>()
+    };
+    match value {
+        Value::String(_) | Value::Bool(_) => value.clone(),
+        _ if value.get("Ref").is_some() => json!(render_list(value, vars)),
+        _ if value.get("Fn::Equals").is_some() => {
+            let [a, b] = <[Value; 2]>::try_from(args("Fn::Equals")).unwrap();
+            let scalar = |v: Value| match v {
+                Value::Array(mut items) if items.len() == 1 => items.remove(0),
+                other => other,
+            };
+            json!(scalar(a) == scalar(b))
+        }
+        _ if value.get("Fn::Not").is_some() => json!(args("Fn::Not")[0] == json!(false)),
+        _ if value.get("Fn::Contains").is_some() => {
+            let [list, item] = <[Value; 2]>::try_from(args("Fn::Contains")).unwrap();
+            json!(list.as_array().unwrap().contains(&item))
+        }
+        other => panic!("rule function {other} is not modelled"),
+    }
+}
+
+/// Whether CloudFormation would accept the parameters: every rule whose condition holds has
+/// every assertion true.
+fn rules_accept(template: &Value, vars: &Vars) -> bool {
+    template["Rules"]
+        .as_object()
+        .expect("the template has Rules")
+        .values()
+        .all(|rule| {
+            let applies = rule
+                .get("RuleCondition")
+                .is_none_or(|condition| rule_value(condition, vars) == json!(true));
+            !applies
+                || rule["Assertions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|assertion| rule_value(&assertion["Assert"], vars) == json!(true))
+        })
+}
+
+#[test]
+fn remediation_cannot_be_deployed_without_the_roles_it_may_pass() {
+    let (template, vars) = remediating("");
+    assert!(
+        !rules_accept(&template, &vars),
+        "Remediate=true with no RemediationRoleArns"
     );
-    let pass = statement_for(&statements, "iam:PassRole");
-    assert_eq!(
-        pass["Condition"],
-        json!({"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})
+    let (_, vars) = remediating(&format!("arn:aws:iam::{ACCOUNT}:role/monitoring-jobs"));
+    assert!(rules_accept(&template, &vars));
+    let without = parameters(&template, &BTreeMap::new(), ACCOUNT, REGION);
+    assert!(
+        rules_accept(&template, &without),
+        "no remediation, no roles"
     );
-    let choice = &pass["Resource"]["Fn::If"];
-    assert_eq!(choice[0], "AnyMonitoringRole");
-    assert_eq!(choice[2], json!({"Ref": "RemediationRoleArns"}));
-    assert_eq!(
-        template["Parameters"]["RemediationRoleArns"]["Type"],
-        "CommaDelimitedList"
-    );
+    // And no role parameter can mean "any role".
+    let spec = &template["Parameters"]["RemediationRoleArns"];
+    let pattern = regex::Regex::new(&format!(
+        "^(?:{})$",
+        spec["AllowedPattern"].as_str().unwrap()
+    ))
+    .unwrap();
+    assert!(pattern.is_match(&format!(
+        "arn:aws:iam::{ACCOUNT}:role/service-role/monitoring-jobs"
+    )));
+    for wide in [
+        format!("arn:aws:iam::{ACCOUNT}:role/*"),
+        format!("arn:aws:iam::{ACCOUNT}:role/monitoring-*"),
+        "*".to_owned(),
+    ] {
+        assert!(!pattern.is_match(&wide), "{wide}");
+    }
 }
 
 #[test]
