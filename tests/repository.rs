@@ -344,6 +344,9 @@ fn failures_are_never_silent_in_either_template() {
         for (namespace, metric) in [
             ("AWS/Lambda", "Errors"),
             ("AWS/Lambda", "Invocations"),
+            // Invocations Lambda discarded unrun: older than MaximumEventAgeInSeconds (queued
+            // behind reserved concurrency), or out of retries.
+            ("AWS/Lambda", "AsyncEventsDropped"),
             ("SageMakerMonitoringScheduleIsolation", "Unjudged"),
             ("SageMakerMonitoringScheduleIsolation", "Undelivered"),
         ] {
