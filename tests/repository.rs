@@ -364,6 +364,96 @@ fn failures_are_never_silent_in_either_template() {
     }
 }
 
+/// Copies what `sam build` reads of the project into `to`: the manifests, the lock file, the
+/// toolchain file and the sources cargo needs to resolve the workspace, and the template.
+fn copy_project(to: &std::path::Path, template: &str) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        if from.is_dir() {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                copy(&entry.path(), &to.join(entry.file_name()));
+            }
+        } else {
+            std::fs::copy(from, to).unwrap();
+        }
+    }
+    for path in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+        "samconfig.toml",
+        "src",
+        "benches",
+        "fake/Cargo.toml",
+        "fake/src",
+        template,
+    ] {
+        let target = to.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        copy(&root().join(path), &target);
+    }
+}
+
+#[test]
+#[ignore = "needs sam and cargo-lambda in .venv; `make test` installs them and runs this test"]
+fn sam_build_takes_the_lock_file_as_it_is() {
+    let sam = root().join(".venv/bin/sam");
+    assert!(sam.exists(), "sam is not installed: `scripts/tools`");
+    let path = format!(
+        "{}:{}",
+        root().join(".venv/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for template in ["template.yaml", "template-org.yaml", "template-hook.yaml"] {
+        let project = std::env::temp_dir().join(format!(
+            "sam-build-locked-{}-{template}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&project);
+        copy_project(&project, template);
+        // A manifest the lock file no longer matches (a bumped version, as a dependency
+        // change would be): built without --locked, cargo rewrites the lock and builds.
+        let manifest = project.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            text.replacen("version = \"0.1.0\"", "version = \"0.1.1\"", 1),
+        )
+        .unwrap();
+        let lock = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
+        // A target directory that cannot be created: if cargo gets past the lock file, it
+        // fails at once instead of compiling the SDK for minutes.
+        let blocked = project.join("not-a-directory");
+        std::fs::write(&blocked, "").unwrap();
+        let output = std::process::Command::new(&sam)
+            .args(["build", "--template", template, "--language-extensions"])
+            .args(["--build-dir", ".aws-sam/locked"])
+            .current_dir(&project)
+            .env("PATH", &path)
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("CARGO_TARGET_DIR", blocked.join("target"))
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lock_after = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
+        let _ = std::fs::remove_dir_all(&project);
+        assert!(!output.status.success(), "{template}: {said}");
+        assert!(
+            said.contains("because --locked was passed"),
+            "{template}: sam build did not pass --locked: {said}"
+        );
+        assert!(
+            lock_after == lock,
+            "{template}: sam build rewrote Cargo.lock"
+        );
+    }
+}
+
 #[test]
 fn deploy_org_gives_the_member_roles_every_region_it_deploys() {
     let output = std::process::Command::new("make")
