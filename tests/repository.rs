@@ -6,7 +6,9 @@ mod support;
 use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::policy::{Request, Vars, allowed, parameters, render_list, role_statements};
+use support::policy::{
+    Principal, Request, Vars, allowed, parameters, render_list, role_statements,
+};
 use support::{ACCOUNT, root};
 
 fn read(path: &str) -> String {
@@ -197,6 +199,37 @@ fn remediation_cannot_be_deployed_without_the_roles_it_may_pass() {
     ] {
         assert!(!pattern.is_match(&wide), "{wide}");
     }
+}
+
+#[test]
+fn the_hooks_service_may_use_the_hook_role_only_for_this_account() {
+    let template = template("template-hook.yaml").root;
+    let vars = parameters(&template, &BTreeMap::new(), ACCOUNT, REGION);
+    let trust = template["Resources"]["HookExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let hooks = Principal::Service("hooks.cloudformation.amazonaws.com");
+    let hook = format!(
+        "arn:aws:cloudformation:{REGION}:{ACCOUNT}:type/hook/Private-SageMaker-MonitoringIsolation"
+    );
+    let may_assume = |account: &str, source: &str| {
+        let request = Request::new("sts:AssumeRole")
+            .by(hooks)
+            .with("aws:SourceAccount", &[account])
+            .with("aws:SourceArn", &[source]);
+        allowed(&trust, &request, &vars)
+    };
+    assert!(may_assume(ACCOUNT, &hook));
+    let elsewhere = "999999999999";
+    let their_hook = hook.replace(ACCOUNT, elsewhere);
+    assert!(!may_assume(elsewhere, &their_hook));
+    assert!(!may_assume(ACCOUNT, &their_hook));
+    assert!(
+        !allowed(&trust, &Request::new("sts:AssumeRole").by(hooks), &vars),
+        "on behalf of nobody named"
+    );
 }
 
 #[test]
