@@ -59,8 +59,9 @@ deploy: cargo tools
 # The organization in every region of REGIONS: once per organization (template-org-global.yaml:
 # the member roles, as a StackSet, and the optional aggregator) in HOME_REGION, then the
 # function and organization rule (template-org.yaml) in each region, built once. The member
-# roles exist before any rule: each deploy waits for its stack. Adding a region later is the
-# same command with the region added; member accounts do not change.
+# roles exist before any rule: each deploy waits for its stack. They trust exactly the function
+# role of each region in REGIONS, so adding a region later is the same command with the region
+# added: the StackSet updates every member role first, then the new region is deployed.
 #   make deploy-org REGIONS="us-east-1 eu-west-1 ap-southeast-2" ORG_ID=o-abc123def4 OUS=r-ab12
 # Delegated administrator: add CALL_AS=DELEGATED_ADMIN. More parameters: GLOBAL_PARAMS="...",
 # REGION_PARAMS="..." (Key=Value ...). Unattended: CONFIRM=--no-confirm-changeset.
@@ -68,13 +69,15 @@ ORG_STACK ?= sagemaker14-organization
 HOME_REGION ?= $(firstword $(REGIONS))
 CALL_AS ?= SELF
 CONFIRM ?= --confirm-changeset
+comma := ,
+REGION_LIST = $(subst $() $(),$(comma),$(strip $(REGIONS)))
 deploy-org: cargo tools
 	@test -n "$(REGIONS)" || { echo 'set REGIONS="us-east-1 eu-west-1" (the regions to evaluate)'; exit 2; }
 	@test -n "$(ORG_ID)" || { echo 'set ORG_ID=o-... (aws organizations describe-organization)'; exit 2; }
 	@test -n "$(OUS)" || { echo 'set OUS=ou-...,ou-... or the root r-... (the accounts to evaluate)'; exit 2; }
 	$(VENV)/sam deploy --template-file template-org-global.yaml --stack-name $(ORG_STACK)-global \
 	  --region $(HOME_REGION) --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset $(CONFIRM) \
-	  --parameter-overrides MemberOrganizationalUnitIds=$(OUS) CallAs=$(CALL_AS) $(GLOBAL_PARAMS)
+	  --parameter-overrides MemberOrganizationalUnitIds=$(OUS) Regions=$(REGION_LIST) CallAs=$(CALL_AS) $(GLOBAL_PARAMS)
 	$(VENV)/sam build --language-extensions --template template-org.yaml --build-dir .aws-sam/build-org
 	for region in $(REGIONS); do \
 	  $(VENV)/sam deploy --template-file .aws-sam/build-org/template.yaml --stack-name $(ORG_STACK) \

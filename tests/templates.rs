@@ -2,16 +2,22 @@
 //! organization template in the administrator account, the regional one in three regions. Names
 //! must be valid for every allowed parameter value and must not collide (IAM is global, the rest
 //! regional); each region's function role must be one the member roles trust, and nothing else
-//! may be; the rule parameters must fit Config's 1,024 characters and parse.
+//! may be, as IAM evaluates their trust; the audit role may make every call `audit` makes; the
+//! rule parameters must fit Config's 1,024 characters and parse; and no rule name a template
+//! admits may be longer than Config reads results back by.
 
 mod support;
 
 use monitoring_schedule_isolation::{RuleParams, Template};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use regex::Regex;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use support::root;
+use std::collections::{BTreeMap, BTreeSet};
+use support::policy::{
+    Principal, Request, Vars, actions, allowed, parameters, render, role_statements,
+};
+use support::{root, run, sample_seed, start};
 
 const ADMIN: &str = "111111111111";
 const MEMBER: &str = "222222222222";
@@ -24,63 +30,12 @@ fn template(path: &str) -> Value {
         .root
 }
 
-/// A template's parameters with their defaults (`None`: no default), then `overrides`, and the
-/// pseudo-parameters of `account` and `region`.
-fn context(
-    template: &Value,
-    overrides: &BTreeMap<String, String>,
-    account: &str,
-    region: &str,
-) -> HashMap<String, String> {
-    let mut vars: HashMap<String, String> = template["Parameters"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter_map(|(name, spec)| {
-            let default = match &spec["Default"] {
-                Value::String(text) => text.clone(),
-                Value::Number(number) => number.to_string(),
-                _ => return None,
-            };
-            Some((name.clone(), default))
-        })
-        .collect();
-    vars.extend(overrides.clone());
-    vars.insert("AWS::AccountId".into(), account.into());
-    vars.insert("AWS::Region".into(), region.into());
-    vars.insert("AWS::Partition".into(), "aws".into());
-    vars
-}
-
-/// A string, `Ref` or `Fn::Sub` value, resolved.
-fn render(value: &Value, vars: &HashMap<String, String>) -> String {
-    let lookup = |name: &str| {
-        vars.get(name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no value for {name}"))
-    };
-    match value {
-        Value::String(text) => text.clone(),
-        _ if value.get("Ref").is_some() => lookup(value["Ref"].as_str().unwrap()),
-        _ if value.get("Fn::Sub").is_some() => {
-            let mut text = value["Fn::Sub"].as_str().unwrap().to_owned();
-            while let Some(start) = text.find("${") {
-                let end = start + text[start..].find('}').unwrap();
-                let name = text[start + 2..end].to_owned();
-                text.replace_range(start..=end, &lookup(&name));
-            }
-            text
-        }
-        _ if value.get("Fn::Join").is_some() => {
-            let join = &value["Fn::Join"];
-            let items = match &join[1] {
-                Value::Array(items) => items.iter().map(|item| render(item, vars)).collect(),
-                list => vec![render(list, vars)],
-            };
-            items.join(join[0].as_str().unwrap())
-        }
-        other => panic!("cannot render {other}"),
-    }
+/// The once-per-organization template's parameters in the administrator account, deployed for
+/// the three regions (as `make deploy-org REGIONS=...` passes them), then `overrides`.
+fn global_context(global: &Value, overrides: &BTreeMap<String, String>) -> Vars {
+    let mut with_regions = BTreeMap::from([("Regions".to_owned(), REGIONS.join(","))]);
+    with_regions.extend(overrides.clone());
+    parameters(global, &with_regions, ADMIN, REGIONS[0])
 }
 
 /// A named resource: where its name must be unique, what it is, and the name.
@@ -110,7 +65,7 @@ const NAME_PROPERTIES: [(&str, &str, &str); 6] = [
     ("AWS::Lambda::Function", "FunctionName", "regional"),
 ];
 
-fn names(template: &Value, vars: &HashMap<String, String>) -> Vec<Named> {
+fn names(template: &Value, vars: &Vars) -> Vec<Named> {
     let account = &vars["AWS::AccountId"];
     let region = &vars["AWS::Region"];
     let mut found = Vec::new();
@@ -138,16 +93,19 @@ fn names(template: &Value, vars: &HashMap<String, String>) -> Vec<Named> {
     found
 }
 
+/// The template body the StackSet deploys, as the administrator stack renders it.
+fn member_body(global: &Value, vars: &Vars) -> String {
+    render(
+        &global["Resources"]["MemberRoleStackSet"]["Properties"]["TemplateBody"],
+        vars,
+    )
+}
+
 /// What the StackSet puts in every member account: its template body, rendered with the
 /// parameters the StackSet passes.
-fn member_stack(
-    global: &Value,
-    vars: &HashMap<String, String>,
-) -> (Value, HashMap<String, String>) {
+fn member_stack(global: &Value, vars: &Vars) -> (Value, Vars) {
     let stack_set = &global["Resources"]["MemberRoleStackSet"]["Properties"];
-    let body = Template::parse(stack_set["TemplateBody"].as_str().unwrap())
-        .unwrap()
-        .root;
+    let body = Template::parse(&member_body(global, vars)).unwrap().root;
     let passed: BTreeMap<String, String> = stack_set["Parameters"]
         .as_array()
         .unwrap()
@@ -159,22 +117,8 @@ fn member_stack(
             )
         })
         .collect();
-    let member_vars = context(&body, &passed, MEMBER, &vars["AWS::Region"]);
+    let member_vars = parameters(&body, &passed, MEMBER, &vars["AWS::Region"]);
     (body, member_vars)
-}
-
-/// IAM's `ArnLike`: `*` any run, `?` one character.
-fn arn_like(pattern: &str, arn: &str) -> bool {
-    fn matches(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => matches(&p[1..], s) || (!s.is_empty() && matches(p, &s[1..])),
-            (Some(b'?'), Some(_)) => matches(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    matches(pattern.as_bytes(), arn.as_bytes())
 }
 
 /// Each name, checked against the rule of the service that holds it.
@@ -214,13 +158,13 @@ fn deployment(
     let global = template("template-org-global.yaml");
     let regional = template("template-org.yaml");
     let mut everything = Vec::new();
-    let mut global_vars = context(&global, global_overrides, ADMIN, REGIONS[0]);
+    let mut global_vars = global_context(&global, global_overrides);
     global_vars.insert("DeployAggregator".into(), "true".into());
     everything.extend(names(&global, &global_vars));
     let (member, member_vars) = member_stack(&global, &global_vars);
     everything.extend(names(&member, &member_vars));
     for region in REGIONS {
-        let vars = context(&regional, regional_overrides, ADMIN, region);
+        let vars = parameters(&regional, regional_overrides, ADMIN, region);
         everything.extend(names(&regional, &vars));
     }
     everything
@@ -272,30 +216,41 @@ fn three_regions_and_the_organization_template_name_nothing_twice() {
     assert_eq!(once.len(), 1, "{once:?}");
 }
 
+/// The statements of a role's trust policy.
+fn trust(stack: &Value, role: &str) -> Vec<Value> {
+    stack["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{role} has a trust policy"))
+        .clone()
+}
+
+/// Whether `statements` let the principal `arn` assume the role (`aws:PrincipalArn` is the
+/// role's ARN, path included, whatever the session).
+fn may_assume(statements: &[Value], arn: &str, vars: &Vars) -> bool {
+    let request = Request::new("sts:AssumeRole")
+        .by(Principal::Arn(arn))
+        .with("aws:PrincipalArn", &[arn]);
+    allowed(statements, &request, vars)
+}
+
 #[test]
 fn member_roles_trust_every_regions_function_role_and_no_other_role() {
     let global = template("template-org-global.yaml");
     let regional = template("template-org.yaml");
-    let global_vars = context(&global, &BTreeMap::new(), ADMIN, REGIONS[0]);
+    let global_vars = global_context(&global, &BTreeMap::new());
     let (member, member_vars) = member_stack(&global, &global_vars);
-    let trust = &member["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        [0];
-    assert_eq!(
-        render(&trust["Principal"]["AWS"], &member_vars),
-        format!("arn:aws:iam::{ADMIN}:root")
-    );
-    let pattern = render(
-        &trust["Condition"]["ArnLike"]["aws:PrincipalArn"],
-        &member_vars,
-    );
-    let role_arn = |name: &str| format!("arn:aws:iam::{ADMIN}:role/{name}");
-    for region in REGIONS.iter().chain(&["ap-northeast-3"]) {
-        let vars = context(&regional, &BTreeMap::new(), ADMIN, region);
+    let statements = trust(&member, "MemberRole");
+    let role_arn = |account: &str, name: &str| format!("arn:aws:iam::{account}:role/{name}");
+    for region in REGIONS {
+        let vars = parameters(&regional, &BTreeMap::new(), ADMIN, region);
         let name = render(
             &regional["Resources"]["RuleFunctionRole"]["Properties"]["RoleName"],
             &vars,
         );
-        assert!(arn_like(&pattern, &role_arn(&name)), "{pattern} ~ {name}");
+        assert!(
+            may_assume(&statements, &role_arn(ADMIN, &name), &member_vars),
+            "{name}"
+        );
         // The function acts as the member role its rule names.
         let input = &regional["Resources"]["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]
             ["InputParameters"]["Fn::ToJsonString"];
@@ -307,17 +262,231 @@ fn member_roles_trust_every_regions_function_role_and_no_other_role() {
             )
         );
     }
-    // No other role either template names (the member and audit roles, should the
-    // administrator account be a member too) falls under the pattern.
-    let mut global_vars = global_vars;
-    global_vars.insert("DeployAggregator".into(), "true".into());
-    for named in names(&member, &member_vars) {
+    // Whoever may create a role in the administrator account must not be able to name one
+    // that the member roles trust, by name, by path, or by a region not deployed; nor may
+    // the roles these templates create (should the administrator account be a member too).
+    let prefix = &global_vars["FunctionRolePrefix"];
+    let mut impostors = vec![
+        role_arn(ADMIN, &format!("{prefix}-anything")),
+        role_arn(ADMIN, &format!("{prefix}-us-east-1-copy")),
+        role_arn(ADMIN, &format!("{prefix}-x/anything")),
+        role_arn(ADMIN, &format!("{prefix}-x/{prefix}-us-east-1")),
+        role_arn(ADMIN, &format!("service-role/{prefix}-us-east-1")),
+        role_arn(ADMIN, &format!("{prefix}-ap-northeast-3")),
+        role_arn(MEMBER, &format!("{prefix}-us-east-1")),
+    ];
+    let mut with_audit = global_vars.clone();
+    with_audit.insert(
+        "AuditPrincipalArns".into(),
+        role_arn(ADMIN, "SecurityAudit"),
+    );
+    let (audited, audited_vars) = member_stack(&global, &with_audit);
+    impostors.extend(
+        names(&audited, &audited_vars)
+            .into_iter()
+            .map(|named| role_arn(ADMIN, &named.name)),
+    );
+    for impostor in impostors {
         assert!(
-            !arn_like(&pattern, &role_arn(&named.name)),
-            "{} would trust itself",
-            named.name
+            !may_assume(&statements, &impostor, &member_vars),
+            "{impostor} is trusted"
         );
     }
+}
+
+#[test]
+fn the_audit_role_trusts_exactly_the_audit_principals() {
+    let global = template("template-org-global.yaml");
+    let principals = [
+        format!("arn:aws:iam::{ADMIN}:role/SecurityAudit"),
+        format!(
+            "arn:aws:iam::{ADMIN}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Audit_0123456789abcdef"
+        ),
+    ];
+    let vars = global_context(
+        &global,
+        &BTreeMap::from([("AuditPrincipalArns".to_owned(), principals.join(","))]),
+    );
+    let (member, member_vars) = member_stack(&global, &vars);
+    let statements = trust(&member, "AuditRole");
+    for principal in &principals {
+        assert!(
+            may_assume(&statements, principal, &member_vars),
+            "{principal}"
+        );
+    }
+    let prefix = &vars["FunctionRolePrefix"];
+    for other in [
+        format!("arn:aws:iam::{ADMIN}:role/SecurityAudit-copy"),
+        format!("arn:aws:iam::{ADMIN}:role/{prefix}-us-east-1"),
+        format!("arn:aws:iam::{ADMIN}:role/{prefix}-anything"),
+        format!("arn:aws:iam::{MEMBER}:role/SecurityAudit"),
+    ] {
+        assert!(
+            !may_assume(&statements, &other, &member_vars),
+            "{other} is trusted"
+        );
+    }
+}
+
+/// The longest `ConfigRuleName` Config's `GetComplianceDetailsByConfigRule` accepts
+/// (`StringWithCharLimit64` in the API model), the call that reads a rule's held results back.
+const READABLE_RULE_NAME: usize = 64;
+/// What Config appends to an organization rule's name in each member account, where the rule
+/// is `OrgConfigRule-<name>-<suffix>`: eight characters in the names AWS shows
+/// (`OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba`, the Audit Manager API reference).
+const MEMBER_RULE_SUFFIX: &str = "dbgzf8ba";
+
+/// Whether a parameter's AllowedPattern (matched whole, as CloudFormation does) and MaxLength
+/// admit `value`.
+fn admits(spec: &Value, value: &str) -> bool {
+    let pattern = spec["AllowedPattern"].as_str().unwrap_or(".*");
+    let whole = Regex::new(&format!("^(?:{pattern})$")).unwrap();
+    let max = spec["MaxLength"]
+        .as_u64()
+        .map_or(usize::MAX, |max| max as usize);
+    value.chars().count() <= max && whole.is_match(value)
+}
+
+/// The rule names a template's RuleName becomes where Config reads results back: the account
+/// template's rule and its job-definition rule, or the organization rule in a member account.
+fn rule_names(path: &str, rule_name: &str) -> Vec<String> {
+    let template = template(path);
+    let overrides = BTreeMap::from([("RuleName".to_owned(), rule_name.to_owned())]);
+    let vars = parameters(&template, &overrides, MEMBER, REGIONS[0]);
+    let resources = &template["Resources"];
+    if path == "template-org.yaml" {
+        let name = render(
+            &resources["OrganizationRule"]["Properties"]["OrganizationConfigRuleName"],
+            &vars,
+        );
+        vec![format!("OrgConfigRule-{name}-{MEMBER_RULE_SUFFIX}")]
+    } else {
+        ["Rule", "JobDefinitionRule"]
+            .iter()
+            .map(|rule| render(&resources[rule]["Properties"]["ConfigRuleName"], &vars))
+            .collect()
+    }
+}
+
+fn longest_rule_name(path: &str) -> usize {
+    rule_names(path, "r").iter().map(String::len).max().unwrap()
+}
+
+#[test]
+fn the_longest_rule_name_a_template_admits_is_one_config_can_read_back() {
+    for path in ["template.yaml", "template-org.yaml"] {
+        let spec = &template(path)["Parameters"]["RuleName"];
+        let longest = (1..=256)
+            .rev()
+            .find(|&n| admits(spec, &"r".repeat(n)))
+            .unwrap_or_else(|| panic!("{path} admits no RuleName"));
+        for rule in rule_names(path, &"r".repeat(longest)) {
+            assert!(
+                rule.len() <= READABLE_RULE_NAME,
+                "{path}: RuleName of {longest} characters makes {rule} ({} characters)",
+                rule.len()
+            );
+        }
+        let why = spec["ConstraintDescription"].as_str().unwrap_or_default();
+        assert!(why.contains("64"), "{path}: the refusal says why: {why:?}");
+    }
+}
+
+#[test]
+fn a_rule_name_config_could_not_read_back_is_refused() {
+    for path in ["template.yaml", "template-org.yaml"] {
+        let spec = &template(path)["Parameters"]["RuleName"];
+        // The RuleName whose longest effective name is one character too long for Config.
+        let overhead = longest_rule_name(path) - 1;
+        let name = "r".repeat(READABLE_RULE_NAME + 1 - overhead);
+        let longest = rule_names(path, &name)
+            .into_iter()
+            .max_by_key(String::len)
+            .unwrap();
+        assert_eq!(longest.len(), READABLE_RULE_NAME + 1, "{longest}");
+        assert!(
+            !admits(spec, &name),
+            "{path} admits a RuleName of {} characters, which makes {longest}",
+            name.len()
+        );
+    }
+}
+
+/// The IAM action behind an operation the fake answered; `None` for what the caller's own
+/// credentials do (AssumeRole) or what needs no permission (GetCallerIdentity).
+fn iam_action(operation: &str) -> Option<String> {
+    let service = match operation {
+        "AssumeRole" | "GetCallerIdentity" => return None,
+        "ListRegions" => "account",
+        "ListAccounts" => "organizations",
+        "ListDiscoveredResources"
+        | "GetResourceConfigHistory"
+        | "GetComplianceDetailsByConfigRule"
+        | "PutEvaluations" => "config",
+        sagemaker
+            if sagemaker.contains("MonitoringSchedule")
+                || sagemaker.contains("JobDefinition")
+                || sagemaker == "ListTags" =>
+        {
+            "sagemaker"
+        }
+        other => panic!("which service answers {other}?"),
+    };
+    Some(format!("{service}:{operation}"))
+}
+
+#[test]
+fn the_audit_role_may_make_every_call_audit_makes() {
+    let global = template("template-org-global.yaml");
+    let overrides = BTreeMap::from([(
+        "AuditPrincipalArns".to_owned(),
+        format!("arn:aws:iam::{ADMIN}:role/SecurityAudit"),
+    )]);
+    let (member, member_vars) = member_stack(&global, &global_context(&global, &overrides));
+    let audit_role = &member["Resources"]["AuditRole"];
+    let granted = actions(&role_statements(audit_role), &member_vars);
+    let role = render(&audit_role["Properties"]["RoleName"], &member_vars);
+
+    // A member account holding what the sample account holds, audited both ways.
+    let mut seed = sample_seed();
+    seed.accounts
+        .insert(MEMBER.to_owned(), seed.account.clone());
+    let fake = start(seed);
+    for control in [None, Some("--job-definitions")] {
+        let mut args = vec![
+            "audit",
+            "--json",
+            "--accounts",
+            MEMBER,
+            "--role",
+            &role,
+            "--regions",
+            "all",
+        ];
+        args.extend(control);
+        let audited = run(&fake, &args, None, &[]);
+        assert!(
+            matches!(audited.code, 0 | 3),
+            "{args:?} read everything: {}",
+            audited.stderr
+        );
+    }
+    let called: BTreeSet<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|call| call.account == MEMBER)
+        .filter_map(|call| iam_action(&call.operation))
+        .collect();
+    assert!(
+        called.contains("sagemaker:ListModelBiasJobDefinitions"),
+        "the job-definition audit listed job definitions: {called:?}"
+    );
+    let missing: Vec<&String> = called
+        .iter()
+        .filter(|action| !granted.iter().any(|g| g.eq_ignore_ascii_case(action)))
+        .collect();
+    assert!(missing.is_empty(), "the audit role cannot call {missing:?}");
 }
 
 /// Values each parameter admits: from its AllowedPattern (anchors dropped: CloudFormation
@@ -411,7 +580,7 @@ fn input_parameters_fit_config_and_parse_for_every_allowed_value() {
         .collect();
     let names: Vec<&str> = references.iter().map(String::as_str).collect();
     let render_with = |overrides: &BTreeMap<String, String>| {
-        let vars = context(&regional, overrides, ADMIN, REGIONS[0]);
+        let vars = parameters(&regional, overrides, ADMIN, REGIONS[0]);
         let object: serde_json::Map<String, Value> = input
             .as_object()
             .unwrap()
@@ -497,9 +666,7 @@ fn the_member_stack_inside_the_stack_set_passes_cfn_lint() {
         "cfn-lint is not installed: `scripts/tools`"
     );
     let global = template("template-org-global.yaml");
-    let body = global["Resources"]["MemberRoleStackSet"]["Properties"]["TemplateBody"]
-        .as_str()
-        .unwrap();
+    let body = member_body(&global, &global_context(&global, &BTreeMap::new()));
     let path = std::env::temp_dir().join(format!("member-stack-{}.yaml", std::process::id()));
     std::fs::write(&path, body).unwrap();
     let output = std::process::Command::new(cfn_lint)

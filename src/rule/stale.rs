@@ -44,8 +44,21 @@ impl Present {
     }
 }
 
+/// The longest rule name `GetComplianceDetailsByConfigRule` takes (`StringWithCharLimit64` in
+/// the API model), while a rule may be named with 128 characters. The templates refuse longer
+/// names; a rule deployed otherwise is told plainly what it costs.
+const READABLE_RULE_NAME: usize = 64;
+
 impl Held {
     pub async fn read<C: ConfigReads>(config: &C, rule: &str) -> Held {
+        let length = rule.chars().count();
+        if length > READABLE_RULE_NAME {
+            tracing::warn!(
+                rule,
+                "the rule's name has {length} characters, more than the {READABLE_RULE_NAME} characters Config's GetComplianceDetailsByConfigRule accepts: its held results cannot be read, so every verdict is reported again on every sweep and results of deleted resources are never cleared; name the rule with at most {READABLE_RULE_NAME} characters"
+            );
+            return Held { results: None };
+        }
         match config.held_results(rule).await {
             Ok(results) => Held {
                 results: Some(
