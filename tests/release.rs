@@ -54,18 +54,27 @@ fn lay_out(scratch: &Scratch) -> PathBuf {
     let sbom = scratch.0.join("stand-in.cdx.json");
     std::fs::write(&sbom, r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
     let dist = scratch.0.join("dist");
-    let output = Command::new("bash")
-        .arg(root().join("scripts/release"))
-        .arg("layout")
-        .args([&zip, &sbom, &dist])
-        .output()
-        .expect("bash runs scripts/release");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeds(
+        "scripts/release layout",
+        Command::new("bash")
+            .arg(root().join("scripts/release"))
+            .arg("layout")
+            .args([&zip, &sbom, &dist]),
     );
     dist.join(VERSION)
+}
+
+/// Runs `command`, failing the test with its output unless it succeeds.
+fn succeeds(what: &str, command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
+    assert!(
+        output.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn files_in(dir: &Path) -> BTreeSet<String> {
@@ -113,15 +122,11 @@ fn the_release_layout_holds_checksummed_files_and_templates_that_point_at_the_zi
     assert_eq!(listed.len(), sums.lines().count(), "a file listed twice");
     expected.insert("SHA256SUMS".into());
     assert_eq!(files_in(&release), expected);
-    let check = Command::new("sha256sum")
-        .args(["--check", "--strict", "SHA256SUMS"])
-        .current_dir(&release)
-        .output()
-        .expect("sha256sum runs");
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
+    succeeds(
+        "sha256sum --check",
+        Command::new("sha256sum")
+            .args(["--check", "--strict", "SHA256SUMS"])
+            .current_dir(&release),
     );
 
     // Each template: the source with only the functions' code changed, every local file it
@@ -166,30 +171,20 @@ fn the_release_templates_pass_cfn_lint_and_sam_validate() {
     );
     let scratch = Scratch::new("lint");
     let release = lay_out(&scratch);
-    let lint = Command::new(venv.join("cfn-lint"))
-        .args(TEMPLATES)
-        .current_dir(&release)
-        .output()
-        .unwrap();
-    assert!(
-        lint.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&lint.stdout),
-        String::from_utf8_lossy(&lint.stderr)
+    succeeds(
+        "cfn-lint",
+        Command::new(venv.join("cfn-lint"))
+            .args(TEMPLATES)
+            .current_dir(&release),
     );
     for template in TEMPLATES {
-        let validate = Command::new(venv.join("sam"))
-            .args(["validate", "--lint", "--language-extensions", "--template"])
-            .arg(template)
-            .env("SAM_CLI_TELEMETRY", "0")
-            .current_dir(&release)
-            .output()
-            .unwrap();
-        assert!(
-            validate.status.success(),
-            "{template}: {}{}",
-            String::from_utf8_lossy(&validate.stdout),
-            String::from_utf8_lossy(&validate.stderr)
+        succeeds(
+            &format!("sam validate {template}"),
+            Command::new(venv.join("sam"))
+                .args(["validate", "--lint", "--language-extensions", "--template"])
+                .arg(template)
+                .env("SAM_CLI_TELEMETRY", "0")
+                .current_dir(&release),
         );
     }
 }
