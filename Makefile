@@ -12,13 +12,16 @@ VENV := $(CURDIR)/.venv/bin
 # cargo-lambda and sam find each other, and zig, on PATH.
 export PATH := $(VENV):$(PATH)
 CARGO_FUZZ_VERSION := 0.13.2
+CARGO_CYCLONEDX_VERSION := 0.5.9
 
-.PHONY: help build test run invoke deploy deploy-org lint bench fuzz cargo tools
+.PHONY: help build release pre-commit test run invoke deploy deploy-org lint bench fuzz cargo tools
 
 help:
 	@echo "make run     the rule end to end against a local fake account (no AWS account needed)"
 	@echo "make test    the whole test suite, formatting and template checks included"
 	@echo "make build   the Lambda bootstrap for arm64 (cargo lambda), zipped"
+	@echo "make release dist/<version>/: the zipped bootstrap, SBOM, SHA256SUMS, templates that deploy with SAM alone"
+	@echo "make pre-commit   the pre-commit hook (try-repo) failing a non-isolated schedule, passing an isolated one"
 	@echo "make invoke EVENT=events/...   one event through the Lambda runtime, locally"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials)"
 	@echo "make deploy-org REGIONS=\"us-east-1 eu-west-1\" ORG_ID=o-... OUS=ou-...   the organization, every region"
@@ -35,6 +38,18 @@ tools:
 build: cargo tools
 	$(VENV)/cargo-lambda lambda build --locked --release --arm64 --bin $(BIN) --output-format zip
 	@ls -l target/lambda/$(BIN)/bootstrap.zip | awk '{printf "bootstrap.zip: %d bytes\n", $$5}'
+
+# A release, built once: the bootstrap, a CycloneDX SBOM (cargo-cyclonedx, at a pinned version)
+# and templates whose CodeUri is the zip, in dist/<version>/ (scripts/release).
+release: cargo tools
+	@cargo cyclonedx --version 2>/dev/null | grep -q "$(CARGO_CYCLONEDX_VERSION)" || cargo install --locked cargo-cyclonedx --version $(CARGO_CYCLONEDX_VERSION)
+	scripts/release
+
+# .pre-commit-hooks.yaml through pre-commit itself (from .venv), on a sample template in a
+# scratch repository: fails while a schedule is not isolated, passes once it is. pre-commit
+# builds the hook with cargo install (release profile): minutes the first time.
+pre-commit: cargo tools
+	scripts/try-pre-commit
 
 test: cargo tools
 	cargo fmt --all -- --check

@@ -21,7 +21,8 @@
 //!   view, and what is reported for each resource (`finding`). The doors add `check` (the
 //!   command) and `hook` (CloudFormation Lambda hook requests, under the Lambda runtime).
 //!
-//! `error` holds the two error types the layers share; `logging` the log setup of both doors.
+//! `error` holds the two error types the layers share; `logging` the log setup of both doors;
+//! `version` which build is running.
 //! Modules are private: what the binary, the tests and the benchmarks use is re-exported below.
 
 #![recursion_limit = "256"]
@@ -33,6 +34,7 @@ mod doors;
 mod error;
 mod logging;
 mod rule;
+mod version;
 
 pub use crate::check::template::{Template, TemplateError};
 pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};

@@ -46,6 +46,10 @@ fn a_change_event_is_judged_and_delivered_through_the_runtime_api() {
                 .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"))
         })
         .collect();
+    // The first line says which build is running; every metrics record carries the version.
+    assert_eq!(records[0]["fields"]["message"], "starting", "{logs:#?}");
+    assert_eq!(records[0]["fields"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(records[0]["fields"]["commit"], built_from());
     let summaries: Vec<&Value> = records
         .iter()
         .filter(|r| r["fields"]["message"] == "summary")
@@ -62,6 +66,9 @@ fn a_change_event_is_judged_and_delivered_through_the_runtime_api() {
     assert_eq!(emf.len(), 2);
     assert_eq!(emf[1]["Compliant"], 5);
     assert_eq!(emf[1]["NonCompliant"], 10);
+    for record in &emf {
+        assert_eq!(record["Version"], env!("CARGO_PKG_VERSION"));
+    }
     // The dimension the templates' alarms watch.
     assert_eq!(emf[1]["FunctionName"], "monitoring-schedule-isolation");
     assert!(

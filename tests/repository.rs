@@ -263,7 +263,7 @@ fn the_toolchain_is_pinned() {
 
     // Every Python tool pinned to one version, every file of it to a hash.
     let pins = read("tools/requirements.in");
-    for tool in ["cfn-lint", "cargo-lambda", "aws-sam-cli"] {
+    for tool in ["cfn-lint", "cargo-lambda", "aws-sam-cli", "pre-commit"] {
         assert!(
             pins.lines()
                 .any(|line| line.starts_with(&format!("{tool}=="))),
@@ -296,7 +296,7 @@ fn the_toolchain_is_pinned() {
     assert!(installer.contains("--require-hashes"));
 
     // cargo builds with the lock file as it is, and installs tools at a version.
-    for path in ["Makefile", ".ci/run"] {
+    for path in ["Makefile", ".ci/run", "scripts/release"] {
         for line in read(path).lines() {
             let line = line.trim();
             if line.starts_with('#') {

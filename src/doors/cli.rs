@@ -19,7 +19,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "monitoring-schedule-isolation",
-    version,
+    version = crate::version::line(),
     about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation",
     long_about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation.\n\nStarted by the Lambda runtime (AWS_LAMBDA_RUNTIME_API set) it serves Config events; from a shell it runs the same code. Honours AWS_REGION, AWS_PROFILE, the credential chain and AWS_ENDPOINT_URL.\n\nExit codes: 0 done, 1 some resources could not be judged or delivered, 2 bad input. audit: 0 everything read and nothing NON_COMPLIANT, 1 something not read (nothing NON_COMPLIANT in the rest), 2 bad input, 3 NON_COMPLIANT found (everything read), 4 NON_COMPLIANT found and something not read."
 )]

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::logging;
 use crate::rule::RunOptions;
 use crate::rule::deadline::Deadline;
+use crate::version;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -22,6 +23,11 @@ use tracing::Instrument;
 /// when the runtime itself stops.
 pub async fn main() -> i32 {
     logging::init_lambda();
+    tracing::info!(
+        version = version::VERSION,
+        commit = version::COMMIT,
+        "starting"
+    );
     let clients = match sdk::load().await {
         Ok(clients) => clients,
         Err(error) => {

@@ -348,6 +348,7 @@ impl Report {
             "RuleName": rule_name,
             "Trigger": self.trigger,
             "FunctionName": function_name,
+            "Version": crate::version::VERSION,
             "Compliant": self.of(Compliance::Compliant),
             "NonCompliant": self.of(Compliance::NonCompliant),
             "NotApplicable": self.of(Compliance::NotApplicable),

@@ -16,6 +16,15 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_monitoring-schedule-isolation");
 pub const ACCOUNT: &str = "123456789012";
 pub const SCHEDULE_TYPE: &str = "AWS::SageMaker::MonitoringSchedule";
 
+/// The commit the binary says it was built from: the one the build was given (cargo builds the
+/// tests and the binary with the same environment), or `unknown`.
+pub fn built_from() -> &'static str {
+    match option_env!("MONITORING_SCHEDULE_ISOLATION_COMMIT") {
+        Some(commit) if !commit.is_empty() => commit,
+        _ => "unknown",
+    }
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
