@@ -54,6 +54,14 @@ fn line_for(run: &Run, resource: &str) -> Value {
         .unwrap_or_else(|| panic!("no line for {resource}: {}", run.stdout))
 }
 
+/// `--format json`: the annotation of one resource.
+fn annotation_of(run: &Run, resource: &str) -> String {
+    line_for(run, resource)["Annotation"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -77,6 +85,7 @@ const ISOLATED_JSON: &str = "events/check/cloudformation-isolated.json";
 const LIVE: &str = "events/check/cloudformation-live.yaml";
 const MODULES_PLAN: &str = "events/check/terraform-modules.plan.json";
 const ISOLATED_PLAN: &str = "events/check/terraform-isolated.plan.json";
+const PLANNED_NAMES: &str = "events/check/terraform-planned-names.plan.json";
 
 #[test]
 fn every_cloudformation_fixture_gets_its_verdict() {
@@ -279,12 +288,7 @@ fn every_way_a_template_names_a_job_definition_is_resolved_or_said_to_be_unresol
             ("ImportedName", "UNRESOLVED"),
         ])
     );
-    let annotation = |resource: &str| {
-        line_for(&run, resource)["Annotation"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let annotation = |resource: &str| annotation_of(&run, resource);
     assert!(annotation("RefParameter").contains(
         "'open-data-quality' sets EnableNetworkIsolation=false. A VpcConfig is not isolation."
     ));
@@ -455,6 +459,68 @@ fn plans_resolve_through_modules_and_leave_unknowns_unresolved() {
                 "COMPLIANT"
             ),
         ])
+    );
+}
+
+#[test]
+fn a_schedule_in_a_plan_runs_the_job_definition_its_planned_name_names() {
+    // Each schedule's expression refers to the isolated job definition, but three plan another
+    // name: a literal branch of a condition, a suffix, and a variable that coalesce prefers.
+    let run = check(&["--format", "json", PLANNED_NAMES], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        verdicts(&run),
+        expect(&[
+            ("aws_sagemaker_monitoring_schedule.legacy", "NON_COMPLIANT"),
+            ("aws_sagemaker_monitoring_schedule.versioned", "UNRESOLVED"),
+            ("aws_sagemaker_monitoring_schedule.overridden", "UNRESOLVED"),
+            ("aws_sagemaker_monitoring_schedule.defaulted", "COMPLIANT"),
+        ])
+    );
+    let annotation = |resource: &str| annotation_of(&run, resource);
+    assert!(
+        annotation("aws_sagemaker_monitoring_schedule.legacy").starts_with(
+            "DataQuality job definition 'legacy-open-jd' sets EnableNetworkIsolation=false"
+        )
+    );
+    assert!(
+        annotation("aws_sagemaker_monitoring_schedule.versioned")
+            .contains("'dq-isolated-v2', which this plan does not create")
+    );
+
+    // Code scanning sees all three.
+    let run = check(&["--format", "sarif", PLANNED_NAMES], &[]);
+    assert_eq!(run.code, 1);
+    let sarif: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let mut results: Vec<(String, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let message = r["message"]["text"].as_str().unwrap();
+            (
+                message.split(' ').next().unwrap().to_owned(),
+                r["level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            (
+                "aws_sagemaker_monitoring_schedule.legacy".into(),
+                "error".into()
+            ),
+            (
+                "aws_sagemaker_monitoring_schedule.overridden".into(),
+                "warning".into()
+            ),
+            (
+                "aws_sagemaker_monitoring_schedule.versioned".into(),
+                "warning".into()
+            ),
+        ]
     );
 }
 
@@ -847,7 +913,14 @@ fn every_sample_in_events_check_is_used_here() {
         .filter(|name| !name.ends_with("README.md"))
         .collect();
     samples.sort();
-    let mut used = vec![RESOLUTION, ISOLATED_JSON, LIVE, MODULES_PLAN, ISOLATED_PLAN];
+    let mut used = vec![
+        RESOLUTION,
+        ISOLATED_JSON,
+        LIVE,
+        MODULES_PLAN,
+        ISOLATED_PLAN,
+        PLANNED_NAMES,
+    ];
     used.sort();
     assert_eq!(samples, used);
 }

@@ -6,10 +6,19 @@
 //! `monitoring_job_definition` block) and `aws_sagemaker_data_quality_job_definition`. Each
 //! resource's planned values (`resource_changes[].change.after`) are read into the
 //! CloudFormation shape, so the same [`ScheduleView`] and verdict serve. A value known only
-//! after apply (`after_unknown`) is unresolved, never read as absent. A schedule's job
-//! definition is found through the plan's configuration: the references of its
-//! `monitoring_job_definition_name` expression, followed through module variables and module
-//! outputs, lead to the data quality job definition it names.
+//! after apply (`after_unknown`) is unresolved, never read as absent.
+//!
+//! A schedule runs the job definition its planned `monitoring_job_definition_name` names, so
+//! when that name is known it is matched against the planned `name` of the plan's job
+//! definitions, whatever its expression refers to (`var.legacy ? "open" : aws_x.y.name`
+//! refers to `aws_x.y` and may plan another name). Only when the name is known only after
+//! apply is the job definition found through the plan's configuration: the references of the
+//! expression, followed through module variables and module outputs, lead to the data quality
+//! job definitions it can name, and only those whose own name is known only after apply count
+//! (a reference to a known name would have made the schedule's name known too). The
+//! configuration holds an expression's references, not the expression, so
+//! `"${aws_x.y.name}-v2"` cannot be told from `aws_x.y.name` when both names are known only
+//! after apply.
 
 use crate::check::finding::{Assessment, Outcome};
 use crate::check::intrinsics::{generated_name, is_complete_name};
@@ -50,7 +59,8 @@ struct Planned<'a> {
     unknown: &'a Value,
 }
 
-/// A data quality job definition of the plan: the names it can be found by, and its network.
+/// A data quality job definition of the plan: its planned name (`None`: known only after
+/// apply), and its network.
 struct Definition {
     base: String,
     name: Option<String>,
@@ -58,8 +68,13 @@ struct Definition {
 }
 
 impl Definition {
+    /// Whether a schedule naming `name` runs this definition: by its planned name, or, when
+    /// that is known only after apply, by the placeholder a reference to it stands for.
     fn answers_to(&self, name: &str) -> bool {
-        self.name.as_deref() == Some(name) || generated_name(&self.base) == name
+        match &self.name {
+            Some(planned) => planned == name,
+            None => generated_name(&self.base) == name,
+        }
     }
 }
 
@@ -85,12 +100,12 @@ pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Ass
     let mut assessments = Vec::new();
     for resource in &planned {
         let outcomes = if resource.resource_type == SCHEDULE {
-            let referenced = configuration
+            let referenced: Vec<&Definition> = configuration
                 .map(|root| referenced_definitions(root, resource))
                 .unwrap_or_default()
-                .into_iter()
-                .filter(|base| definitions.iter().any(|d| &d.base == base))
-                .collect::<Vec<_>>();
+                .iter()
+                .filter_map(|base| definitions.iter().find(|d| &d.base == base))
+                .collect();
             match schedule_configurations(resource, &referenced) {
                 Ok(configurations) => configurations
                     .iter()
@@ -332,11 +347,12 @@ fn network(parent: &Value, unknown: &Value) -> Result<Option<Value>, String> {
     Ok(Some(Value::Object(network)))
 }
 
-/// A schedule's planned values in the CloudFormation shape: one configuration, or one per job
-/// definition its name's expression can refer to.
+/// A schedule's planned values in the CloudFormation shape: one configuration, or, when its
+/// job definition's name is known only after apply, one per job definition its name's
+/// expression can refer to.
 fn schedule_configurations(
     resource: &Planned,
-    referenced: &[String],
+    referenced: &[&Definition],
 ) -> Result<Vec<Value>, String> {
     let unknown = resource.unknown;
     if unknown_at(unknown, &["monitoring_schedule_config"]) {
@@ -374,14 +390,30 @@ fn schedule_configurations(
         .get("monitoring_job_definition_name")
         .and_then(Value::as_str)
         .filter(|name| !name.is_empty());
-    let names: Vec<String> = if !referenced.is_empty() {
-        referenced.iter().map(|base| generated_name(base)).collect()
-    } else if let Some(name) = written {
-        vec![name.to_owned()]
-    } else if unknown_at(config_unknown, &["monitoring_job_definition_name"]) {
-        return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
-    } else {
-        Vec::new()
+    // A plan without `after_unknown` (planned values only) leaves out what apply decides.
+    let later = unknown_at(config_unknown, &["monitoring_job_definition_name"])
+        || resource.unknown.is_null();
+    let names: Vec<String> = match written {
+        Some(name) if is_complete_name(name) => vec![name.to_owned()],
+        // Not a name SageMaker accepts, nor one a placeholder below could stand for.
+        Some(name) => {
+            return Err(format!(
+                "monitoring_job_definition_name '{name}' is not a valid job definition name."
+            ));
+        }
+        None if !later => Vec::new(),
+        None if referenced.is_empty() => {
+            return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
+        }
+        None => {
+            if let Some(named) = referenced.iter().find(|d| d.name.is_some()) {
+                return Err(format!(
+                    "monitoring_job_definition_name is known only after apply, though {} it refers to has a known name: the name is built from something else.",
+                    named.base
+                ));
+            }
+            referenced.iter().map(|d| generated_name(&d.base)).collect()
+        }
     };
     if names.is_empty() {
         return Ok(vec![
@@ -549,6 +581,7 @@ fn line_of(text: &str, address: &str) -> usize {
 mod tests {
     use super::*;
     use crate::check::finding::Status;
+    use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 
     #[test]
     fn module_addresses_give_their_calls() {
@@ -633,5 +666,136 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.contains("2.0 is not supported"), "{error}");
+    }
+
+    /// A plan with data quality job definitions `(resource name, planned name, isolated)` (a
+    /// planned name of `None` is known only after apply) and one schedule `s`, whose
+    /// `monitoring_job_definition_name` is planned as `written` (`None`: known only after
+    /// apply) from an expression with these `references`.
+    fn plan_with(
+        definitions: &[(&str, Option<&str>, bool)],
+        written: Option<&str>,
+        references: &[&str],
+    ) -> Value {
+        let mut changes: Vec<Value> = definitions
+            .iter()
+            .map(|(resource, name, isolated)| {
+                let mut after = json!({"network_config": [{"enable_network_isolation": isolated}]});
+                let mut unknown = json!({"arn": true});
+                match name {
+                    Some(name) => after["name"] = json!(name),
+                    None => unknown["name"] = json!(true),
+                }
+                json!({
+                    "address": format!("{DATA_QUALITY}.{resource}"), "mode": "managed",
+                    "type": DATA_QUALITY, "name": resource,
+                    "change": {"actions": ["create"], "after": after, "after_unknown": unknown}
+                })
+            })
+            .collect();
+        let mut config = json!({"monitoring_type": "DataQuality"});
+        let mut config_unknown = json!({});
+        match written {
+            Some(name) => config["monitoring_job_definition_name"] = json!(name),
+            None => config_unknown["monitoring_job_definition_name"] = json!(true),
+        }
+        changes.push(json!({
+            "address": format!("{SCHEDULE}.s"), "mode": "managed", "type": SCHEDULE, "name": "s",
+            "change": {"actions": ["create"],
+                "after": {"monitoring_schedule_config": [config]},
+                "after_unknown": {"monitoring_schedule_config": [config_unknown]}}
+        }));
+        json!({
+            "format_version": "1.2",
+            "resource_changes": changes,
+            "configuration": {"root_module": {"resources": [{
+                "address": format!("{SCHEDULE}.s"), "mode": "managed", "type": SCHEDULE, "name": "s",
+                "expressions": {"monitoring_schedule_config": [{
+                    "monitoring_job_definition_name": {"references": references}
+                }]}
+            }]}}
+        })
+    }
+
+    /// The schedule's finding, and the job definition `--resolve-live` would describe.
+    fn schedule_finding(plan: &Value) -> (Status, String, Option<JobDefinitionRef>) {
+        let found = assess(plan, &plan.to_string(), false).unwrap();
+        let schedule = found
+            .iter()
+            .find(|a| a.resource_type == SCHEDULE)
+            .expect("the schedule is judged");
+        let lookup = schedule.outcomes.iter().find_map(|o| match o {
+            Outcome::Unresolved { lookup, .. } => lookup.clone(),
+            Outcome::Judged(_) => None,
+        });
+        let finding = schedule.finding("plan.json");
+        (finding.status, finding.annotation, lookup)
+    }
+
+    const ISOLATED: &str = "aws_sagemaker_data_quality_job_definition.isolated";
+    const ISOLATED_NAME: &str = "aws_sagemaker_data_quality_job_definition.isolated.name";
+
+    #[test]
+    fn the_planned_name_wins_over_the_definition_its_expression_refers_to() {
+        let isolated = ("isolated", Some("dq-isolated"), true);
+        // `var.legacy ? "legacy-open-jd" : aws_..._job_definition.isolated.name`, legacy on,
+        // with the open definition in the plan: judged by it.
+        let conditional = ["var.legacy", ISOLATED_NAME, ISOLATED];
+        let plan = plan_with(
+            &[isolated, ("legacy", Some("legacy-open-jd"), false)],
+            Some("legacy-open-jd"),
+            &conditional,
+        );
+        let (status, annotation, _) = schedule_finding(&plan);
+        assert_eq!(status, Status::NonCompliant, "{annotation}");
+        assert!(annotation.contains("'legacy-open-jd' sets EnableNetworkIsolation=false"));
+        // ... and without it: unresolved, to be described in the account.
+        let plan = plan_with(&[isolated], Some("legacy-open-jd"), &conditional);
+        let (status, annotation, lookup) = schedule_finding(&plan);
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        let wanted = JobDefinitionRef::new(MonitoringKind::DataQuality, "legacy-open-jd");
+        assert_eq!(lookup, Some(wanted));
+
+        // `"${aws_..._job_definition.isolated.name}-v2"`: the references are a bare
+        // reference's, the planned name is not.
+        let plan = plan_with(
+            &[isolated],
+            Some("dq-isolated-v2"),
+            &[ISOLATED_NAME, ISOLATED],
+        );
+        let (status, annotation, lookup) = schedule_finding(&plan);
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        assert!(annotation.contains("'dq-isolated-v2'"), "{annotation}");
+        assert_eq!(lookup.map(|l| l.name), Some("dq-isolated-v2".to_owned()));
+
+        // `coalesce(var.jd, aws_..._job_definition.isolated.name)` with var.jd set, and unset.
+        let coalesce = ["var.jd", ISOLATED_NAME, ISOLATED];
+        for (planned, status, said) in [
+            ("open-jd", Status::Unresolved, "'open-jd', which this plan"),
+            ("dq-isolated", Status::Compliant, "'dq-isolated' has"),
+        ] {
+            let plan = plan_with(&[isolated], Some(planned), &coalesce);
+            let (found, annotation, _) = schedule_finding(&plan);
+            assert_eq!(found, status, "{annotation}");
+            assert!(annotation.contains(said), "{annotation}");
+        }
+    }
+
+    #[test]
+    fn the_reference_decides_only_when_the_names_are_known_after_apply() {
+        let bare = [ISOLATED_NAME, ISOLATED];
+        // Both names known only after apply: the referenced definition is the one.
+        let plan = plan_with(&[("isolated", None, true)], None, &bare);
+        let (status, annotation, _) = schedule_finding(&plan);
+        assert_eq!(status, Status::Compliant, "{annotation}");
+        // The definition's name is known but the schedule's is not: something else decides it.
+        let plan = plan_with(&[("isolated", Some("dq-isolated"), true)], None, &bare);
+        let (status, annotation, lookup) = schedule_finding(&plan);
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        assert!(
+            annotation.contains("known only after apply"),
+            "{annotation}"
+        );
+        assert_eq!(lookup, None);
     }
 }
