@@ -7,30 +7,83 @@ mod support;
 use fake_aws::faults::Faults;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 use support::*;
 
-/// Runs `check` from the repository root (so paths are relative, as in CI), with no AWS
+/// `check` from the repository root (so paths are relative, as in CI), with no AWS
 /// environment unless `env` gives one.
-fn check(args: &[&str], env: &[(String, String)]) -> Run {
-    let output = Command::new(BINARY)
+fn check_command(args: &[&str], env: &[(String, String)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
         .arg("check")
         .args(args)
         .current_dir(root())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env.iter().cloned())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary starts");
+        .stdin(Stdio::null());
+    command
+}
+
+fn finished(code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Run {
     let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: code.unwrap_or(-1),
+        stdout: String::from_utf8_lossy(stdout).into_owned(),
+        stderr: String::from_utf8_lossy(stderr).into_owned(),
     };
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     run
+}
+
+fn check(args: &[&str], env: &[(String, String)]) -> Run {
+    let output = check_command(args, env)
+        .output()
+        .expect("the binary starts");
+    finished(output.status.code(), &output.stdout, &output.stderr)
+}
+
+/// `check` on input that once made it run for minutes or forever, killed if it has not
+/// finished after `KILL_AFTER`. The only real-time limit in these tests, and far above what
+/// the run takes (milliseconds): it keeps a regression from blocking the suite.
+fn check_or_kill(args: &[&str]) -> Run {
+    const KILL_AFTER: Duration = Duration::from_secs(60);
+    let mut child = check_command(args, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let (sent, outputs) = mpsc::channel();
+    let pipes: [Box<dyn Read + Send>; 2] = [
+        Box::new(child.stdout.take().unwrap()),
+        Box::new(child.stderr.take().unwrap()),
+    ];
+    for (index, mut pipe) in pipes.into_iter().enumerate() {
+        let sent = sent.clone();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = sent.send((index, bytes));
+        });
+    }
+    // Each pipe closes when the process ends.
+    let mut read = [Vec::new(), Vec::new()];
+    for _ in 0..2 {
+        match outputs.recv_timeout(KILL_AFTER) {
+            Ok((index, bytes)) => read[index] = bytes,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("check {args:?} was still running after {KILL_AFTER:?}");
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    let [stdout, stderr] = &read;
+    finished(status.code(), stdout, stderr)
 }
 
 /// `--format json`: each resource's ComplianceType, by resource.
@@ -86,6 +139,8 @@ const LIVE: &str = "events/check/cloudformation-live.yaml";
 const MODULES_PLAN: &str = "events/check/terraform-modules.plan.json";
 const ISOLATED_PLAN: &str = "events/check/terraform-isolated.plan.json";
 const PLANNED_NAMES: &str = "events/check/terraform-planned-names.plan.json";
+const CHAINED_NAMES: &str = "events/check/cloudformation-chained-names.yaml";
+const ALIAS_BOMB: &str = "events/check/cloudformation-alias-bomb.yaml";
 
 #[test]
 fn every_cloudformation_fixture_gets_its_verdict() {
@@ -920,7 +975,106 @@ fn every_sample_in_events_check_is_used_here() {
         MODULES_PLAN,
         ISOLATED_PLAN,
         PLANNED_NAMES,
+        CHAINED_NAMES,
+        ALIAS_BOMB,
     ];
     used.sort();
     assert_eq!(samples, used);
+}
+
+#[test]
+fn names_built_from_names_end_unresolved_at_a_limit_not_after_minutes() {
+    let run = check_or_kill(&["--format", "json", "--job-definitions", CHAINED_NAMES]);
+    assert_eq!(run.code, 0, "UNRESOLVED alone exits 0: {}", run.stderr);
+    let found = verdicts(&run);
+    assert_eq!(found.len(), 18);
+    assert!(found.values().all(|v| v == "UNRESOLVED"), "{found:?}");
+    assert!(
+        annotation_of(&run, "Schedule").contains("longer than 4,096 characters"),
+        "{}",
+        run.stdout
+    );
+    let run = check_or_kill(&["--fail-on-unresolved", CHAINED_NAMES]);
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn a_template_with_yaml_aliases_is_refused_without_expanding_them() {
+    let run = check_or_kill(&[ALIAS_BOMB]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: {ALIAS_BOMB}: line 5: YAML aliases are not allowed in CloudFormation templates"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    // YAML that is no template may use aliases: in a directory it is skipped as before.
+    let dir = scratch("aliases");
+    write(&dir, "compose.yaml", b"x: &base {replicas: 2}\ny: *base\n");
+    write(
+        &dir,
+        "stack.yaml",
+        &std::fs::read(root().join(ISOLATED_JSON)).unwrap(),
+    );
+    let run = check_or_kill(&["--format", "json", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("compose.yaml: neither"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.lines().len(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_walk_follows_no_link_and_reports_each_file_once() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("links");
+    write(
+        &dir,
+        "t.yaml",
+        &std::fs::read(root().join(ISOLATED_JSON)).unwrap(),
+    );
+    // Two links to the directory itself: 2^40 paths when followed. A link to a file, and one
+    // to a device that never ends.
+    symlink(".", dir.join("a")).unwrap();
+    symlink(".", dir.join("b")).unwrap();
+    symlink("t.yaml", dir.join("again.yaml")).unwrap();
+    symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+    let shown = dir.to_string_lossy().into_owned();
+    let run = check_or_kill(&["--format", "json", &shown]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let files: Vec<String> = run
+        .lines()
+        .iter()
+        .map(|l| l["file"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        files,
+        vec![format!("{shown}/t.yaml"); 3],
+        "each resource once"
+    );
+    for link in ["a", "b", "again.yaml", "zero.yaml"] {
+        assert!(
+            run.stderr
+                .contains(&format!("skipped {shown}/{link}: a symbolic link")),
+            "{link}: {}",
+            run.stderr
+        );
+    }
+    // A file named twice, or named and found in a directory, is still checked once; a link
+    // named on the command line is followed.
+    let t = format!("{shown}/t.yaml");
+    let again = format!("{shown}/again.yaml");
+    let run = check_or_kill(&["--format", "json", &t, &shown, &again]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.lines().len(), 3, "{}", run.stdout);
+    let run = check_or_kill(&["--format", "json", &again]);
+    assert_eq!(run.lines().len(), 3, "{}", run.stderr);
+    assert_eq!(run.lines()[0]["file"], again);
+    let _ = std::fs::remove_dir_all(&dir);
 }

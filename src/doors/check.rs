@@ -13,7 +13,7 @@ use crate::error::ApiFailure;
 use crate::rule::ports::SageMakerReads;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -75,10 +75,11 @@ pub async fn run(args: CheckArgs) -> i32 {
         parameters: args.parameters.iter().cloned().collect(),
     };
     let mut errors = Vec::new();
-    let mut sources = Vec::new();
+    let mut walk = Walk::default();
     for path in &args.paths {
-        collect(path, false, &mut sources, &mut errors);
+        walk.named(path, &mut errors);
     }
+    let sources = walk.sources;
     let mut checked: Vec<(String, Vec<Assessment>)> = Vec::new();
     for source in &sources {
         let text = match std::fs::read_to_string(&source.path) {
@@ -155,44 +156,82 @@ pub async fn run(args: CheckArgs) -> i32 {
     }
 }
 
-/// Adds `path` (a file, or a directory's candidate files) to `sources`.
-fn collect(path: &Path, found: bool, sources: &mut Vec<Source>, errors: &mut Vec<String>) {
-    let shown = shown(path);
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) => {
-            errors.push(format!("cannot read {shown}: {error}"));
-            return;
+/// The files to check. A path named on the command line is followed wherever it leads; in a
+/// directory, links are not followed (a link to `.` makes the walk endless, one to a device
+/// the read) and only regular files are read. Each file is checked once, under the first path
+/// it is reached by.
+#[derive(Default)]
+struct Walk {
+    sources: Vec<Source>,
+    /// Files and directories already taken, by canonical path.
+    seen: HashSet<PathBuf>,
+}
+
+impl Walk {
+    fn named(&mut self, path: &Path, errors: &mut Vec<String>) {
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => self.directory(path, errors),
+            Ok(_) => self.file(path, false),
+            Err(error) => errors.push(format!("cannot read {}: {error}", shown(path))),
         }
-    };
-    if !metadata.is_dir() {
-        sources.push(Source {
-            path: path.to_owned(),
-            shown,
-            found,
-        });
-        return;
     }
-    let entries = match std::fs::read_dir(path) {
-        Ok(entries) => entries,
-        Err(error) => {
-            errors.push(format!("cannot read the directory {shown}: {error}"));
+
+    fn file(&mut self, path: &Path, found: bool) {
+        if self.first_visit(path) {
+            self.sources.push(Source {
+                path: path.to_owned(),
+                shown: shown(path),
+                found,
+            });
+        }
+    }
+
+    fn first_visit(&mut self, path: &Path) -> bool {
+        self.seen
+            .insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()))
+    }
+
+    fn directory(&mut self, path: &Path, errors: &mut Vec<String>) {
+        if !self.first_visit(path) {
             return;
         }
-    };
-    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    children.sort();
-    for child in children {
-        let name = child.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.as_deref().is_none_or(|name| name.starts_with('.')) {
-            continue;
-        }
-        let wanted = child
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"));
-        if child.is_dir() || wanted {
-            collect(&child, true, sources, errors);
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(error) => {
+                errors.push(format!(
+                    "cannot read the directory {}: {error}",
+                    shown(path)
+                ));
+                return;
+            }
+        };
+        let mut children: Vec<(PathBuf, std::fs::FileType)> = entries
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
+            .collect();
+        children.sort_by(|a, b| a.0.cmp(&b.0));
+        for (child, kind) in children {
+            let name = child.file_name().map(|n| n.to_string_lossy().into_owned());
+            if name.as_deref().is_none_or(|name| name.starts_with('.')) {
+                continue;
+            }
+            let wanted = child
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"));
+            if kind.is_symlink() {
+                // Said only of a link that would have been read: to a directory, or by its name.
+                if wanted || child.is_dir() {
+                    eprintln!(
+                        "skipped {}: a symbolic link (links are followed only when named on the command line)",
+                        shown(&child)
+                    );
+                }
+            } else if kind.is_dir() {
+                self.directory(&child, errors);
+            } else if kind.is_file() && wanted {
+                self.file(&child, true);
+            }
         }
     }
 }
