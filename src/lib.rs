@@ -34,7 +34,12 @@ mod error;
 mod logging;
 mod rule;
 
+pub use crate::check::finding::{Assessment, Status as CheckStatus};
 pub use crate::check::template::{Template, TemplateError};
+pub use crate::check::{
+    Input as CheckInput, InputError, Options as CheckOptions, assess as check_assess,
+    read as check_read,
+};
 pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};
 pub use crate::core::params::RuleParams;
 pub use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};

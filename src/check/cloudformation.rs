@@ -12,7 +12,7 @@
 //! nothing would run). When evaluation reaches one of its limits ([`Resolver::limit`]), every
 //! resource of the template that is not NON_COMPLIANT is unresolved with the limit's reason.
 
-use crate::check::finding::{Assessment, Outcome, Status};
+use crate::check::finding::{Assessment, ByReference, Outcome, Status};
 use crate::check::intrinsics::{Alternatives, Resolver, fixed_length, is_complete_name};
 use crate::check::template::{Template, escape};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
@@ -113,6 +113,7 @@ pub fn assess(
         }
     }
 
+    let mut named = ByReference::default();
     let mut assessments = Vec::new();
     for (logical_id, resource) in &resources {
         if logical_id.starts_with("Fn::ForEach::") {
@@ -136,7 +137,7 @@ pub fn assess(
             .into_iter()
             .flat_map(|alternative| match alternative {
                 Ok(configuration) => {
-                    judge_schedule(&booleans_from_strings(configuration), &by_name)
+                    judge_schedule(&booleans_from_strings(configuration), &by_name, &mut named)
                 }
                 Err(reason) => vec![Outcome::unresolved(reason)],
             })
@@ -190,6 +191,7 @@ pub fn assess(
 fn judge_schedule(
     configuration: &Value,
     by_name: &HashMap<&str, Vec<&JobDefinition>>,
+    named: &mut ByReference,
 ) -> Vec<Outcome> {
     let reference = match Outcome::of_schedule(configuration) {
         Ok(reference) => reference,
@@ -202,32 +204,34 @@ fn judge_schedule(
             reference.kind
         ))];
     }
-    let named: &[&JobDefinition] = by_name
-        .get(reference.name.as_str())
-        .map_or(&[], Vec::as_slice);
-    let matching: Vec<&&JobDefinition> = named
-        .iter()
-        .filter(|definition| definition.kind == reference.kind)
-        .collect();
-    if matching.is_empty() {
-        return vec![not_in_template(&reference, named)];
-    }
-    let mut outcomes = Vec::new();
-    for definition in matching {
-        for network in &definition.networks {
-            outcomes.push(match network {
-                Ok(network) => Outcome::Judged(judge_job_definition(
-                    &reference,
-                    &JobDefinitionState::Found(*network),
-                )),
-                Err(reason) => Outcome::unresolved(format!(
-                    "The NetworkConfig of job definition {}: {reason}.",
-                    definition.logical_id
-                )),
-            });
+    named.judged(&reference, || {
+        let same_name: &[&JobDefinition] = by_name
+            .get(reference.name.as_str())
+            .map_or(&[], Vec::as_slice);
+        let matching: Vec<&&JobDefinition> = same_name
+            .iter()
+            .filter(|definition| definition.kind == reference.kind)
+            .collect();
+        if matching.is_empty() {
+            return vec![not_in_template(&reference, same_name)];
         }
-    }
-    outcomes
+        let mut outcomes = Vec::new();
+        for definition in matching {
+            for network in &definition.networks {
+                outcomes.push(match network {
+                    Ok(network) => Outcome::Judged(judge_job_definition(
+                        &reference,
+                        &JobDefinitionState::Found(*network),
+                    )),
+                    Err(reason) => Outcome::unresolved(format!(
+                        "The NetworkConfig of job definition {}: {reason}.",
+                        definition.logical_id
+                    )),
+                });
+            }
+        }
+        outcomes
+    })
 }
 
 /// A schedule naming a job definition this template does not define (with that kind).

@@ -20,12 +20,13 @@
 //! `"${aws_x.y.name}-v2"` cannot be told from `aws_x.y.name` when both names are known only
 //! after apply.
 
-use crate::check::finding::{Assessment, Outcome};
+use crate::check::finding::{Assessment, ByReference, Outcome};
 use crate::check::intrinsics::{generated_name, is_complete_name};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::{Network, network_from};
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
 use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
 
 pub const SCHEDULE: &str = "aws_sagemaker_monitoring_schedule";
 pub const DATA_QUALITY: &str = "aws_sagemaker_data_quality_job_definition";
@@ -54,13 +55,12 @@ struct Planned<'a> {
     /// The module calls from the root to the resource's module.
     module: Vec<String>,
     resource_type: String,
-    name: String,
     after: &'a Value,
     unknown: &'a Value,
 }
 
 /// A data quality job definition of the plan: its planned name (`None`: known only after
-/// apply), and its network.
+/// apply), and its network. Found by [`Definition::key`].
 struct Definition {
     base: String,
     name: Option<String>,
@@ -68,13 +68,12 @@ struct Definition {
 }
 
 impl Definition {
-    /// Whether a schedule naming `name` runs this definition: by its planned name, or, when
-    /// that is known only after apply, by the placeholder a reference to it stands for.
-    fn answers_to(&self, name: &str) -> bool {
-        match &self.name {
-            Some(planned) => planned == name,
-            None => generated_name(&self.base) == name,
-        }
+    /// The name a schedule runs this definition by: its planned name, or, when that is known
+    /// only after apply, the placeholder a reference to it stands for.
+    fn key(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| generated_name(&self.base))
     }
 }
 
@@ -91,25 +90,39 @@ pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Ass
         None => return Err("format_version is not a string".into()),
     }
     let planned = planned_resources(plan);
-    let configuration = plan.pointer("/configuration/root_module");
+    let configuration = plan
+        .pointer("/configuration/root_module")
+        .map(Configuration::of);
     let definitions: Vec<Definition> = planned
         .iter()
         .filter(|p| p.resource_type == DATA_QUALITY)
         .map(definition_of)
         .collect();
+    let by_base: HashMap<&str, &Definition> =
+        definitions.iter().map(|d| (d.base.as_str(), d)).collect();
+    let mut by_key: HashMap<String, Vec<&Definition>> = HashMap::new();
+    for definition in &definitions {
+        by_key.entry(definition.key()).or_default().push(definition);
+    }
+    let lines = first_lines(text, planned.iter().map(|p| p.address.as_str()));
+    let mut named = ByReference::default();
     let mut assessments = Vec::new();
     for resource in &planned {
         let outcomes = if resource.resource_type == SCHEDULE {
-            let referenced: Vec<&Definition> = configuration
-                .map(|root| referenced_definitions(root, resource))
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|base| definitions.iter().find(|d| &d.base == base))
-                .collect();
-            match schedule_configurations(resource, &referenced) {
+            let referenced = match &configuration {
+                Some(configuration) => configuration.referenced(resource),
+                None => Ok(Vec::new()),
+            };
+            match referenced.and_then(|referenced| {
+                let referenced: Vec<&Definition> = referenced
+                    .iter()
+                    .filter_map(|base| by_base.get(base.as_str()).copied())
+                    .collect();
+                schedule_configurations(resource, &referenced)
+            }) {
                 Ok(configurations) => configurations
                     .iter()
-                    .flat_map(|configuration| judge_schedule(configuration, &definitions))
+                    .flat_map(|configuration| judge_schedule(configuration, &by_key, &mut named))
                     .collect(),
                 Err(reason) => vec![Outcome::unresolved(reason)],
             }
@@ -135,7 +148,7 @@ pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Ass
         assessments.push(Assessment {
             resource: resource.address.clone(),
             resource_type: resource.resource_type.clone(),
-            line: line_of(text, &resource.address),
+            line: lines.get(resource.address.as_str()).copied().unwrap_or(1),
             outcomes,
         });
     }
@@ -191,7 +204,6 @@ fn planned_resources(plan: &Value) -> Vec<Planned<'_>> {
                 base: base_address(&module, resource_type, name),
                 module,
                 resource_type: resource_type.to_owned(),
-                name: name.to_owned(),
                 after,
                 unknown: change.pointer("/change/after_unknown").unwrap_or(&NOTHING),
             });
@@ -237,7 +249,6 @@ fn planned_resources(plan: &Value) -> Vec<Planned<'_>> {
                 base: base_address(&module_path, resource_type, name),
                 module: module_path,
                 resource_type: resource_type.to_owned(),
-                name: name.to_owned(),
                 after,
                 unknown: &NOTHING,
             });
@@ -431,132 +442,176 @@ fn schedule_configurations(
         .collect())
 }
 
-fn judge_schedule(configuration: &Value, definitions: &[Definition]) -> Vec<Outcome> {
+fn judge_schedule(
+    configuration: &Value,
+    by_key: &HashMap<String, Vec<&Definition>>,
+    named: &mut ByReference,
+) -> Vec<Outcome> {
     let reference = match Outcome::of_schedule(configuration) {
         Ok(reference) => reference,
         Err(outcome) => return vec![outcome],
     };
-    let matching: Vec<&Definition> = definitions
-        .iter()
-        .filter(|d| reference.kind == MonitoringKind::DataQuality && d.answers_to(&reference.name))
-        .collect();
-    if matching.is_empty() {
-        let JobDefinitionRef { kind, name } = &reference;
-        let complete = is_complete_name(name);
-        return vec![Outcome::Unresolved {
-            reason: fit(if complete {
-                format!(
-                    "Names {kind} job definition '{name}', which this plan does not create. Use --resolve-live to judge it by the account's job definition."
-                )
-            } else {
-                format!("Names {kind} job definition '{name}', which this plan does not create.")
-            }),
-            lookup: complete.then_some(reference.clone()),
-        }];
-    }
-    matching
-        .into_iter()
-        .map(|definition| {
-            let shown = JobDefinitionRef::new(
-                reference.kind,
-                definition
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| reference.name.clone()),
-            );
-            match &definition.network {
-                Ok(network) => Outcome::Judged(judge_job_definition(
-                    &shown,
-                    &JobDefinitionState::Found(*network),
-                )),
-                Err(reason) => {
-                    Outcome::unresolved(format!("Job definition {}: {reason}.", definition.base))
+    named.judged(&reference, || {
+        let matching: Vec<&Definition> = match by_key.get(&reference.name) {
+            Some(found) if reference.kind == MonitoringKind::DataQuality => found.clone(),
+            _ => Vec::new(),
+        };
+        if matching.is_empty() {
+            let JobDefinitionRef { kind, name } = &reference;
+            let complete = is_complete_name(name);
+            return vec![Outcome::Unresolved {
+                reason: fit(if complete {
+                    format!(
+                        "Names {kind} job definition '{name}', which this plan does not create. Use --resolve-live to judge it by the account's job definition."
+                    )
+                } else {
+                    format!("Names {kind} job definition '{name}', which this plan does not create.")
+                }),
+                lookup: complete.then_some(reference.clone()),
+            }];
+        }
+        matching
+            .into_iter()
+            .map(|definition| {
+                let shown = JobDefinitionRef::new(
+                    reference.kind,
+                    definition
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| reference.name.clone()),
+                );
+                match &definition.network {
+                    Ok(network) => Outcome::Judged(judge_job_definition(
+                        &shown,
+                        &JobDefinitionState::Found(*network),
+                    )),
+                    Err(reason) => {
+                        Outcome::unresolved(format!("Job definition {}: {reason}.", definition.base))
+                    }
+                }
+            })
+            .collect()
+    })
+}
+
+/// The plan's configuration, with each resource's by its base address.
+struct Configuration<'v> {
+    root: &'v Value,
+    resources: HashMap<String, &'v Value>,
+}
+
+impl<'v> Configuration<'v> {
+    fn of(root: &'v Value) -> Self {
+        let mut resources = HashMap::new();
+        let mut modules = vec![(String::new(), root)];
+        while let Some((prefix, module)) = modules.pop() {
+            for resource in module
+                .get("resources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(address) = resource.get("address").and_then(Value::as_str) {
+                    resources.insert(format!("{prefix}{address}"), resource);
                 }
             }
-        })
-        .collect()
-}
+            if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
+                for (call, value) in calls {
+                    if let Some(child) = value.get("module") {
+                        modules.push((format!("{prefix}module.{call}."), child));
+                    }
+                }
+            }
+        }
+        Configuration { root, resources }
+    }
 
-/// The data quality job definitions (by base address) a schedule's
-/// `monitoring_job_definition_name` expression refers to, through module variables and
-/// outputs.
-fn referenced_definitions(root: &Value, resource: &Planned) -> Vec<String> {
-    let Some(module) = module_config(root, &resource.module) else {
-        return Vec::new();
-    };
-    let local = format!("{}.{}", resource.resource_type, resource.name);
-    let expression = module
-        .get("resources")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|r| r.get("address").and_then(Value::as_str) == Some(local.as_str()))
-        .and_then(|r| {
+    /// The data quality job definitions (by base address) a schedule's
+    /// `monitoring_job_definition_name` expression refers to, through module variables and
+    /// outputs; a reason when they lead further than [`MAX_HOPS`].
+    fn referenced(&self, resource: &Planned) -> Result<Vec<String>, String> {
+        let expression = self.resources.get(&resource.base).and_then(|r| {
             r.pointer("/expressions/monitoring_schedule_config/0/monitoring_job_definition_name")
         });
-    let mut found = Vec::new();
-    if let Some(expression) = expression {
-        follow(root, &resource.module, expression, 0, &mut found);
+        let mut walk = References::default();
+        if let Some(expression) = expression {
+            self.follow(&resource.module, expression, 0, &mut walk);
+        }
+        if walk.too_far {
+            return Err(format!(
+                "monitoring_job_definition_name refers through more than {MAX_HOPS} module variables and outputs."
+            ));
+        }
+        Ok(walk.found)
     }
-    found
-}
 
-fn follow(
-    root: &Value,
-    module: &[String],
-    expression: &Value,
-    hops: usize,
-    found: &mut Vec<String>,
-) {
-    if hops > MAX_HOPS {
-        return;
-    }
-    let references = expression
-        .get("references")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    for reference in references {
-        let head = |text: &str| -> String {
-            let end = text.find(['.', '[']).unwrap_or(text.len());
-            text[..end].to_owned()
-        };
-        if let Some(rest) = reference.strip_prefix(&format!("{DATA_QUALITY}.")) {
-            let base = base_address(module, DATA_QUALITY, &head(rest));
-            if !found.contains(&base) {
-                found.push(base);
-            }
-        } else if let Some(rest) = reference.strip_prefix("var.") {
-            // A module variable: the argument its module call passes, in the calling module.
-            let Some((call, parent)) = module.split_last() else {
+    fn follow(&self, module: &[String], expression: &Value, hops: usize, walk: &mut References) {
+        if hops > MAX_HOPS {
+            walk.too_far = true;
+            return;
+        }
+        let references = expression
+            .get("references")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        for reference in references {
+            // Each reference of each module is followed once, however many paths lead to it.
+            if !walk
+                .followed
+                .insert((module.to_vec(), reference.to_owned()))
+            {
                 continue;
-            };
-            let argument = module_config(root, parent)
-                .and_then(|m| m.get("module_calls"))
-                .and_then(|calls| calls.get(call))
-                .and_then(|call| call.get("expressions"))
-                .and_then(|expressions| expressions.get(head(rest)));
-            if let Some(argument) = argument {
-                follow(root, parent, argument, hops + 1, found);
             }
-        } else if let Some(rest) = reference.strip_prefix("module.") {
-            // A module output: its expression, in that module.
-            let child = head(rest);
-            let Some(output) = rest[child.len()..].strip_prefix('.').map(head) else {
-                continue;
+            let head = |text: &str| -> String {
+                let end = text.find(['.', '[']).unwrap_or(text.len());
+                text[..end].to_owned()
             };
-            let mut path = module.to_vec();
-            path.push(child);
-            let value = module_config(root, &path)
-                .and_then(|m| m.get("outputs"))
-                .and_then(|outputs| outputs.get(&output))
-                .and_then(|output| output.get("expression"));
-            if let Some(value) = value {
-                follow(root, &path, value, hops + 1, found);
+            if let Some(rest) = reference.strip_prefix(&format!("{DATA_QUALITY}.")) {
+                let base = base_address(module, DATA_QUALITY, &head(rest));
+                if !walk.found.contains(&base) {
+                    walk.found.push(base);
+                }
+            } else if let Some(rest) = reference.strip_prefix("var.") {
+                // A module variable: the argument its module call passes, in the calling module.
+                let Some((call, parent)) = module.split_last() else {
+                    continue;
+                };
+                let argument = module_config(self.root, parent)
+                    .and_then(|m| m.get("module_calls"))
+                    .and_then(|calls| calls.get(call))
+                    .and_then(|call| call.get("expressions"))
+                    .and_then(|expressions| expressions.get(head(rest)));
+                if let Some(argument) = argument {
+                    self.follow(parent, argument, hops + 1, walk);
+                }
+            } else if let Some(rest) = reference.strip_prefix("module.") {
+                // A module output: its expression, in that module.
+                let child = head(rest);
+                let Some(output) = rest[child.len()..].strip_prefix('.').map(head) else {
+                    continue;
+                };
+                let mut path = module.to_vec();
+                path.push(child);
+                let value = module_config(self.root, &path)
+                    .and_then(|m| m.get("outputs"))
+                    .and_then(|outputs| outputs.get(&output))
+                    .and_then(|output| output.get("expression"));
+                if let Some(value) = value {
+                    self.follow(&path, value, hops + 1, walk);
+                }
             }
         }
     }
+}
+
+/// What following one expression's references found.
+#[derive(Default)]
+struct References {
+    found: Vec<String>,
+    followed: HashSet<(Vec<String>, String)>,
+    too_far: bool,
 }
 
 /// A module's configuration, by the module calls from the root.
@@ -568,13 +623,39 @@ fn module_config<'v>(root: &'v Value, calls: &[String]) -> Option<&'v Value> {
     Some(module)
 }
 
-/// The line (from 1) where the resource's address first appears in the plan; 1 when it does
-/// not (a plan written on one line).
-fn line_of(text: &str, address: &str) -> usize {
-    let quoted = serde_json::to_string(address).unwrap_or_default();
-    text.find(&quoted)
-        .map(|at| text[..at].matches('\n').count() + 1)
-        .unwrap_or(1)
+/// The line (from 1) where each address first appears in the plan as a JSON string, in one
+/// pass over the text; an address that does not appear is left out (a plan on one line: 1).
+fn first_lines<'a>(
+    text: &str,
+    addresses: impl Iterator<Item = &'a str>,
+) -> HashMap<&'a str, usize> {
+    let wanted: HashMap<String, &str> = addresses
+        .map(|address| (serde_json::to_string(address).unwrap_or_default(), address))
+        .collect();
+    let mut lines = HashMap::new();
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\n' => line += 1,
+            b'"' => {
+                // A JSON string holds no raw line break, so the line stays the same.
+                let start = at;
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                let token = text.get(start..(at + 1).min(bytes.len())).unwrap_or("");
+                if let Some(address) = wanted.get(token) {
+                    lines.entry(*address).or_insert(line);
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -797,5 +878,70 @@ mod tests {
             "{annotation}"
         );
         assert_eq!(lookup, None);
+    }
+
+    /// `depth` nested modules `next`, each with outputs `o` and `p` that both refer to both of
+    /// the next module's; the innermost refers to its job definition `jd` (name known only
+    /// after apply). The root's schedule `s` names `module.next.o`.
+    fn nested_modules(depth: usize) -> Value {
+        let jd = ["aws_sagemaker_data_quality_job_definition.jd.name"];
+        let mut module = json!({"outputs": {
+            "o": {"expression": {"references": jd}}, "p": {"expression": {"references": jd}}
+        }});
+        for _ in 1..depth {
+            let both = json!({"references": ["module.next.o", "module.next.p"]});
+            module = json!({
+                "outputs": {"o": {"expression": both.clone()}, "p": {"expression": both}},
+                "module_calls": {"next": {"module": module}}
+            });
+        }
+        let inner = vec!["module.next"; depth].join(".");
+        json!({
+            "format_version": "1.2",
+            "resource_changes": [
+                {"address": format!("{inner}.{DATA_QUALITY}.jd"), "module_address": inner,
+                 "mode": "managed", "type": DATA_QUALITY, "name": "jd",
+                 "change": {"actions": ["create"],
+                    "after": {"network_config": [{"enable_network_isolation": true}]},
+                    "after_unknown": {"name": true}}},
+                {"address": format!("{SCHEDULE}.s"), "mode": "managed", "type": SCHEDULE, "name": "s",
+                 "change": {"actions": ["create"],
+                    "after": {"monitoring_schedule_config": [{"monitoring_type": "DataQuality"}]},
+                    "after_unknown": {"monitoring_schedule_config": [{"monitoring_job_definition_name": true}]}}}
+            ],
+            "configuration": {"root_module": {
+                "resources": [{"address": format!("{SCHEDULE}.s"), "type": SCHEDULE, "name": "s",
+                    "expressions": {"monitoring_schedule_config": [{"monitoring_job_definition_name":
+                        {"references": ["module.next.o"]}}]}}],
+                "module_calls": {"next": {"module": module}}
+            }}
+        })
+    }
+
+    #[test]
+    fn module_references_are_followed_once_each_and_not_too_far() {
+        // 2^15 paths lead to the job definition; each reference is followed once.
+        let (status, annotation, _) = schedule_finding(&nested_modules(16));
+        assert_eq!(status, Status::Compliant, "{annotation}");
+        assert!(
+            annotation.contains("module.next.aws_sagemaker"),
+            "{annotation}"
+        );
+        // Further than MAX_HOPS: unresolved, and said to be, not read as no reference at all.
+        let (status, annotation, _) = schedule_finding(&nested_modules(MAX_HOPS + 2));
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        assert!(
+            annotation.contains("refers through more than 16 module variables and outputs"),
+            "{annotation}"
+        );
+    }
+
+    #[test]
+    fn lines_are_where_each_address_first_appears_as_a_string() {
+        let text = "{\n \"a\": \"x\",\n \"say \\\"x\\\"\": 1,\n \"y\": [\"x\"],\n \"x\": \"y\"\n}";
+        let lines = first_lines(text, ["x", "y", "z"].into_iter());
+        assert_eq!(lines.get("x"), Some(&2));
+        assert_eq!(lines.get("y"), Some(&4));
+        assert_eq!(lines.get("z"), None);
     }
 }
