@@ -679,7 +679,7 @@ fn a_describe_that_fails_leaves_the_schedule_unresolved_with_the_failure() {
 }
 
 #[test]
-fn the_table_shows_location_resource_type_verdict_and_annotation() {
+fn the_table_shows_verdict_location_resource_type_and_annotation() {
     let run = check(&[RESOLUTION], &[]);
     assert_eq!(run.code, 1);
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -692,7 +692,7 @@ fn the_table_shows_location_resource_type_verdict_and_annotation() {
     let heading: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
         heading,
-        ["LOCATION", "RESOURCE", "TYPE", "VERDICT", "ANNOTATION"]
+        ["VERDICT", "LOCATION", "RESOURCE", "TYPE", "ANNOTATION"]
     );
     let row = lines
         .iter()
@@ -702,10 +702,10 @@ fn the_table_shows_location_resource_type_verdict_and_annotation() {
     assert_eq!(
         cells,
         [
+            "NON_COMPLIANT",
             format!("{RESOLUTION}:{}", key_line(RESOLUTION, "GetAttName")).as_str(),
             "GetAttName",
             "MonitoringSchedule",
-            "NON_COMPLIANT"
         ]
     );
     assert!(
@@ -713,14 +713,18 @@ fn the_table_shows_location_resource_type_verdict_and_annotation() {
             "Job definitions are immutable: use a copy with EnableNetworkIsolation=true."
         )
     );
-    // The columns line up: every verdict starts where the heading's does.
-    let column = lines[0].find("VERDICT").unwrap();
+    // The columns line up: every row starts with its verdict (never with text from the
+    // input), and every annotation starts where the heading's does.
+    let column = lines[0].find("ANNOTATION").unwrap();
     for line in &lines[1..] {
-        let verdict = &line[column..];
         assert!(
-            ["COMPLIANT", "NON_COMPLIANT", "UNRESOLVED"]
+            ["COMPLIANT ", "NON_COMPLIANT ", "UNRESOLVED "]
                 .iter()
-                .any(|v| verdict.starts_with(v)),
+                .any(|v| line.starts_with(v)),
+            "{line}"
+        );
+        assert!(
+            line[column..].ends_with('.') && !line[column..].starts_with(' '),
             "{line}"
         );
     }
@@ -1076,5 +1080,79 @@ fn a_directory_walk_follows_no_link_and_reports_each_file_once() {
     let run = check_or_kill(&["--format", "json", &again]);
     assert_eq!(run.lines().len(), 3, "{}", run.stderr);
     assert_eq!(run.lines()[0]["file"], again);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Audit N11's logical id (a carriage return and ANSI escapes that rewrite the line as
+/// COMPLIANT, with a C1 control and a right-to-left override) and job definition name (GitHub
+/// Actions workflow commands on lines of their own).
+const EVIL_ID: &str = "Evil\r\u{1b}[2K\u{1b}[1A\u{2026} COMPLIANT\u{9b}\u{202e}";
+const EVIL_NAME: &str = "x\n::error file=README.md,line=1::forged\n::stop-commands::tok";
+
+#[test]
+fn text_from_the_input_reaches_no_output_unescaped() {
+    let dir = scratch("hijack");
+    let template = serde_json::json!({"Resources": {EVIL_ID: {
+        "Type": "AWS::SageMaker::MonitoringSchedule",
+        "Properties": {"MonitoringScheduleConfig": {
+            "MonitoringType": "DataQuality", "MonitoringJobDefinitionName": EVIL_NAME}}
+    }}});
+    // The file's name is input too: a line of its own that is a workflow command.
+    let file = "\n::warning::forged\u{1b}[31m.json";
+    write(&dir, file, template.to_string().as_bytes());
+    write(&dir, "\n::error::broken.yaml", b"Resources: [unclosed");
+    let shown = dir.to_string_lossy().into_owned();
+    let path = format!("{shown}/{file}");
+    for format in ["table", "json", "sarif"] {
+        let run = check(&["--format", format, &path], &[]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        assert_inert(&run.stdout, &format!("{format} stdout"));
+        assert_inert(&run.stderr, &format!("{format} stderr"));
+    }
+    // JSON keeps every character, escaped: what is read back is what the template said.
+    let run = check(&["--format", "json", &path], &[]);
+    let line = &run.lines()[0];
+    assert_eq!(line["resource"], EVIL_ID);
+    assert_eq!(line["file"], path);
+    assert!(
+        line["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains("::stop-commands::tok")
+    );
+    let run = check(&["--format", "sarif", &path], &[]);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(EVIL_ID)
+    );
+    // The table shows the escapes, and starts each line with what check itself writes.
+    let run = check(&[&path], &[]);
+    assert!(
+        run.stdout
+            .contains("Evil\\r\\u{1b}[2K\\u{1b}[1A\u{2026} COMPLIANT\\u{9b}\\u{202e}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("'x\\n::error file=README.md"),
+        "{}",
+        run.stdout
+    );
+    for row in run.stdout.lines().skip(1) {
+        assert!(row.starts_with("UNRESOLVED "), "{row}");
+    }
+    // stderr quotes input too: a file that cannot be read, named in the error.
+    let run = check(&[&shown], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("\\n::error::broken.yaml: not YAML"),
+        "{}",
+        run.stderr
+    );
+    assert_inert(&run.stderr, "stderr of an error");
     let _ = std::fs::remove_dir_all(&dir);
 }

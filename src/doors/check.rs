@@ -1,7 +1,8 @@
 //! The `check` command: templates and plans judged before deployment, reported as a table,
 //! JSON lines or SARIF 2.1.0, with an exit code a pipeline can gate on. The judging is pure
 //! (`check/`); this door reads the files, optionally describes unresolved job definitions in
-//! the account (read-only), and prints.
+//! the account (read-only), and prints, every text from the input through `escaping`: a table
+//! row starts with its verdict, never with a path or a logical id.
 
 use crate::aws::sagemaker::AwsSageMaker;
 use crate::aws::sdk;
@@ -9,6 +10,7 @@ use crate::check::finding::{Assessment, Finding, Outcome, Status};
 use crate::check::{self, InputError, Options};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
+use crate::doors::escaping;
 use crate::error::ApiFailure;
 use crate::rule::ports::SageMakerReads;
 use clap::{Args, ValueEnum};
@@ -92,14 +94,18 @@ pub async fn run(args: CheckArgs) -> i32 {
         match check::read(&text).and_then(|input| check::assess(&input, &options)) {
             Ok(assessments) => checked.push((source.shown.clone(), assessments)),
             Err(InputError::NotAnInput(reason)) if source.found => {
-                eprintln!("skipped {}: {reason}", source.shown);
+                eprintln!(
+                    "skipped {}: {}",
+                    escaping::text(&source.shown),
+                    escaping::text(&reason)
+                );
             }
             Err(error) => errors.push(format!("{}: {error}", source.shown)),
         }
     }
     if !errors.is_empty() {
         for error in &errors {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", escaping::text(error));
         }
         return 2;
     }
@@ -107,7 +113,10 @@ pub async fn run(args: CheckArgs) -> i32 {
         let clients = match sdk::load().await {
             Ok(clients) => clients,
             Err(error) => {
-                eprintln!("error: --resolve-live: {error}");
+                eprintln!(
+                    "error: --resolve-live: {}",
+                    escaping::text(&error.to_string())
+                );
                 return 2;
             }
         };
@@ -120,13 +129,13 @@ pub async fn run(args: CheckArgs) -> i32 {
     let mut out = std::io::stdout().lock();
     let _ = match args.format {
         Format::Table => write_table(&mut out, &findings),
-        Format::Json => findings
-            .iter()
-            .try_for_each(|finding| writeln!(out, "{}", json_line(finding))),
+        Format::Json => findings.iter().try_for_each(|finding| {
+            writeln!(out, "{}", escaping::json(json_line(finding).to_string()))
+        }),
         Format::Sarif => writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&sarif(&findings)).expect("serialisable")
+            escaping::json(serde_json::to_string_pretty(&sarif(&findings)).expect("serialisable"))
         ),
     };
     let count = |status: Status| findings.iter().filter(|f| f.status == status).count();
@@ -224,7 +233,7 @@ impl Walk {
                 if wanted || child.is_dir() {
                     eprintln!(
                         "skipped {}: a symbolic link (links are followed only when named on the command line)",
-                        shown(&child)
+                        escaping::text(&shown(&child))
                     );
                 }
             } else if kind.is_dir() {
@@ -310,39 +319,42 @@ fn short_type(resource_type: &str) -> &str {
     resource_type.rsplit("::").next().unwrap_or(resource_type)
 }
 
+/// The table: a row per finding, starting with its verdict (so no line starts with text from
+/// the input), each cell escaped.
 fn write_table(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
     if findings.is_empty() {
         return Ok(());
     }
-    let location = |f: &Finding| format!("{}:{}", f.file, f.line);
-    let width = |column: &dyn Fn(&Finding) -> String, heading: &str| {
-        findings
-            .iter()
-            .map(|f| column(f).chars().count())
+    let rows: Vec<[String; 4]> = findings
+        .iter()
+        .map(|f| {
+            [
+                format!("{}:{}", escaping::text(&f.file), f.line),
+                escaping::text(&f.resource).into_owned(),
+                escaping::text(short_type(&f.resource_type)).into_owned(),
+                escaping::text(&f.annotation).into_owned(),
+            ]
+        })
+        .collect();
+    let width = |column: usize, heading: &str| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
             .max()
             .unwrap_or(0)
             .max(heading.len())
     };
-    let w_location = width(&location, "LOCATION");
-    let w_resource = width(&|f: &Finding| f.resource.clone(), "RESOURCE");
-    let w_type = width(
-        &|f: &Finding| short_type(&f.resource_type).to_owned(),
-        "TYPE",
-    );
+    let (w_location, w_resource, w_type) =
+        (width(0, "LOCATION"), width(1, "RESOURCE"), width(2, "TYPE"));
     writeln!(
         out,
-        "{:w_location$}  {:w_resource$}  {:w_type$}  {:14}  ANNOTATION",
-        "LOCATION", "RESOURCE", "TYPE", "VERDICT"
+        "{:14}  {:w_location$}  {:w_resource$}  {:w_type$}  ANNOTATION",
+        "VERDICT", "LOCATION", "RESOURCE", "TYPE"
     )?;
-    for finding in findings {
+    for (finding, [location, resource, kind, annotation]) in findings.iter().zip(&rows) {
         writeln!(
             out,
-            "{:w_location$}  {:w_resource$}  {:w_type$}  {:14}  {}",
-            location(finding),
-            finding.resource,
-            short_type(&finding.resource_type),
+            "{:14}  {location:w_location$}  {resource:w_resource$}  {kind:w_type$}  {annotation}",
             finding.status.as_str(),
-            finding.annotation
         )?;
     }
     Ok(())
