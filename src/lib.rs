@@ -8,7 +8,8 @@
 //! * `doors/`: the front doors. `lambda` serves AWS Config's events under the Lambda runtime
 //!   (and CloudFormation hook requests, through `hook`); `cli` runs the same service from a
 //!   shell (`evaluate`, `audit`, `remediate`, and `check` for templates and plans). Thin: they
-//!   build the edges, call the service, and report.
+//!   build the edges, call the service, and report, every text from the input through
+//!   `escaping`.
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
 //!   schedule (`schedule`). `rule/` carries a plan out through three ports (`ports`: SageMaker
