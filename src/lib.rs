@@ -8,7 +8,8 @@
 //! * `doors/`: the front doors. `lambda` serves AWS Config's events under the Lambda runtime
 //!   (and CloudFormation hook requests, through `hook`); `cli` runs the same service from a
 //!   shell (`evaluate`, `audit`, `remediate`, and `check` for templates and plans). Thin: they
-//!   build the edges, call the service, and report.
+//!   build the edges, call the service, and report, every text from the input through
+//!   `escaping`.
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
 //!   schedule (`schedule`). `rule/` carries a plan out through three ports (`ports`: SageMaker
@@ -36,7 +37,12 @@ mod logging;
 mod rule;
 mod version;
 
+pub use crate::check::finding::{Assessment, Status as CheckStatus};
 pub use crate::check::template::{Template, TemplateError};
+pub use crate::check::{
+    Input as CheckInput, InputError, Options as CheckOptions, assess as check_assess,
+    read as check_read,
+};
 pub use crate::core::event::{Invocation, ItemStatus, Trigger, parse_time};
 pub use crate::core::params::RuleParams;
 pub use crate::core::resource::{JobDefinitionRef, MonitoringKind, SCHEDULE_TYPE};

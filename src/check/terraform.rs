@@ -6,17 +6,27 @@
 //! `monitoring_job_definition` block) and `aws_sagemaker_data_quality_job_definition`. Each
 //! resource's planned values (`resource_changes[].change.after`) are read into the
 //! CloudFormation shape, so the same [`ScheduleView`] and verdict serve. A value known only
-//! after apply (`after_unknown`) is unresolved, never read as absent. A schedule's job
-//! definition is found through the plan's configuration: the references of its
-//! `monitoring_job_definition_name` expression, followed through module variables and module
-//! outputs, lead to the data quality job definition it names.
+//! after apply (`after_unknown`) is unresolved, never read as absent.
+//!
+//! A schedule runs the job definition its planned `monitoring_job_definition_name` names, so
+//! when that name is known it is matched against the planned `name` of the plan's job
+//! definitions, whatever its expression refers to (`var.legacy ? "open" : aws_x.y.name`
+//! refers to `aws_x.y` and may plan another name). Only when the name is known only after
+//! apply is the job definition found through the plan's configuration: the references of the
+//! expression, followed through module variables and module outputs, lead to the data quality
+//! job definitions it can name, and only those whose own name is known only after apply count
+//! (a reference to a known name would have made the schedule's name known too). The
+//! configuration holds an expression's references, not the expression, so
+//! `"${aws_x.y.name}-v2"` cannot be told from `aws_x.y.name` when both names are known only
+//! after apply.
 
-use crate::check::finding::{Assessment, Outcome};
+use crate::check::finding::{Assessment, ByReference, Outcome};
 use crate::check::intrinsics::{generated_name, is_complete_name};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::{Network, network_from};
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
 use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
 
 pub const SCHEDULE: &str = "aws_sagemaker_monitoring_schedule";
 pub const DATA_QUALITY: &str = "aws_sagemaker_data_quality_job_definition";
@@ -45,12 +55,12 @@ struct Planned<'a> {
     /// The module calls from the root to the resource's module.
     module: Vec<String>,
     resource_type: String,
-    name: String,
     after: &'a Value,
     unknown: &'a Value,
 }
 
-/// A data quality job definition of the plan: the names it can be found by, and its network.
+/// A data quality job definition of the plan: its planned name (`None`: known only after
+/// apply), and its network. Found by [`Definition::key`].
 struct Definition {
     base: String,
     name: Option<String>,
@@ -58,8 +68,12 @@ struct Definition {
 }
 
 impl Definition {
-    fn answers_to(&self, name: &str) -> bool {
-        self.name.as_deref() == Some(name) || generated_name(&self.base) == name
+    /// The name a schedule runs this definition by: its planned name, or, when that is known
+    /// only after apply, the placeholder a reference to it stands for.
+    fn key(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| generated_name(&self.base))
     }
 }
 
@@ -76,25 +90,39 @@ pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Ass
         None => return Err("format_version is not a string".into()),
     }
     let planned = planned_resources(plan);
-    let configuration = plan.pointer("/configuration/root_module");
+    let configuration = plan
+        .pointer("/configuration/root_module")
+        .map(Configuration::of);
     let definitions: Vec<Definition> = planned
         .iter()
         .filter(|p| p.resource_type == DATA_QUALITY)
         .map(definition_of)
         .collect();
+    let by_base: HashMap<&str, &Definition> =
+        definitions.iter().map(|d| (d.base.as_str(), d)).collect();
+    let mut by_key: HashMap<String, Vec<&Definition>> = HashMap::new();
+    for definition in &definitions {
+        by_key.entry(definition.key()).or_default().push(definition);
+    }
+    let lines = first_lines(text, planned.iter().map(|p| p.address.as_str()));
+    let mut named = ByReference::default();
     let mut assessments = Vec::new();
     for resource in &planned {
         let outcomes = if resource.resource_type == SCHEDULE {
-            let referenced = configuration
-                .map(|root| referenced_definitions(root, resource))
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|base| definitions.iter().any(|d| &d.base == base))
-                .collect::<Vec<_>>();
-            match schedule_configurations(resource, &referenced) {
+            let referenced = match &configuration {
+                Some(configuration) => configuration.referenced(resource),
+                None => Ok(Vec::new()),
+            };
+            match referenced.and_then(|referenced| {
+                let referenced: Vec<&Definition> = referenced
+                    .iter()
+                    .filter_map(|base| by_base.get(base.as_str()).copied())
+                    .collect();
+                schedule_configurations(resource, &referenced)
+            }) {
                 Ok(configurations) => configurations
                     .iter()
-                    .flat_map(|configuration| judge_schedule(configuration, &definitions))
+                    .flat_map(|configuration| judge_schedule(configuration, &by_key, &mut named))
                     .collect(),
                 Err(reason) => vec![Outcome::unresolved(reason)],
             }
@@ -120,7 +148,7 @@ pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Ass
         assessments.push(Assessment {
             resource: resource.address.clone(),
             resource_type: resource.resource_type.clone(),
-            line: line_of(text, &resource.address),
+            line: lines.get(resource.address.as_str()).copied().unwrap_or(1),
             outcomes,
         });
     }
@@ -176,7 +204,6 @@ fn planned_resources(plan: &Value) -> Vec<Planned<'_>> {
                 base: base_address(&module, resource_type, name),
                 module,
                 resource_type: resource_type.to_owned(),
-                name: name.to_owned(),
                 after,
                 unknown: change.pointer("/change/after_unknown").unwrap_or(&NOTHING),
             });
@@ -222,7 +249,6 @@ fn planned_resources(plan: &Value) -> Vec<Planned<'_>> {
                 base: base_address(&module_path, resource_type, name),
                 module: module_path,
                 resource_type: resource_type.to_owned(),
-                name: name.to_owned(),
                 after,
                 unknown: &NOTHING,
             });
@@ -332,11 +358,12 @@ fn network(parent: &Value, unknown: &Value) -> Result<Option<Value>, String> {
     Ok(Some(Value::Object(network)))
 }
 
-/// A schedule's planned values in the CloudFormation shape: one configuration, or one per job
-/// definition its name's expression can refer to.
+/// A schedule's planned values in the CloudFormation shape: one configuration, or, when its
+/// job definition's name is known only after apply, one per job definition its name's
+/// expression can refer to.
 fn schedule_configurations(
     resource: &Planned,
-    referenced: &[String],
+    referenced: &[&Definition],
 ) -> Result<Vec<Value>, String> {
     let unknown = resource.unknown;
     if unknown_at(unknown, &["monitoring_schedule_config"]) {
@@ -374,14 +401,30 @@ fn schedule_configurations(
         .get("monitoring_job_definition_name")
         .and_then(Value::as_str)
         .filter(|name| !name.is_empty());
-    let names: Vec<String> = if !referenced.is_empty() {
-        referenced.iter().map(|base| generated_name(base)).collect()
-    } else if let Some(name) = written {
-        vec![name.to_owned()]
-    } else if unknown_at(config_unknown, &["monitoring_job_definition_name"]) {
-        return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
-    } else {
-        Vec::new()
+    // A plan without `after_unknown` (planned values only) leaves out what apply decides.
+    let later = unknown_at(config_unknown, &["monitoring_job_definition_name"])
+        || resource.unknown.is_null();
+    let names: Vec<String> = match written {
+        Some(name) if is_complete_name(name) => vec![name.to_owned()],
+        // Not a name SageMaker accepts, nor one a placeholder below could stand for.
+        Some(name) => {
+            return Err(format!(
+                "monitoring_job_definition_name '{name}' is not a valid job definition name."
+            ));
+        }
+        None if !later => Vec::new(),
+        None if referenced.is_empty() => {
+            return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
+        }
+        None => {
+            if let Some(named) = referenced.iter().find(|d| d.name.is_some()) {
+                return Err(format!(
+                    "monitoring_job_definition_name is known only after apply, though {} it refers to has a known name: the name is built from something else.",
+                    named.base
+                ));
+            }
+            referenced.iter().map(|d| generated_name(&d.base)).collect()
+        }
     };
     if names.is_empty() {
         return Ok(vec![
@@ -399,132 +442,176 @@ fn schedule_configurations(
         .collect())
 }
 
-fn judge_schedule(configuration: &Value, definitions: &[Definition]) -> Vec<Outcome> {
+fn judge_schedule(
+    configuration: &Value,
+    by_key: &HashMap<String, Vec<&Definition>>,
+    named: &mut ByReference,
+) -> Vec<Outcome> {
     let reference = match Outcome::of_schedule(configuration) {
         Ok(reference) => reference,
         Err(outcome) => return vec![outcome],
     };
-    let matching: Vec<&Definition> = definitions
-        .iter()
-        .filter(|d| reference.kind == MonitoringKind::DataQuality && d.answers_to(&reference.name))
-        .collect();
-    if matching.is_empty() {
-        let JobDefinitionRef { kind, name } = &reference;
-        let complete = is_complete_name(name);
-        return vec![Outcome::Unresolved {
-            reason: fit(if complete {
-                format!(
-                    "Names {kind} job definition '{name}', which this plan does not create. Use --resolve-live to judge it by the account's job definition."
-                )
-            } else {
-                format!("Names {kind} job definition '{name}', which this plan does not create.")
-            }),
-            lookup: complete.then_some(reference.clone()),
-        }];
-    }
-    matching
-        .into_iter()
-        .map(|definition| {
-            let shown = JobDefinitionRef::new(
-                reference.kind,
-                definition
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| reference.name.clone()),
-            );
-            match &definition.network {
-                Ok(network) => Outcome::Judged(judge_job_definition(
-                    &shown,
-                    &JobDefinitionState::Found(*network),
-                )),
-                Err(reason) => {
-                    Outcome::unresolved(format!("Job definition {}: {reason}.", definition.base))
+    named.judged(&reference, || {
+        let matching: Vec<&Definition> = match by_key.get(&reference.name) {
+            Some(found) if reference.kind == MonitoringKind::DataQuality => found.clone(),
+            _ => Vec::new(),
+        };
+        if matching.is_empty() {
+            let JobDefinitionRef { kind, name } = &reference;
+            let complete = is_complete_name(name);
+            return vec![Outcome::Unresolved {
+                reason: fit(if complete {
+                    format!(
+                        "Names {kind} job definition '{name}', which this plan does not create. Use --resolve-live to judge it by the account's job definition."
+                    )
+                } else {
+                    format!("Names {kind} job definition '{name}', which this plan does not create.")
+                }),
+                lookup: complete.then_some(reference.clone()),
+            }];
+        }
+        matching
+            .into_iter()
+            .map(|definition| {
+                let shown = JobDefinitionRef::new(
+                    reference.kind,
+                    definition
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| reference.name.clone()),
+                );
+                match &definition.network {
+                    Ok(network) => Outcome::Judged(judge_job_definition(
+                        &shown,
+                        &JobDefinitionState::Found(*network),
+                    )),
+                    Err(reason) => {
+                        Outcome::unresolved(format!("Job definition {}: {reason}.", definition.base))
+                    }
+                }
+            })
+            .collect()
+    })
+}
+
+/// The plan's configuration, with each resource's by its base address.
+struct Configuration<'v> {
+    root: &'v Value,
+    resources: HashMap<String, &'v Value>,
+}
+
+impl<'v> Configuration<'v> {
+    fn of(root: &'v Value) -> Self {
+        let mut resources = HashMap::new();
+        let mut modules = vec![(String::new(), root)];
+        while let Some((prefix, module)) = modules.pop() {
+            for resource in module
+                .get("resources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(address) = resource.get("address").and_then(Value::as_str) {
+                    resources.insert(format!("{prefix}{address}"), resource);
                 }
             }
-        })
-        .collect()
-}
+            if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
+                for (call, value) in calls {
+                    if let Some(child) = value.get("module") {
+                        modules.push((format!("{prefix}module.{call}."), child));
+                    }
+                }
+            }
+        }
+        Configuration { root, resources }
+    }
 
-/// The data quality job definitions (by base address) a schedule's
-/// `monitoring_job_definition_name` expression refers to, through module variables and
-/// outputs.
-fn referenced_definitions(root: &Value, resource: &Planned) -> Vec<String> {
-    let Some(module) = module_config(root, &resource.module) else {
-        return Vec::new();
-    };
-    let local = format!("{}.{}", resource.resource_type, resource.name);
-    let expression = module
-        .get("resources")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|r| r.get("address").and_then(Value::as_str) == Some(local.as_str()))
-        .and_then(|r| {
+    /// The data quality job definitions (by base address) a schedule's
+    /// `monitoring_job_definition_name` expression refers to, through module variables and
+    /// outputs; a reason when they lead further than [`MAX_HOPS`].
+    fn referenced(&self, resource: &Planned) -> Result<Vec<String>, String> {
+        let expression = self.resources.get(&resource.base).and_then(|r| {
             r.pointer("/expressions/monitoring_schedule_config/0/monitoring_job_definition_name")
         });
-    let mut found = Vec::new();
-    if let Some(expression) = expression {
-        follow(root, &resource.module, expression, 0, &mut found);
+        let mut walk = References::default();
+        if let Some(expression) = expression {
+            self.follow(&resource.module, expression, 0, &mut walk);
+        }
+        if walk.too_far {
+            return Err(format!(
+                "monitoring_job_definition_name refers through more than {MAX_HOPS} module variables and outputs."
+            ));
+        }
+        Ok(walk.found)
     }
-    found
-}
 
-fn follow(
-    root: &Value,
-    module: &[String],
-    expression: &Value,
-    hops: usize,
-    found: &mut Vec<String>,
-) {
-    if hops > MAX_HOPS {
-        return;
-    }
-    let references = expression
-        .get("references")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    for reference in references {
-        let head = |text: &str| -> String {
-            let end = text.find(['.', '[']).unwrap_or(text.len());
-            text[..end].to_owned()
-        };
-        if let Some(rest) = reference.strip_prefix(&format!("{DATA_QUALITY}.")) {
-            let base = base_address(module, DATA_QUALITY, &head(rest));
-            if !found.contains(&base) {
-                found.push(base);
-            }
-        } else if let Some(rest) = reference.strip_prefix("var.") {
-            // A module variable: the argument its module call passes, in the calling module.
-            let Some((call, parent)) = module.split_last() else {
+    fn follow(&self, module: &[String], expression: &Value, hops: usize, walk: &mut References) {
+        if hops > MAX_HOPS {
+            walk.too_far = true;
+            return;
+        }
+        let references = expression
+            .get("references")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        for reference in references {
+            // Each reference of each module is followed once, however many paths lead to it.
+            if !walk
+                .followed
+                .insert((module.to_vec(), reference.to_owned()))
+            {
                 continue;
-            };
-            let argument = module_config(root, parent)
-                .and_then(|m| m.get("module_calls"))
-                .and_then(|calls| calls.get(call))
-                .and_then(|call| call.get("expressions"))
-                .and_then(|expressions| expressions.get(head(rest)));
-            if let Some(argument) = argument {
-                follow(root, parent, argument, hops + 1, found);
             }
-        } else if let Some(rest) = reference.strip_prefix("module.") {
-            // A module output: its expression, in that module.
-            let child = head(rest);
-            let Some(output) = rest[child.len()..].strip_prefix('.').map(head) else {
-                continue;
+            let head = |text: &str| -> String {
+                let end = text.find(['.', '[']).unwrap_or(text.len());
+                text[..end].to_owned()
             };
-            let mut path = module.to_vec();
-            path.push(child);
-            let value = module_config(root, &path)
-                .and_then(|m| m.get("outputs"))
-                .and_then(|outputs| outputs.get(&output))
-                .and_then(|output| output.get("expression"));
-            if let Some(value) = value {
-                follow(root, &path, value, hops + 1, found);
+            if let Some(rest) = reference.strip_prefix(&format!("{DATA_QUALITY}.")) {
+                let base = base_address(module, DATA_QUALITY, &head(rest));
+                if !walk.found.contains(&base) {
+                    walk.found.push(base);
+                }
+            } else if let Some(rest) = reference.strip_prefix("var.") {
+                // A module variable: the argument its module call passes, in the calling module.
+                let Some((call, parent)) = module.split_last() else {
+                    continue;
+                };
+                let argument = module_config(self.root, parent)
+                    .and_then(|m| m.get("module_calls"))
+                    .and_then(|calls| calls.get(call))
+                    .and_then(|call| call.get("expressions"))
+                    .and_then(|expressions| expressions.get(head(rest)));
+                if let Some(argument) = argument {
+                    self.follow(parent, argument, hops + 1, walk);
+                }
+            } else if let Some(rest) = reference.strip_prefix("module.") {
+                // A module output: its expression, in that module.
+                let child = head(rest);
+                let Some(output) = rest[child.len()..].strip_prefix('.').map(head) else {
+                    continue;
+                };
+                let mut path = module.to_vec();
+                path.push(child);
+                let value = module_config(self.root, &path)
+                    .and_then(|m| m.get("outputs"))
+                    .and_then(|outputs| outputs.get(&output))
+                    .and_then(|output| output.get("expression"));
+                if let Some(value) = value {
+                    self.follow(&path, value, hops + 1, walk);
+                }
             }
         }
     }
+}
+
+/// What following one expression's references found.
+#[derive(Default)]
+struct References {
+    found: Vec<String>,
+    followed: HashSet<(Vec<String>, String)>,
+    too_far: bool,
 }
 
 /// A module's configuration, by the module calls from the root.
@@ -536,19 +623,46 @@ fn module_config<'v>(root: &'v Value, calls: &[String]) -> Option<&'v Value> {
     Some(module)
 }
 
-/// The line (from 1) where the resource's address first appears in the plan; 1 when it does
-/// not (a plan written on one line).
-fn line_of(text: &str, address: &str) -> usize {
-    let quoted = serde_json::to_string(address).unwrap_or_default();
-    text.find(&quoted)
-        .map(|at| text[..at].matches('\n').count() + 1)
-        .unwrap_or(1)
+/// The line (from 1) where each address first appears in the plan as a JSON string, in one
+/// pass over the text; an address that does not appear is left out (a plan on one line: 1).
+fn first_lines<'a>(
+    text: &str,
+    addresses: impl Iterator<Item = &'a str>,
+) -> HashMap<&'a str, usize> {
+    let wanted: HashMap<String, &str> = addresses
+        .map(|address| (serde_json::to_string(address).unwrap_or_default(), address))
+        .collect();
+    let mut lines = HashMap::new();
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\n' => line += 1,
+            b'"' => {
+                // A JSON string holds no raw line break, so the line stays the same.
+                let start = at;
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                let token = text.get(start..(at + 1).min(bytes.len())).unwrap_or("");
+                if let Some(address) = wanted.get(token) {
+                    lines.entry(*address).or_insert(line);
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::check::finding::Status;
+    use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 
     #[test]
     fn module_addresses_give_their_calls() {
@@ -633,5 +747,201 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.contains("2.0 is not supported"), "{error}");
+    }
+
+    /// A plan with data quality job definitions `(resource name, planned name, isolated)` (a
+    /// planned name of `None` is known only after apply) and one schedule `s`, whose
+    /// `monitoring_job_definition_name` is planned as `written` (`None`: known only after
+    /// apply) from an expression with these `references`.
+    fn plan_with(
+        definitions: &[(&str, Option<&str>, bool)],
+        written: Option<&str>,
+        references: &[&str],
+    ) -> Value {
+        let mut changes: Vec<Value> = definitions
+            .iter()
+            .map(|(resource, name, isolated)| {
+                let mut after = json!({"network_config": [{"enable_network_isolation": isolated}]});
+                let mut unknown = json!({"arn": true});
+                match name {
+                    Some(name) => after["name"] = json!(name),
+                    None => unknown["name"] = json!(true),
+                }
+                json!({
+                    "address": format!("{DATA_QUALITY}.{resource}"), "mode": "managed",
+                    "type": DATA_QUALITY, "name": resource,
+                    "change": {"actions": ["create"], "after": after, "after_unknown": unknown}
+                })
+            })
+            .collect();
+        let mut config = json!({"monitoring_type": "DataQuality"});
+        let mut config_unknown = json!({});
+        match written {
+            Some(name) => config["monitoring_job_definition_name"] = json!(name),
+            None => config_unknown["monitoring_job_definition_name"] = json!(true),
+        }
+        changes.push(json!({
+            "address": format!("{SCHEDULE}.s"), "mode": "managed", "type": SCHEDULE, "name": "s",
+            "change": {"actions": ["create"],
+                "after": {"monitoring_schedule_config": [config]},
+                "after_unknown": {"monitoring_schedule_config": [config_unknown]}}
+        }));
+        json!({
+            "format_version": "1.2",
+            "resource_changes": changes,
+            "configuration": {"root_module": {"resources": [{
+                "address": format!("{SCHEDULE}.s"), "mode": "managed", "type": SCHEDULE, "name": "s",
+                "expressions": {"monitoring_schedule_config": [{
+                    "monitoring_job_definition_name": {"references": references}
+                }]}
+            }]}}
+        })
+    }
+
+    /// The schedule's finding, and the job definition `--resolve-live` would describe.
+    fn schedule_finding(plan: &Value) -> (Status, String, Option<JobDefinitionRef>) {
+        let found = assess(plan, &plan.to_string(), false).unwrap();
+        let schedule = found
+            .iter()
+            .find(|a| a.resource_type == SCHEDULE)
+            .expect("the schedule is judged");
+        let lookup = schedule.outcomes.iter().find_map(|o| match o {
+            Outcome::Unresolved { lookup, .. } => lookup.clone(),
+            Outcome::Judged(_) => None,
+        });
+        let finding = schedule.finding("plan.json");
+        (finding.status, finding.annotation, lookup)
+    }
+
+    const ISOLATED: &str = "aws_sagemaker_data_quality_job_definition.isolated";
+    const ISOLATED_NAME: &str = "aws_sagemaker_data_quality_job_definition.isolated.name";
+
+    #[test]
+    fn the_planned_name_wins_over_the_definition_its_expression_refers_to() {
+        let isolated = ("isolated", Some("dq-isolated"), true);
+        // `var.legacy ? "legacy-open-jd" : aws_..._job_definition.isolated.name`, legacy on,
+        // with the open definition in the plan: judged by it.
+        let conditional = ["var.legacy", ISOLATED_NAME, ISOLATED];
+        let plan = plan_with(
+            &[isolated, ("legacy", Some("legacy-open-jd"), false)],
+            Some("legacy-open-jd"),
+            &conditional,
+        );
+        let (status, annotation, _) = schedule_finding(&plan);
+        assert_eq!(status, Status::NonCompliant, "{annotation}");
+        assert!(annotation.contains("'legacy-open-jd' sets EnableNetworkIsolation=false"));
+        // ... and without it: unresolved, to be described in the account.
+        let plan = plan_with(&[isolated], Some("legacy-open-jd"), &conditional);
+        let (status, annotation, lookup) = schedule_finding(&plan);
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        let wanted = JobDefinitionRef::new(MonitoringKind::DataQuality, "legacy-open-jd");
+        assert_eq!(lookup, Some(wanted));
+
+        // `"${aws_..._job_definition.isolated.name}-v2"`: the references are a bare
+        // reference's, the planned name is not.
+        let plan = plan_with(
+            &[isolated],
+            Some("dq-isolated-v2"),
+            &[ISOLATED_NAME, ISOLATED],
+        );
+        let (status, annotation, lookup) = schedule_finding(&plan);
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        assert!(annotation.contains("'dq-isolated-v2'"), "{annotation}");
+        assert_eq!(lookup.map(|l| l.name), Some("dq-isolated-v2".to_owned()));
+
+        // `coalesce(var.jd, aws_..._job_definition.isolated.name)` with var.jd set, and unset.
+        let coalesce = ["var.jd", ISOLATED_NAME, ISOLATED];
+        for (planned, status, said) in [
+            ("open-jd", Status::Unresolved, "'open-jd', which this plan"),
+            ("dq-isolated", Status::Compliant, "'dq-isolated' has"),
+        ] {
+            let plan = plan_with(&[isolated], Some(planned), &coalesce);
+            let (found, annotation, _) = schedule_finding(&plan);
+            assert_eq!(found, status, "{annotation}");
+            assert!(annotation.contains(said), "{annotation}");
+        }
+    }
+
+    #[test]
+    fn the_reference_decides_only_when_the_names_are_known_after_apply() {
+        let bare = [ISOLATED_NAME, ISOLATED];
+        // Both names known only after apply: the referenced definition is the one.
+        let plan = plan_with(&[("isolated", None, true)], None, &bare);
+        let (status, annotation, _) = schedule_finding(&plan);
+        assert_eq!(status, Status::Compliant, "{annotation}");
+        // The definition's name is known but the schedule's is not: something else decides it.
+        let plan = plan_with(&[("isolated", Some("dq-isolated"), true)], None, &bare);
+        let (status, annotation, lookup) = schedule_finding(&plan);
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        assert!(
+            annotation.contains("known only after apply"),
+            "{annotation}"
+        );
+        assert_eq!(lookup, None);
+    }
+
+    /// `depth` nested modules `next`, each with outputs `o` and `p` that both refer to both of
+    /// the next module's; the innermost refers to its job definition `jd` (name known only
+    /// after apply). The root's schedule `s` names `module.next.o`.
+    fn nested_modules(depth: usize) -> Value {
+        let jd = ["aws_sagemaker_data_quality_job_definition.jd.name"];
+        let mut module = json!({"outputs": {
+            "o": {"expression": {"references": jd}}, "p": {"expression": {"references": jd}}
+        }});
+        for _ in 1..depth {
+            let both = json!({"references": ["module.next.o", "module.next.p"]});
+            module = json!({
+                "outputs": {"o": {"expression": both.clone()}, "p": {"expression": both}},
+                "module_calls": {"next": {"module": module}}
+            });
+        }
+        let inner = vec!["module.next"; depth].join(".");
+        json!({
+            "format_version": "1.2",
+            "resource_changes": [
+                {"address": format!("{inner}.{DATA_QUALITY}.jd"), "module_address": inner,
+                 "mode": "managed", "type": DATA_QUALITY, "name": "jd",
+                 "change": {"actions": ["create"],
+                    "after": {"network_config": [{"enable_network_isolation": true}]},
+                    "after_unknown": {"name": true}}},
+                {"address": format!("{SCHEDULE}.s"), "mode": "managed", "type": SCHEDULE, "name": "s",
+                 "change": {"actions": ["create"],
+                    "after": {"monitoring_schedule_config": [{"monitoring_type": "DataQuality"}]},
+                    "after_unknown": {"monitoring_schedule_config": [{"monitoring_job_definition_name": true}]}}}
+            ],
+            "configuration": {"root_module": {
+                "resources": [{"address": format!("{SCHEDULE}.s"), "type": SCHEDULE, "name": "s",
+                    "expressions": {"monitoring_schedule_config": [{"monitoring_job_definition_name":
+                        {"references": ["module.next.o"]}}]}}],
+                "module_calls": {"next": {"module": module}}
+            }}
+        })
+    }
+
+    #[test]
+    fn module_references_are_followed_once_each_and_not_too_far() {
+        // 2^15 paths lead to the job definition; each reference is followed once.
+        let (status, annotation, _) = schedule_finding(&nested_modules(16));
+        assert_eq!(status, Status::Compliant, "{annotation}");
+        assert!(
+            annotation.contains("module.next.aws_sagemaker"),
+            "{annotation}"
+        );
+        // Further than MAX_HOPS: unresolved, and said to be, not read as no reference at all.
+        let (status, annotation, _) = schedule_finding(&nested_modules(MAX_HOPS + 2));
+        assert_eq!(status, Status::Unresolved, "{annotation}");
+        assert!(
+            annotation.contains("refers through more than 16 module variables and outputs"),
+            "{annotation}"
+        );
+    }
+
+    #[test]
+    fn lines_are_where_each_address_first_appears_as_a_string() {
+        let text = "{\n \"a\": \"x\",\n \"say \\\"x\\\"\": 1,\n \"y\": [\"x\"],\n \"x\": \"y\"\n}";
+        let lines = first_lines(text, ["x", "y", "z"].into_iter());
+        assert_eq!(lines.get("x"), Some(&2));
+        assert_eq!(lines.get("y"), Some(&4));
+        assert_eq!(lines.get("z"), None);
     }
 }

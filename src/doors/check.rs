@@ -1,7 +1,8 @@
 //! The `check` command: templates and plans judged before deployment, reported as a table,
 //! JSON lines or SARIF 2.1.0, with an exit code a pipeline can gate on. The judging is pure
 //! (`check/`); this door reads the files, optionally describes unresolved job definitions in
-//! the account (read-only), and prints.
+//! the account (read-only), and prints, every text from the input through `escaping`: a table
+//! row starts with its verdict, never with a path or a logical id.
 
 use crate::aws::sagemaker::AwsSageMaker;
 use crate::aws::sdk;
@@ -9,11 +10,12 @@ use crate::check::finding::{Assessment, Finding, Outcome, Status};
 use crate::check::{self, InputError, Options};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
+use crate::doors::escaping;
 use crate::error::ApiFailure;
 use crate::rule::ports::SageMakerReads;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -75,10 +77,11 @@ pub async fn run(args: CheckArgs) -> i32 {
         parameters: args.parameters.iter().cloned().collect(),
     };
     let mut errors = Vec::new();
-    let mut sources = Vec::new();
+    let mut walk = Walk::default();
     for path in &args.paths {
-        collect(path, false, &mut sources, &mut errors);
+        walk.named(path, &mut errors);
     }
+    let sources = walk.sources;
     let mut checked: Vec<(String, Vec<Assessment>)> = Vec::new();
     for source in &sources {
         let text = match std::fs::read_to_string(&source.path) {
@@ -91,14 +94,18 @@ pub async fn run(args: CheckArgs) -> i32 {
         match check::read(&text).and_then(|input| check::assess(&input, &options)) {
             Ok(assessments) => checked.push((source.shown.clone(), assessments)),
             Err(InputError::NotAnInput(reason)) if source.found => {
-                eprintln!("skipped {}: {reason}", source.shown);
+                eprintln!(
+                    "skipped {}: {}",
+                    escaping::text(&source.shown),
+                    escaping::text(&reason)
+                );
             }
             Err(error) => errors.push(format!("{}: {error}", source.shown)),
         }
     }
     if !errors.is_empty() {
         for error in &errors {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", escaping::text(error));
         }
         return 2;
     }
@@ -106,7 +113,10 @@ pub async fn run(args: CheckArgs) -> i32 {
         let clients = match sdk::load().await {
             Ok(clients) => clients,
             Err(error) => {
-                eprintln!("error: --resolve-live: {error}");
+                eprintln!(
+                    "error: --resolve-live: {}",
+                    escaping::text(&error.to_string())
+                );
                 return 2;
             }
         };
@@ -119,13 +129,13 @@ pub async fn run(args: CheckArgs) -> i32 {
     let mut out = std::io::stdout().lock();
     let _ = match args.format {
         Format::Table => write_table(&mut out, &findings),
-        Format::Json => findings
-            .iter()
-            .try_for_each(|finding| writeln!(out, "{}", json_line(finding))),
+        Format::Json => findings.iter().try_for_each(|finding| {
+            writeln!(out, "{}", escaping::json(json_line(finding).to_string()))
+        }),
         Format::Sarif => writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&sarif(&findings)).expect("serialisable")
+            escaping::json(serde_json::to_string_pretty(&sarif(&findings)).expect("serialisable"))
         ),
     };
     let count = |status: Status| findings.iter().filter(|f| f.status == status).count();
@@ -155,44 +165,82 @@ pub async fn run(args: CheckArgs) -> i32 {
     }
 }
 
-/// Adds `path` (a file, or a directory's candidate files) to `sources`.
-fn collect(path: &Path, found: bool, sources: &mut Vec<Source>, errors: &mut Vec<String>) {
-    let shown = shown(path);
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) => {
-            errors.push(format!("cannot read {shown}: {error}"));
-            return;
+/// The files to check. A path named on the command line is followed wherever it leads; in a
+/// directory, links are not followed (a link to `.` makes the walk endless, one to a device
+/// the read) and only regular files are read. Each file is checked once, under the first path
+/// it is reached by.
+#[derive(Default)]
+struct Walk {
+    sources: Vec<Source>,
+    /// Files and directories already taken, by canonical path.
+    seen: HashSet<PathBuf>,
+}
+
+impl Walk {
+    fn named(&mut self, path: &Path, errors: &mut Vec<String>) {
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => self.directory(path, errors),
+            Ok(_) => self.file(path, false),
+            Err(error) => errors.push(format!("cannot read {}: {error}", shown(path))),
         }
-    };
-    if !metadata.is_dir() {
-        sources.push(Source {
-            path: path.to_owned(),
-            shown,
-            found,
-        });
-        return;
     }
-    let entries = match std::fs::read_dir(path) {
-        Ok(entries) => entries,
-        Err(error) => {
-            errors.push(format!("cannot read the directory {shown}: {error}"));
+
+    fn file(&mut self, path: &Path, found: bool) {
+        if self.first_visit(path) {
+            self.sources.push(Source {
+                path: path.to_owned(),
+                shown: shown(path),
+                found,
+            });
+        }
+    }
+
+    fn first_visit(&mut self, path: &Path) -> bool {
+        self.seen
+            .insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()))
+    }
+
+    fn directory(&mut self, path: &Path, errors: &mut Vec<String>) {
+        if !self.first_visit(path) {
             return;
         }
-    };
-    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    children.sort();
-    for child in children {
-        let name = child.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.as_deref().is_none_or(|name| name.starts_with('.')) {
-            continue;
-        }
-        let wanted = child
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"));
-        if child.is_dir() || wanted {
-            collect(&child, true, sources, errors);
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(error) => {
+                errors.push(format!(
+                    "cannot read the directory {}: {error}",
+                    shown(path)
+                ));
+                return;
+            }
+        };
+        let mut children: Vec<(PathBuf, std::fs::FileType)> = entries
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
+            .collect();
+        children.sort_by(|a, b| a.0.cmp(&b.0));
+        for (child, kind) in children {
+            let name = child.file_name().map(|n| n.to_string_lossy().into_owned());
+            if name.as_deref().is_none_or(|name| name.starts_with('.')) {
+                continue;
+            }
+            let wanted = child
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"));
+            if kind.is_symlink() {
+                // Said only of a link that would have been read: to a directory, or by its name.
+                if wanted || child.is_dir() {
+                    eprintln!(
+                        "skipped {}: a symbolic link (links are followed only when named on the command line)",
+                        escaping::text(&shown(&child))
+                    );
+                }
+            } else if kind.is_dir() {
+                self.directory(&child, errors);
+            } else if kind.is_file() && wanted {
+                self.file(&child, true);
+            }
         }
     }
 }
@@ -271,39 +319,42 @@ fn short_type(resource_type: &str) -> &str {
     resource_type.rsplit("::").next().unwrap_or(resource_type)
 }
 
+/// The table: a row per finding, starting with its verdict (so no line starts with text from
+/// the input), each cell escaped.
 fn write_table(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
     if findings.is_empty() {
         return Ok(());
     }
-    let location = |f: &Finding| format!("{}:{}", f.file, f.line);
-    let width = |column: &dyn Fn(&Finding) -> String, heading: &str| {
-        findings
-            .iter()
-            .map(|f| column(f).chars().count())
+    let rows: Vec<[String; 4]> = findings
+        .iter()
+        .map(|f| {
+            [
+                format!("{}:{}", escaping::text(&f.file), f.line),
+                escaping::text(&f.resource).into_owned(),
+                escaping::text(short_type(&f.resource_type)).into_owned(),
+                escaping::text(&f.annotation).into_owned(),
+            ]
+        })
+        .collect();
+    let width = |column: usize, heading: &str| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
             .max()
             .unwrap_or(0)
             .max(heading.len())
     };
-    let w_location = width(&location, "LOCATION");
-    let w_resource = width(&|f: &Finding| f.resource.clone(), "RESOURCE");
-    let w_type = width(
-        &|f: &Finding| short_type(&f.resource_type).to_owned(),
-        "TYPE",
-    );
+    let (w_location, w_resource, w_type) =
+        (width(0, "LOCATION"), width(1, "RESOURCE"), width(2, "TYPE"));
     writeln!(
         out,
-        "{:w_location$}  {:w_resource$}  {:w_type$}  {:14}  ANNOTATION",
-        "LOCATION", "RESOURCE", "TYPE", "VERDICT"
+        "{:14}  {:w_location$}  {:w_resource$}  {:w_type$}  ANNOTATION",
+        "VERDICT", "LOCATION", "RESOURCE", "TYPE"
     )?;
-    for finding in findings {
+    for (finding, [location, resource, kind, annotation]) in findings.iter().zip(&rows) {
         writeln!(
             out,
-            "{:w_location$}  {:w_resource$}  {:w_type$}  {:14}  {}",
-            location(finding),
-            finding.resource,
-            short_type(&finding.resource_type),
+            "{:14}  {location:w_location$}  {resource:w_resource$}  {kind:w_type$}  {annotation}",
             finding.status.as_str(),
-            finding.annotation
         )?;
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The command-line front door: the same service as the Lambda, driven from a shell.
 
 use super::audit::{self, AuditArgs};
+use super::escaping;
 use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
 use crate::aws::dry_run::DryRun;
@@ -102,9 +103,9 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Error> {
     };
     Ok(finish(&handled, |_| {
         for planned in &handled.report.fixes.planned {
-            eprintln!("would remediate {planned}");
+            eprintln!("would remediate {}", escaping::text(&planned.to_string()));
         }
-        eprintln!("{}", handled.report.human_line(dry_run));
+        eprintln!("{}", escaping::text(&handled.report.human_line(dry_run)));
     }))
 }
 
@@ -132,7 +133,7 @@ async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
     let remediation = match result {
         Ok(remediation) => remediation,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", escaping::text(&error.to_string()));
             return Ok(1);
         }
     };
@@ -144,7 +145,7 @@ async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
     };
     let _ = writeln!(out, "{schedule}: {verb}");
     for step in &remediation.steps {
-        let _ = writeln!(out, "  - {step}");
+        let _ = writeln!(out, "  - {}", escaping::text(&step.to_string()));
     }
     if remediation.changes_anything() {
         let _ = writeln!(
@@ -167,6 +168,6 @@ fn finish(handled: &Handled, show: impl FnOnce(&Handled)) -> i32 {
 }
 
 fn fail(error: &Error) -> i32 {
-    eprintln!("error: {error}");
+    eprintln!("error: {}", escaping::text(&error.to_string()));
     error.exit_code()
 }

@@ -4,21 +4,27 @@
 //! Request and response shapes: CloudFormation Hooks User Guide, "Create Lambda functions to
 //! evaluate resources for Lambda Hooks",
 //! <https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/lambda-hooks-create-lambda-function.html>.
-//! A request carries `actionInvocationPoint` (`CREATE_PRE_PROVISION`, `UPDATE_PRE_PROVISION`,
-//! `DELETE_PRE_PROVISION`), `hookTypeName` and `requestData` {`targetName` (the resource
-//! type), `targetType`, `targetLogicalId`, `targetModel` {`resourceProperties`,
-//! `previousResourceProperties`}}, and may carry `clientRequestToken`, which the answer echoes.
-//! The answer is `{"hookStatus": "SUCCESS" | "FAILED", "errorCode": "NonCompliant" |
-//! "InternalFailure" (when FAILED), "message", "clientRequestToken"}`; CloudFormation cuts
-//! messages at 4,096 characters (Cloud Control at 1,024), and annotations are at most 256.
+//! A resource request carries `actionInvocationPoint` (`CREATE_PRE_PROVISION`,
+//! `UPDATE_PRE_PROVISION`, `DELETE_PRE_PROVISION`), `hookTypeName`, `clientRequestToken` and
+//! `requestData` {`targetName` (the resource type), `targetType` (the type again, or
+//! `RESOURCE` when Cloud Control API makes the call), `targetLogicalId`, `targetModel`
+//! {`resourceProperties`, `previousResourceProperties`}}. A stack or change-set request has
+//! `targetName` `STACK` or `CHANGE_SET` and, instead of a model, a `payload` URL to the
+//! template. The answer is `{"hookStatus": "SUCCESS" | "FAILED", "errorCode": "NonCompliant" |
+//! "InternalFailure" (when FAILED), "message", "clientRequestToken"}` (the token is required:
+//! the request's, echoed); CloudFormation cuts messages at 4,096 characters (Cloud Control at
+//! 1,024), and annotations are at most 256.
 //!
 //! A monitoring schedule is judged by `ScheduleView` over its properties; one that names a job
 //! definition by that job definition, described in the account (read-only). A job definition
 //! of the four kinds is judged by its `NetworkConfig`. NON_COMPLIANT fails the operation with
-//! the annotation as the message. Anything else succeeds: other types, deletions, compliant
-//! resources. When the verdict cannot be reached (the properties cannot be read, or the named
-//! job definition cannot be described) the hook fails closed: FAILED with `InternalFailure`
-//! and the reason. The hook's `FailureMode` (FAIL or WARN) decides what a failure does.
+//! the annotation as the message. Other types, deletions and compliant resources succeed. What
+//! cannot be read fails closed, FAILED with `InternalFailure` and the reason: a request that
+//! names no resource type, a schedule or job definition without properties or with properties
+//! that cannot be read, an invocation point this hook does not know, a named job definition
+//! that cannot be described, and stack or change-set requests (this hook does not fetch their
+//! templates; `template-hook.yaml` targets resources only). The hook's `FailureMode` (FAIL or
+//! WARN) decides what a failure does.
 
 use crate::aws::accounts::Accounts;
 use crate::aws::sagemaker::AwsSageMaker;
@@ -74,30 +80,82 @@ enum Decision {
     Describe(JobDefinitionRef),
 }
 
-/// Decides what the properties alone settle.
+/// What a request is about.
+enum Target<'r> {
+    /// A resource of this type.
+    Resource(&'r str),
+    /// A whole stack or change set: its template is behind the `payload` URL.
+    Template(&'r str),
+    /// Nothing this hook can tell.
+    Unknown,
+}
+
+impl<'r> Target<'r> {
+    /// `targetName`; else `targetType` when it names a type (Cloud Control's is `RESOURCE`);
+    /// else a `payload` says it is a stack or change set.
+    fn of(data: &'r Value) -> Self {
+        let name = |key: &str| data.get(key).and_then(Value::as_str);
+        let named = name("targetName").or_else(|| {
+            name("targetType").filter(|t| t.contains("::") || matches!(*t, "STACK" | "CHANGE_SET"))
+        });
+        match named {
+            Some(whole @ ("STACK" | "CHANGE_SET")) => Target::Template(whole),
+            Some(resource_type) => Target::Resource(resource_type),
+            None if data.get("payload").is_some() => Target::Template("stack or change set"),
+            None => Target::Unknown,
+        }
+    }
+}
+
+/// Decides what the request alone settles.
 fn decide(request: &Value) -> Decision {
     let data = &request["requestData"];
-    let action = request
-        .get("actionInvocationPoint")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if action.starts_with("DELETE") {
-        return Decision::Answer(Answer::success("Deletion is not judged."));
-    }
-    let resource_type = data
-        .get("targetName")
-        .and_then(Value::as_str)
-        .or_else(|| data.get("targetType").and_then(Value::as_str))
-        .unwrap_or("");
-    let properties = match data.pointer("/targetModel/resourceProperties") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(properties) => booleans_from_strings(properties.clone()),
+    let action = request.get("actionInvocationPoint").and_then(Value::as_str);
+    let resource_type = match Target::of(data) {
+        Target::Template(what) => {
+            return Decision::Answer(Answer::internal_failure(format!(
+                "A {what} request: this hook reads resource requests only (TargetOperations RESOURCE) and does not fetch the template, so isolation cannot be read here."
+            )));
+        }
+        _ if action == Some("DELETE_PRE_PROVISION") => {
+            return Decision::Answer(Answer::success("Deletion is not judged."));
+        }
+        Target::Unknown => {
+            return Decision::Answer(Answer::internal_failure(
+                "The request names no resource type (requestData.targetName), so whether it is a monitoring schedule cannot be read.".into(),
+            ));
+        }
+        Target::Resource(resource_type) => resource_type,
     };
-    match ResourceKind::of(resource_type) {
-        ResourceKind::Other => Decision::Answer(Answer::success(format!(
-            "{resource_type} is not a SageMaker monitoring schedule or job definition: not judged."
-        ))),
-        ResourceKind::Schedule => match ScheduleView::from_configuration(&properties) {
+    // `None`: a monitoring schedule.
+    let job_definition = match ResourceKind::of(resource_type) {
+        ResourceKind::Other => {
+            return Decision::Answer(Answer::success(format!(
+                "{resource_type} is not a SageMaker monitoring schedule or job definition: not judged."
+            )));
+        }
+        ResourceKind::Schedule => None,
+        ResourceKind::JobDefinition(kind) => Some(kind),
+    };
+    if !matches!(
+        action,
+        Some("CREATE_PRE_PROVISION" | "UPDATE_PRE_PROVISION")
+    ) {
+        return Decision::Answer(Answer::internal_failure(format!(
+            "actionInvocationPoint {} is not one this hook knows (CREATE_PRE_PROVISION, UPDATE_PRE_PROVISION, DELETE_PRE_PROVISION), so the request cannot be read.",
+            action.map_or("(none)".to_owned(), |a| format!("'{a}'"))
+        )));
+    }
+    let properties = match data.pointer("/targetModel/resourceProperties") {
+        Some(properties @ Value::Object(_)) => booleans_from_strings(properties.clone()),
+        _ => {
+            return Decision::Answer(Answer::internal_failure(format!(
+                "The {resource_type} request has no targetModel.resourceProperties object, so its properties cannot be read."
+            )));
+        }
+    };
+    match job_definition {
+        None => match ScheduleView::from_configuration(&properties) {
             Err(error) => Decision::Answer(Answer::internal_failure(format!(
                 "Cannot read the schedule's properties ({error}), so isolation cannot be confirmed."
             ))),
@@ -106,24 +164,22 @@ fn decide(request: &Value) -> Decision {
                 Judgement::NeedsJobDefinition(reference) => Decision::Describe(reference),
             },
         },
-        ResourceKind::JobDefinition(kind) => {
-            match network_from(properties.get("NetworkConfig"), "NetworkConfig") {
-                Err(error) => Decision::Answer(Answer::internal_failure(format!(
-                    "Cannot read the job definition's properties ({error}), so isolation cannot be confirmed."
-                ))),
-                Ok(network) => {
-                    let name = properties
-                        .get("JobDefinitionName")
-                        .and_then(Value::as_str)
-                        .or_else(|| data.get("targetLogicalId").and_then(Value::as_str))
-                        .unwrap_or("(unnamed)");
-                    Decision::Answer(Answer::of(judge_job_definition(
-                        &JobDefinitionRef::new(kind, name),
-                        &JobDefinitionState::Found(network),
-                    )))
-                }
+        Some(kind) => match network_from(properties.get("NetworkConfig"), "NetworkConfig") {
+            Err(error) => Decision::Answer(Answer::internal_failure(format!(
+                "Cannot read the job definition's properties ({error}), so isolation cannot be confirmed."
+            ))),
+            Ok(network) => {
+                let name = properties
+                    .get("JobDefinitionName")
+                    .and_then(Value::as_str)
+                    .or_else(|| data.get("targetLogicalId").and_then(Value::as_str))
+                    .unwrap_or("(unnamed)");
+                Decision::Answer(Answer::of(judge_job_definition(
+                    &JobDefinitionRef::new(kind, name),
+                    &JobDefinitionState::Found(network),
+                )))
             }
-        }
+        },
     }
 }
 
@@ -150,9 +206,12 @@ async fn answer<S: SageMakerReads>(reads: &S, request: &Value) -> Value {
         response.insert("errorCode".into(), code.into());
     }
     response.insert("message".into(), answer.message.into());
-    if let Some(token) = request.get("clientRequestToken").and_then(Value::as_str) {
-        response.insert("clientRequestToken".into(), token.into());
-    }
+    // Required in the answer. The guide's stack request spells it `clientRequesttoken`.
+    let token = ["clientRequestToken", "clientRequesttoken"]
+        .iter()
+        .find_map(|key| request.get(*key).and_then(Value::as_str))
+        .unwrap_or_default();
+    response.insert("clientRequestToken".into(), token.into());
     Value::Object(response)
 }
 
@@ -260,5 +319,151 @@ mod tests {
                 .message
                 .contains("MonitoringScheduleConfig: expected an object")
         );
+    }
+
+    const SCHEDULE: &str = "AWS::SageMaker::MonitoringSchedule";
+
+    fn open_schedule() -> Value {
+        json!({"MonitoringScheduleConfig": {"MonitoringJobDefinition": {"NetworkConfig": {"EnableNetworkIsolation": false}}}})
+    }
+
+    /// The answer `decide` gives at once (none of these needs a describe).
+    fn answered(request: &Value) -> Answer {
+        match decide(request) {
+            Decision::Answer(answer) => answer,
+            Decision::Describe(reference) => panic!("describes {reference:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_that_names_no_resource_type_fails_closed() {
+        let mut request = request("CREATE_PRE_PROVISION", SCHEDULE, open_schedule());
+        let data = request["requestData"].as_object_mut().unwrap();
+        data.remove("targetName");
+        data.remove("targetType");
+        let answer = answered(&request);
+        assert_eq!(answer.failed, Some("InternalFailure"), "{}", answer.message);
+        assert!(
+            answer.message.contains("names no resource type"),
+            "{}",
+            answer.message
+        );
+        // Cloud Control's targetType (RESOURCE) says no more.
+        request["requestData"]["targetType"] = json!("RESOURCE");
+        assert_eq!(answered(&request).failed, Some("InternalFailure"));
+        // The type in targetType alone is enough.
+        request["requestData"]["targetType"] = json!(SCHEDULE);
+        assert_eq!(answered(&request).failed, Some("NonCompliant"));
+    }
+
+    #[test]
+    fn a_schedule_or_job_definition_without_properties_to_read_fails_closed() {
+        for target in [SCHEDULE, "AWS::SageMaker::ModelBiasJobDefinition"] {
+            let mut request = request("UPDATE_PRE_PROVISION", target, json!({}));
+            for model in [
+                None,
+                Some(json!({})),
+                Some(json!({"resourceProperties": null})),
+                Some(json!({"resourceProperties": "x"})),
+            ] {
+                match &model {
+                    None => {
+                        request["requestData"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("targetModel");
+                    }
+                    Some(model) => request["requestData"]["targetModel"] = model.clone(),
+                }
+                let answer = answered(&request);
+                assert_eq!(
+                    answer.failed,
+                    Some("InternalFailure"),
+                    "{target} {model:?}: {}",
+                    answer.message
+                );
+                assert!(
+                    answer.message.contains("cannot be read"),
+                    "{}",
+                    answer.message
+                );
+            }
+        }
+        // Another type needs nothing read.
+        let mut other = request("CREATE_PRE_PROVISION", "AWS::S3::Bucket", json!({}));
+        other["requestData"]
+            .as_object_mut()
+            .unwrap()
+            .remove("targetModel");
+        assert_eq!(answered(&other).failed, None);
+    }
+
+    #[test]
+    fn an_unknown_invocation_point_is_not_passed() {
+        for action in ["DELETE_PRE_PROVISION_X", "IMPORT_PRE_PROVISION", ""] {
+            let answer = answered(&request(action, SCHEDULE, open_schedule()));
+            assert_eq!(
+                answer.failed,
+                Some("InternalFailure"),
+                "{action}: {}",
+                answer.message
+            );
+            assert!(
+                answer.message.contains("actionInvocationPoint"),
+                "{}",
+                answer.message
+            );
+        }
+        let mut missing = request("CREATE_PRE_PROVISION", SCHEDULE, open_schedule());
+        missing
+            .as_object_mut()
+            .unwrap()
+            .remove("actionInvocationPoint");
+        assert_eq!(answered(&missing).failed, Some("InternalFailure"));
+        // A deletion, or a type this hook does not judge, passes whatever the point.
+        assert_eq!(
+            answered(&request("DELETE_PRE_PROVISION", SCHEDULE, json!(null))).failed,
+            None
+        );
+        assert_eq!(
+            answered(&request(
+                "IMPORT_PRE_PROVISION",
+                "AWS::S3::Bucket",
+                json!({})
+            ))
+            .failed,
+            None
+        );
+    }
+
+    #[test]
+    fn stack_and_change_set_requests_are_not_read_so_they_fail_closed() {
+        for target in ["STACK", "CHANGE_SET"] {
+            let request = json!({
+                "clientRequestToken": "t", "hookTypeName": "Private::SageMaker::MonitoringIsolation",
+                "actionInvocationPoint": "CREATE_PRE_PROVISION",
+                "requestData": {"targetName": target, "targetType": target,
+                                "targetLogicalId": "stack", "payload": "https://s3.example/template"}
+            });
+            let answer = answered(&request);
+            assert_eq!(answer.failed, Some("InternalFailure"), "{target}");
+            assert!(
+                answer.message.contains("cannot be read"),
+                "{}",
+                answer.message
+            );
+        }
+        // Only a payload URL: the same.
+        let request = json!({"actionInvocationPoint": "UPDATE_PRE_PROVISION",
+                             "requestData": {"payload": "https://s3.example/template"}});
+        assert_eq!(answered(&request).failed, Some("InternalFailure"));
+    }
+
+    #[test]
+    fn a_cloud_control_request_is_judged_like_any_other() {
+        let mut request = request("CREATE_PRE_PROVISION", SCHEDULE, open_schedule());
+        request["requestData"]["targetType"] = json!("RESOURCE");
+        request["stackId"] = json!("");
+        assert_eq!(answered(&request).failed, Some("NonCompliant"));
     }
 }

@@ -360,3 +360,22 @@ pub fn served(fake: &FakeAws) -> BTreeMap<String, usize> {
 pub fn injected(fake: &FakeAws, fault: fake_aws::faults::Injected) -> usize {
     fake.calls().iter().filter(|c| c.injected == fault).count()
 }
+
+/// Asserts that `text` (a command's stdout or stderr) cannot drive a terminal or a CI log: no
+/// byte below 0x20 but the line break (so no ESC), no DEL, C1 or bidirectional control, and
+/// no line that GitHub Actions would run as a workflow command (`::`, after leading blanks).
+pub fn assert_inert(text: &str, what: &str) {
+    if let Some(byte) = text.bytes().find(|b| *b < 0x20 && *b != b'\n') {
+        panic!("{what}: byte {byte:#04x} in {text:?}");
+    }
+    if let Some(c) = text.chars().find(|c| {
+        ('\u{7f}'..='\u{9f}').contains(c)
+            || ('\u{202a}'..='\u{202e}').contains(c)
+            || ('\u{2066}'..='\u{2069}').contains(c)
+    }) {
+        panic!("{what}: {:?} in {text:?}", c);
+    }
+    if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("::")) {
+        panic!("{what}: a workflow command line {line:?}");
+    }
+}

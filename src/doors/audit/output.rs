@@ -1,11 +1,13 @@
 //! How an audit is shown: rows on stdout (a table, JSON lines or CSV), grouped by account and
 //! region in the order they were named; a summary per account and region and a total. With a
 //! table the summaries are part of it; with JSON lines or CSV they go to stderr, so stdout
-//! holds only rows.
+//! holds only rows. Names, annotations and reasons come from AWS and tags and go out through
+//! `escaping`; a table row starts with its verdict.
 
 use super::{Format, Read, TargetResult};
 use crate::core::params::Control;
 use crate::core::resource::SCHEDULE_TYPE;
+use crate::doors::escaping;
 use crate::rule::Handled;
 use crate::rule::recorder::Row;
 use crate::rule::report::Tally;
@@ -30,16 +32,18 @@ pub fn print(
         let target = &result.target;
         let summary = summary(result);
         let multi_table = !single && format == Format::Table;
+        let heading = escaping::text(&format!("{} {}: {summary}", target.account, target.region))
+            .into_owned();
         if multi_table {
-            let _ = writeln!(out, "== {} {}: {summary}", target.account, target.region);
+            let _ = writeln!(out, "== {heading}");
         } else if !single {
-            eprintln!("{} {}: {summary}", target.account, target.region);
+            eprintln!("{heading}");
         }
         let handled = match &result.read {
             Read::Swept(handled) => handled,
             Read::Unread(reason) => {
                 if single {
-                    eprintln!("error: {reason}");
+                    eprintln!("error: {}", escaping::text(reason));
                 }
                 continue;
             }
@@ -49,7 +53,8 @@ pub fn print(
             Format::Table => table(out, handled, &rows, control),
             Format::Json => {
                 for row in rows {
-                    let _ = writeln!(out, "{}", json_line(row, result));
+                    let line = escaping::json(json_line(row, result).to_string());
+                    let _ = writeln!(out, "{line}");
                 }
             }
             Format::Csv => {
@@ -62,14 +67,14 @@ pub fn print(
             let _ = writeln!(out);
         }
         if single {
-            eprintln!("{}", handled.report.human_line(true));
+            eprintln!("{}", escaping::text(&handled.report.human_line(true)));
             if let Err(error) = handled.report.outcome() {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", escaping::text(&error.to_string()));
             }
         }
     }
     if !single {
-        let total = total(results);
+        let total = escaping::text(&total(results)).into_owned();
         if format == Format::Table {
             let _ = writeln!(out, "{total}");
         } else {
@@ -111,33 +116,38 @@ pub fn total(results: &[TargetResult]) -> String {
     )
 }
 
+/// The table: a row per resource, starting with its verdict, each cell escaped.
 fn table(out: &mut impl Write, handled: &Handled, rows: &[&Row], control: Control) {
     let heading = match control {
         Control::MonitoringSchedules => "SCHEDULE",
         Control::JobDefinitions => "JOB DEFINITION",
     };
-    let width = rows
+    let cells: Vec<(&str, String, String)> = rows
         .iter()
-        .filter_map(|row| row.name.as_ref().map(|name| name.chars().count()))
+        .map(|row| {
+            (
+                row.evaluation.compliance_type.as_str(),
+                escaping::text(row.name.as_deref().unwrap_or("?")).into_owned(),
+                escaping::text(&row.evaluation.annotation).into_owned(),
+            )
+        })
+        .chain(handled.report.unjudged.iter().map(|unjudged| {
+            (
+                "UNJUDGED",
+                escaping::text(&unjudged.resource).into_owned(),
+                escaping::text(&unjudged.reason.to_string()).into_owned(),
+            )
+        }))
+        .collect();
+    let width = cells
+        .iter()
+        .map(|(_, name, _)| name.chars().count())
         .max()
         .unwrap_or(0)
         .max(heading.len());
-    let _ = writeln!(out, "{heading:width$}  {:14}  ANNOTATION", "VERDICT");
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:14}  {}",
-            row.name.as_deref().unwrap_or("?"),
-            row.evaluation.compliance_type.as_str(),
-            row.evaluation.annotation
-        );
-    }
-    for unjudged in &handled.report.unjudged {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:14}  {}",
-            unjudged.resource, "UNJUDGED", unjudged.reason
-        );
+    let _ = writeln!(out, "{:14}  {heading:width$}  ANNOTATION", "VERDICT");
+    for (verdict, name, annotation) in &cells {
+        let _ = writeln!(out, "{verdict:14}  {name:width$}  {annotation}");
     }
 }
 
@@ -175,36 +185,6 @@ fn csv_line(row: &Row, result: &TargetResult) -> String {
         evaluation.annotation.as_str(),
         ordering.as_str(),
     ]
-    .map(csv_field)
+    .map(escaping::csv_cell)
     .join(",")
-}
-
-/// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
-/// A field a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed with
-/// `'`; no name or annotation this rule writes starts so, but resource ids come from AWS.
-fn csv_field(field: &str) -> String {
-    let field = if field.starts_with(['=', '+', '-', '@']) {
-        format!("'{field}")
-    } else {
-        field.to_owned()
-    };
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-    }
 }
