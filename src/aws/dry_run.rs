@@ -1,10 +1,13 @@
 //! The sink a dry run delivers to: it prints each evaluation as a JSON line (`evaluate
-//! --dry-run`) or drops it (`audit`), and holds no client, so it cannot write.
+//! --dry-run`) or drops it (`audit`), and holds no client, so it cannot write. It is also a dry
+//! run's Security Hub writer, which plans every update and sends none (the door prints them).
 
 use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
+use crate::core::security_hub::Batch;
 use crate::error::ApiFailure;
 use crate::rule::ports::Deliver;
+use crate::rule::security_hub::{FindingsWrites, Updated};
 use std::io::Write;
 
 pub struct DryRun {
@@ -32,5 +35,11 @@ impl Deliver for DryRun {
             }
         }
         Ok(Vec::new())
+    }
+}
+
+impl FindingsWrites for DryRun {
+    async fn update(&self, _batch: &Batch) -> Result<Updated, ApiFailure> {
+        Ok(Updated::Planned)
     }
 }

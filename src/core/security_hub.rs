@@ -164,6 +164,31 @@ impl Scope {
     }
 }
 
+/// GetFindings takes at most this many values for one filter field.
+pub const FILTER_VALUES: usize = 20;
+
+/// Which findings to read: the ACTIVE SageMaker.14 findings of the scope, and of only these
+/// schedules when there are few enough to name (a change event's one); empty: all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub scope: Scope,
+    pub resources: Vec<String>,
+}
+
+impl Query {
+    /// The query for these verdicts, in the scope of the first; `None` when there is none, or
+    /// its ARN names no account and region.
+    pub fn for_judged(judged: &[Judged]) -> Option<Query> {
+        let scope = Scope::of_arn(&judged.first()?.arn)?;
+        let resources = if judged.len() <= FILTER_VALUES {
+            judged.iter().map(|j| j.arn.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        Some(Query { scope, resources })
+    }
+}
+
 /// What a change does to a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
@@ -914,6 +939,17 @@ mod tests {
         );
         let every: usize = batches.iter().map(|b| b.findings.len()).sum();
         assert_eq!(every, changes.len());
+    }
+
+    #[test]
+    fn a_few_schedules_are_named_in_the_query_and_many_are_not() {
+        let one = Query::for_judged(&[judged(Compliant, ISOLATED)]).unwrap();
+        assert_eq!((one.scope, one.resources), (scope(), vec![ARN.to_owned()]));
+        let many: Vec<Judged> = (0..=FILTER_VALUES)
+            .map(|_| judged(Compliant, ISOLATED))
+            .collect();
+        assert!(Query::for_judged(&many).unwrap().resources.is_empty());
+        assert_eq!(Query::for_judged(&[]), None);
     }
 
     #[test]

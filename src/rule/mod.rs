@@ -12,6 +12,7 @@ mod memory;
 pub mod ports;
 pub mod recorder;
 pub mod report;
+pub mod security_hub;
 mod stale;
 pub mod sweep;
 
