@@ -162,6 +162,24 @@ impl Scope {
             region: region.to_owned(),
         })
     }
+
+    /// The account and region most of the verdicts' ARNs name (the first of those named as
+    /// often). A sweep lists one account's region, so all of them do, unless a recorded
+    /// schedule carries an ARN from elsewhere.
+    fn most_named(judged: &[Judged]) -> Option<Scope> {
+        let mut counts: Vec<(Scope, usize)> = Vec::new();
+        for scope in judged.iter().filter_map(|j| Scope::of_arn(&j.arn)) {
+            match counts.iter_mut().find(|(known, _)| *known == scope) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((scope, 1)),
+            }
+        }
+        let most = counts.iter().map(|(_, count)| *count).max()?;
+        counts
+            .into_iter()
+            .find(|(_, count)| *count == most)
+            .map(|(scope, _)| scope)
+    }
 }
 
 /// GetFindings takes at most this many values for one filter field.
@@ -176,10 +194,14 @@ pub struct Query {
 }
 
 impl Query {
-    /// The query for these verdicts, in the scope of the first; `None` when there is none, or
-    /// its ARN names no account and region.
-    pub fn for_judged(judged: &[Judged]) -> Option<Query> {
-        let scope = Scope::of_arn(&judged.first()?.arn)?;
+    /// The query for these verdicts in `scope` (the account and region the rule acted in, when
+    /// the door knows them), else in the account and region most of their ARNs name; `None`
+    /// when there are no verdicts, or no ARN names an account and region.
+    pub fn for_judged(judged: &[Judged], scope: Option<Scope>) -> Option<Query> {
+        if judged.is_empty() {
+            return None;
+        }
+        let scope = scope.or_else(|| Scope::most_named(judged))?;
         let resources = if judged.len() <= FILTER_VALUES {
             judged.iter().map(|j| j.arn.clone()).collect()
         } else {
@@ -943,13 +965,40 @@ mod tests {
 
     #[test]
     fn a_few_schedules_are_named_in_the_query_and_many_are_not() {
-        let one = Query::for_judged(&[judged(Compliant, ISOLATED)]).unwrap();
+        let one = Query::for_judged(&[judged(Compliant, ISOLATED)], None).unwrap();
         assert_eq!((one.scope, one.resources), (scope(), vec![ARN.to_owned()]));
         let many: Vec<Judged> = (0..=FILTER_VALUES)
             .map(|_| judged(Compliant, ISOLATED))
             .collect();
-        assert!(Query::for_judged(&many).unwrap().resources.is_empty());
-        assert_eq!(Query::for_judged(&[]), None);
+        assert!(Query::for_judged(&many, None).unwrap().resources.is_empty());
+        assert_eq!(Query::for_judged(&[], Some(scope())), None);
+    }
+
+    #[test]
+    fn the_scope_is_the_doors_or_the_one_most_arns_name() {
+        let elsewhere = Judged {
+            arn: "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/recorded".into(),
+            ..judged(Compliant, ISOLATED)
+        };
+        let unnamed = Judged {
+            arn: "arn:aws:monitoring-schedule".into(),
+            ..judged(Compliant, ISOLATED)
+        };
+        let all = [
+            unnamed,
+            elsewhere,
+            judged(Compliant, ISOLATED),
+            judged(Compliant, ISOLATED),
+        ];
+        assert_eq!(Query::for_judged(&all, None).unwrap().scope, scope());
+        let given = Scope {
+            account: "210987654321".into(),
+            region: "eu-west-1".into(),
+        };
+        assert_eq!(
+            Query::for_judged(&all, Some(given.clone())).unwrap().scope,
+            given
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 pub mod memory;
 
 use crate::core::security_hub::{
-    Action, Batch, Change, Context, Finding, Judged, Left, Query, Reconcile, batches, decide,
+    Action, Batch, Change, Context, Finding, Judged, Left, Query, Reconcile, Scope, batches, decide,
 };
 use crate::error::ApiFailure;
 use crate::rule::deadline::{Abandoned, Deadline, within};
@@ -158,6 +158,8 @@ impl Reconciled {
 pub struct Settings<'a> {
     pub mode: Reconcile,
     pub rule: &'a str,
+    /// The account and region the rule acted in, when the door knows them.
+    pub scope: Option<&'a Scope>,
     pub deadline: Option<Deadline>,
     pub retry: RetryPolicy,
 }
@@ -172,7 +174,7 @@ pub async fn reconcile<R: FindingsReads, W: FindingsWrites>(
     settings: Settings<'_>,
 ) -> Reconciled {
     let mut reconciled = Reconciled::new(settings.mode);
-    let Some(query) = Query::for_judged(judged) else {
+    let Some(query) = Query::for_judged(judged, settings.scope.cloned()) else {
         reconciled.quiet = Some(Quiet::NothingJudged);
         return reconciled;
     };
@@ -371,6 +373,7 @@ mod tests {
         Settings {
             mode,
             rule: "sm14",
+            scope: None,
             deadline: None,
             retry: RetryPolicy {
                 attempts: 3,
