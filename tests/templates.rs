@@ -1275,3 +1275,108 @@ fn make_test_lints_the_conformance_pack() {
         "the Makefile's TEMPLATES (cfn-lint and sam validate) list {CONFORMANCE_PACK}"
     );
 }
+
+/// scripts/deploy-conformance-pack with `args` and `environment`, and no AWS credentials.
+fn deploy_conformance_pack(args: &[&str], environment: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(root().join("scripts/deploy-conformance-pack"));
+    command.args(args).env_remove("AWS_PROFILE");
+    for variable in [
+        "REGIONS",
+        "PACK_PARAMS",
+        "EXCLUDED_ACCOUNTS",
+        "PACK_NAME",
+        "ORG_STACK",
+    ] {
+        command.env_remove(variable);
+    }
+    command.envs(environment.iter().copied());
+    command.output().expect("the script runs")
+}
+
+#[test]
+#[ignore = "needs .venv (boto3, PyYAML); `make test` installs it and runs this test"]
+fn the_deploy_script_sends_the_pack_with_its_parameters_in_every_region() {
+    let output = deploy_conformance_pack(
+        &["--check"],
+        &[
+            ("REGIONS", "us-east-1 eu-west-1"),
+            ("PACK_PARAMS", "ExemptTag=sm14-exempt ResultRefreshDays=7"),
+            ("EXCLUDED_ACCOUNTS", "333333333333,444444444444"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let body = std::fs::read_to_string(root().join(CONFORMANCE_PACK)).unwrap();
+    let pack = template(CONFORMANCE_PACK);
+    let requests: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let regions: Vec<&str> = requests
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["us-east-1", "eu-west-1"]);
+    for request in &requests {
+        assert_eq!(request["TemplateBody"], body.as_str());
+        assert!(admits(
+            &json!({"AllowedPattern": "^[a-zA-Z][-a-zA-Z0-9]{0,127}$"}),
+            request["OrganizationConformancePackName"].as_str().unwrap()
+        ));
+        assert_eq!(
+            request["ExcludedAccounts"],
+            json!(["333333333333", "444444444444"])
+        );
+        let given: BTreeMap<&str, &str> = request["ConformancePackInputParameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["ParameterName"].as_str().unwrap(),
+                    p["ParameterValue"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert!(given.len() <= PACK_PARAMETERS);
+        for (name, value) in &given {
+            assert!(
+                admits_value(&pack["Parameters"][*name], value),
+                "{name}={value}"
+            );
+        }
+        assert_eq!(given["ExemptTag"], "sm14-exempt");
+        assert_eq!(given["ResultRefreshDays"], "7");
+        let region = request["region"].as_str().unwrap();
+        assert!(given["FunctionArn"].contains(&format!(":lambda:{region}:")));
+    }
+}
+
+#[test]
+#[ignore = "needs .venv (boto3, PyYAML); `make test` installs it and runs this test"]
+fn the_deploy_script_refuses_what_the_pack_would_refuse_before_sending_anything() {
+    for (environment, says) in [
+        (
+            vec![
+                ("REGIONS", "us-east-1"),
+                ("PACK_PARAMS", "ResultRefreshDays=400"),
+            ],
+            "ResultRefreshDays='400' is refused by conformance-pack.yaml: A whole number from 0 to 365",
+        ),
+        (
+            vec![("REGIONS", "us-east-1"), ("PACK_PARAMS", "Retries=3")],
+            "PACK_PARAMS names ['Retries'], which conformance-pack.yaml does not declare",
+        ),
+        (
+            vec![("REGIONS", "us-east-1"), ("EXCLUDED_ACCOUNTS", "12345")],
+            "EXCLUDED_ACCOUNTS holds ['12345']",
+        ),
+        (vec![], "set REGIONS="),
+    ] {
+        let output = deploy_conformance_pack(&["--check"], &environment);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{environment:?}: {stderr}");
+        assert!(stderr.contains(says), "{environment:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing to send: {environment:?}");
+    }
+}
