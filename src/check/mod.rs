@@ -6,10 +6,12 @@
 //! * `intrinsics`: the intrinsic functions a template alone can evaluate;
 //! * `cloudformation`: a template's schedules and job definitions judged;
 //! * `terraform`: a plan's schedules and job definitions judged;
-//! * `finding`: what is reported for one resource, `UNRESOLVED` included.
+//! * `finding`: what is reported for one resource, `UNRESOLVED` included;
+//! * `hook`: what a CloudFormation Lambda hook answers for one resource request.
 
 pub mod cloudformation;
 pub mod finding;
+pub mod hook;
 pub mod intrinsics;
 pub mod template;
 pub mod terraform;
