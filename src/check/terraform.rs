@@ -21,7 +21,7 @@
 //! after apply.
 
 use crate::check::finding::{Assessment, ByReference, Outcome};
-use crate::check::intrinsics::{generated_name, is_complete_name};
+use crate::check::names::{generated_name, is_complete_name};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::{Network, network_from};
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
