@@ -33,6 +33,7 @@ mod check;
 mod core;
 mod doors;
 mod error;
+mod escaping;
 mod logging;
 mod rule;
 mod version;

@@ -4,7 +4,7 @@
 use crate::check;
 use crate::check::finding::{Finding, Status};
 use crate::core::resource::{MonitoringKind, ResourceKind, SCHEDULE_TYPE};
-use crate::doors::escaping;
+use crate::escaping;
 use clap::ValueEnum;
 use serde_json::{Value, json};
 use std::io::Write;
