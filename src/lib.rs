@@ -24,7 +24,7 @@
 //!   Lambda hook answers (`hook`). The doors add `check` (the command) and `hook` (the
 //!   describe and the answer, under the Lambda runtime).
 //!
-//! `error` holds the two error types the layers share; `escaping` how text from the input
+//! `error` holds the error types the layers share; `escaping` how text from the input
 //! reaches every text output; `logging` the log setup of both doors; `version` which build is
 //! running.
 //! Modules are private: what the binary, the tests and the benchmarks use is re-exported below.
