@@ -18,7 +18,7 @@ CARGO_CYCLONEDX_VERSION := 0.5.9
 
 help:
 	@echo "make run     the rule end to end against a local fake account (no AWS account needed)"
-	@echo "make test    the gate: rustfmt, cfn-lint and sam validate, then every test (cargo test is the inner loop)"
+	@echo "make test    the gate: rustfmt, cfn-lint and sam validate, then every test (the inner loop: cargo test --locked --test NAME)"
 	@echo "make static  rustfmt, cfn-lint and sam validate on every template (what test and lint start with)"
 	@echo "make lint    the static checks, then clippy -D warnings"
 	@echo "make build   the Lambda bootstrap for arm64 (cargo lambda), zipped"
