@@ -515,11 +515,14 @@ fn deploy_org_gives_the_member_roles_every_region_it_deploys() {
         Some(&"us-east-1,eu-west-1,ap-southeast-2")
     );
     let looped: Vec<&str> = commands
-        .split_once("for region in ")
-        .and_then(|(_, rest)| rest.split_once(';'))
-        .expect("deploy-org deploys each region")
-        .0
-        .split_whitespace()
+        .lines()
+        .filter(|line| line.contains("--template-file .aws-sam/build-org/template.yaml"))
+        .map(|line| {
+            let (_, rest) = line
+                .split_once(" --region ")
+                .expect("each deploy names its region");
+            rest.split_whitespace().next().unwrap()
+        })
         .collect();
     assert_eq!(looped.join(","), overrides["Regions"]);
     // Every parameter without a default is given, and every one given exists.

@@ -1,9 +1,11 @@
 //! The sink a dry run delivers to: it prints each evaluation as a JSON line (`evaluate
-//! --dry-run`) or drops it (`audit`), and holds no client, so it cannot write.
+//! --dry-run`), through `escaping` as every text output, or drops it (`audit`), and holds no
+//! client, so it cannot write.
 
 use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
 use crate::error::ApiFailure;
+use crate::escaping;
 use crate::rule::ports::Deliver;
 use std::io::Write;
 
@@ -28,9 +30,40 @@ impl Deliver for DryRun {
             let mut out = std::io::stdout().lock();
             for evaluation in batch {
                 // A closed stdout (`| head`) is the reader's choice, not a failure to report.
-                let _ = writeln!(out, "{}", evaluation.to_json_line());
+                let _ = writeln!(out, "{}", line(evaluation));
             }
         }
         Ok(Vec::new())
+    }
+}
+
+/// An evaluation as `evaluate --dry-run` prints it.
+fn line(evaluation: &Evaluation) -> String {
+    escaping::json(evaluation.to_json_line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::verdict::Verdict;
+    use aws_smithy_types::DateTime;
+
+    #[test]
+    fn a_line_holds_no_character_that_acts_on_a_terminal() {
+        let evaluation = Evaluation::new(
+            crate::SCHEDULE_TYPE,
+            "evil\u{9b}2J\u{202e}",
+            Verdict::not_applicable("tag value \u{1b}[2K\u{7f}\u{2028}::error::x"),
+            DateTime::from_secs(1_795_860_000),
+        );
+        let line = line(&evaluation);
+        assert!(
+            !line.contains(['\u{1b}', '\u{7f}', '\u{9b}', '\u{202e}', '\u{2028}']),
+            "{line}"
+        );
+        // The same document to a parser.
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["ComplianceResourceId"], "evil\u{9b}2J\u{202e}");
+        assert_eq!(back["Annotation"], evaluation.annotation);
     }
 }

@@ -1,7 +1,6 @@
 //! The command-line front door: the same service as the Lambda, driven from a shell.
 
 use super::audit::{self, AuditArgs};
-use super::escaping;
 use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
 use crate::aws::dry_run::DryRun;
@@ -9,6 +8,7 @@ use crate::aws::remediate::{Planner, Remediator};
 use crate::aws::sdk;
 use crate::core::event::Invocation;
 use crate::error::Error;
+use crate::escaping;
 use crate::logging;
 use crate::rule::ports::Fixer;
 use crate::rule::report::Report;

@@ -54,7 +54,8 @@ pub async fn main() -> i32 {
 async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
     if super::hook::is_hook(&payload) {
-        return Ok(super::hook::serve(accounts, &payload, &context.request_id).await);
+        let deadline = deadline_from(context.deadline);
+        return Ok(super::hook::serve(accounts, &payload, &context.request_id, deadline).await);
     }
     let invocation = Invocation::from_value(payload).map_err(|error| {
         let error = Error::from(error);

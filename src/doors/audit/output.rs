@@ -7,7 +7,7 @@
 use super::{Format, Read, TargetResult};
 use crate::core::params::Control;
 use crate::core::resource::SCHEDULE_TYPE;
-use crate::doors::escaping;
+use crate::escaping;
 use crate::rule::Handled;
 use crate::rule::recorder::Row;
 use crate::rule::report::Tally;
