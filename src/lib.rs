@@ -12,8 +12,8 @@
 //!   `escaping`.
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
-//!   schedule (`schedule`). `rule/` carries a plan out through three ports (`ports`: SageMaker
-//!   reads, AWS Config, the fixer), records every verdict in one place (`recorder`), sweeps
+//!   schedule (`schedule`). `rule/` carries a plan out through four ports (`ports`: SageMaker
+//!   reads, AWS Config reads, the delivery of evaluations, the fixer), records every verdict in one place (`recorder`), sweeps
 //!   (`sweep`, `inventory`) and reports (`report`).
 //! * `aws/`: the edges. Each implements a port with the AWS SDK; reads and writes stay apart,
 //!   so a dry run holds nothing that can write.
@@ -22,7 +22,7 @@
 //!   view, and what is reported for each resource (`finding`). The doors add `check` (the
 //!   command) and `hook` (CloudFormation Lambda hook requests, under the Lambda runtime).
 //!
-//! `error` holds the two error types the layers share; `logging` the log setup of both doors;
+//! `error` holds the error types the layers share; `logging` the log setup of both doors;
 //! `version` which build is running.
 //! Modules are private: what the binary, the tests and the benchmarks use is re-exported below.
 

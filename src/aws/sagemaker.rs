@@ -9,12 +9,15 @@ use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::{JobSpec, Network, ScheduleView};
 use crate::core::verdict::JobDefinitionState;
 use crate::error::ApiFailure;
-use crate::rule::ports::{PAGE_SIZE, Page, SageMakerReads, Summary};
+use crate::rule::ports::{Page, SageMakerReads, Summary};
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
 use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringType};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The largest page the SageMaker list calls return (`MaxResults` 1..100).
+pub const PAGE_SIZE: i32 = 100;
 
 #[derive(Clone, Debug)]
 pub struct AwsSageMaker {

@@ -1,4 +1,4 @@
-//! An account in memory: the rule's three ports over plain maps, so that the service and the
+//! An account in memory: the rule's four ports over plain maps, so that the service and the
 //! sweep are unit-tested in milliseconds. What crosses the wire (retries, pagination tokens,
 //! error parsing) is tested against the local fake with the AWS implementations instead.
 

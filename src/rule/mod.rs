@@ -61,18 +61,6 @@ pub struct Handled {
     pub rows: Vec<Row>,
 }
 
-impl RuleParams {
-    /// Remediation is opt-in, and only for monitoring schedules.
-    pub fn remediates(&self) -> bool {
-        self.remediate && self.control == Control::MonitoringSchedules
-    }
-
-    /// How old a held result may be before a sweep reports it again unchanged.
-    pub fn refresh(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(u64::from(self.refresh_days) * 86_400)
-    }
-}
-
 impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F> {
     pub fn new(sagemaker: S, config: C, deliver: D, fixer: F) -> Self {
         Service {

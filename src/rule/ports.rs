@@ -15,8 +15,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
-/// The largest page the SageMaker list calls return.
-pub const PAGE_SIZE: i32 = 100;
 /// PutEvaluations takes at most this many evaluations per call.
 pub const BATCH_LIMIT: usize = 100;
 

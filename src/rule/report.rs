@@ -1,6 +1,7 @@
 //! What one invocation did, as one log line, one CloudWatch EMF record and, when work was left
 //! undone, one error that names it.
 
+use crate::core::calls::CallCounts;
 use crate::core::remediation::FixError;
 use crate::core::verdict::Compliance;
 use crate::error::{ApiFailure, Error};
@@ -9,37 +10,6 @@ use crate::rule::recorder::{Recorded, Unjudged};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Operations started and HTTP attempts made, per operation name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    pub operations: BTreeMap<String, u64>,
-    pub attempts: BTreeMap<String, u64>,
-}
-
-impl CallCounts {
-    pub fn total_operations(&self) -> u64 {
-        self.operations.values().sum()
-    }
-
-    pub fn total_attempts(&self) -> u64 {
-        self.attempts.values().sum()
-    }
-
-    /// What was counted since `earlier` (counters only grow).
-    pub fn since(&self, earlier: &CallCounts) -> CallCounts {
-        let diff = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
-            now.iter()
-                .map(|(name, count)| (name.clone(), count - then.get(name).copied().unwrap_or(0)))
-                .filter(|(_, count)| *count > 0)
-                .collect()
-        };
-        CallCounts {
-            operations: diff(&self.operations, &earlier.operations),
-            attempts: diff(&self.attempts, &earlier.attempts),
-        }
-    }
-}
 
 /// What a sweep adds to a report beyond its verdicts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
