@@ -7,8 +7,6 @@ pub mod deadline;
 mod delivery;
 mod inventory;
 mod job_definitions;
-#[cfg(test)]
-mod memory;
 pub mod ports;
 pub mod recorder;
 pub mod report;
@@ -352,7 +350,7 @@ fn label(header: &ItemHeader) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::memory::{Memory, periodic};
+    use super::ports::memory::{Memory, periodic};
     use super::*;
     use crate::core::resource::{MonitoringKind, SCHEDULE_TYPE};
     use crate::core::schedule::{JobSpec, Network};

@@ -1,7 +1,10 @@
 //! The edges the rule needs, as traits: reading SageMaker, reading AWS Config, delivering
 //! evaluations, fixing a schedule. Reads and writes are separate traits, so a dry run holds no
 //! edge that writes. Each has its AWS implementation in `aws/` and, for unit tests of the rule
-//! and the sweep, one in memory (`memory.rs`).
+//! and the sweep, one in memory beside them (`memory.rs`).
+
+#[cfg(test)]
+pub mod memory;
 
 use crate::core::evaluation::Evaluation;
 use crate::core::event::{ItemStatus, ResultToken};
