@@ -7,8 +7,8 @@ use crate::core::schedule::{JobSpec, ScheduleView};
 use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::job_definitions::JobDefinitions;
+use crate::rule::outcome::Reason;
 use crate::rule::ports::{Page, SageMakerReads};
-use crate::rule::recorder::Reason;
 use std::collections::BTreeMap;
 
 /// A listed resource, with the type it is reported under and what its summary said.

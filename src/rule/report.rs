@@ -6,7 +6,8 @@ use crate::core::remediation::FixError;
 use crate::core::verdict::Compliance;
 use crate::error::{ApiFailure, Error};
 use crate::rule::delivery::Undelivered;
-use crate::rule::recorder::{Recorded, Unjudged};
+use crate::rule::outcome::Unjudged;
+use crate::rule::recorder::Recorded;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -352,7 +353,7 @@ mod tests {
     use super::*;
 
     use crate::error::{ApiFailure, FailureKind};
-    use crate::rule::recorder::Reason;
+    use crate::rule::outcome::Reason;
 
     fn with_counts(counts: &[(Compliance, usize)]) -> Report {
         Report {

@@ -5,8 +5,9 @@
 
 use crate::core::verdict::{Compliance, Verdict};
 use crate::rule::inventory::Inventory;
+use crate::rule::outcome::Subject;
 use crate::rule::ports::{ById, ConfigReads, Deliver};
-use crate::rule::recorder::{Recorder, Subject};
+use crate::rule::recorder::Recorder;
 use aws_smithy_types::DateTime;
 use std::collections::HashSet;
 
