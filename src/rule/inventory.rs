@@ -6,10 +6,9 @@ use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHE
 use crate::core::schedule::{JobSpec, ScheduleView};
 use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
-use crate::rule::job_definitions::JobDefinitions;
+use crate::rule::lookups::{JobDefinitions, exemption};
 use crate::rule::outcome::Reason;
 use crate::rule::ports::{Page, SageMakerReads};
-use std::collections::BTreeMap;
 
 /// A listed resource, with the type it is reported under and what its summary said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,33 +54,6 @@ pub trait Inventory: Sync {
             "{resource_type} is out of this rule's scope, so this earlier result no longer applies."
         ))
     }
-}
-
-/// The exemption that applies to a resource, if any. Tags are read (ListTags on `arn`) only
-/// when an exemption tag is configured and the caller has none from a configuration item.
-pub async fn exemption<S: SageMakerReads>(
-    sagemaker: &S,
-    exemptions: &Exemptions,
-    name: &str,
-    arn: Option<&str>,
-    known_tags: Option<&BTreeMap<String, String>>,
-) -> Result<Option<Verdict>, ApiFailure> {
-    if let Some(reason) = exemptions.by_name(name) {
-        return Ok(Some(Verdict::not_applicable(reason)));
-    }
-    if !exemptions.needs_tags() {
-        return Ok(None);
-    }
-    let fetched;
-    let tags = match (known_tags, arn) {
-        (Some(tags), _) => tags,
-        (None, Some(arn)) => {
-            fetched = sagemaker.tags(arn).await?;
-            &fetched
-        }
-        (None, None) => return Ok(None),
-    };
-    Ok(exemptions.by_tags(tags).map(Verdict::not_applicable))
 }
 
 /// [`exemption`] for a listed resource, as a sweep outcome.

@@ -5,8 +5,9 @@
 
 pub mod deadline;
 mod delivery;
+mod fix;
 mod inventory;
-mod job_definitions;
+mod lookups;
 pub mod outcome;
 pub mod ports;
 pub mod recorder;
@@ -21,18 +22,17 @@ use crate::core::exempt::Exemptions;
 use crate::core::item::Item;
 use crate::core::params::{Control, RuleParams};
 use crate::core::plan::{Plan, plan, plan_item};
-use crate::core::remediation::FixError;
 use crate::core::resource::{JobDefinitionRef, ResourceKind};
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{self, JobDefinitionState, Verdict};
 use crate::error::Error;
-use deadline::{Abandoned, Deadline, within};
-use inventory::{JobDefinitionInventory, ScheduleInventory, exemption};
-use job_definitions::JobDefinitions;
+use deadline::{Deadline, within};
+use inventory::{JobDefinitionInventory, ScheduleInventory};
+use lookups::{JobDefinitions, exemption};
 use outcome::{Reason, Subject};
 use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
 use recorder::{Recorder, Row};
-use report::{Fixes, Report, SweepFacts};
+use report::{Report, SweepFacts};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use sweep::SweepSettings;
@@ -114,7 +114,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             (None, plan) => unreachable!("only a sweep has no item: {plan:?}"),
         };
         let recorded = recorder.finish().await;
-        let fixes = self.fix(&recorded.to_fix, options.deadline).await;
+        let fixes = fix::fix(&self.fixer, &recorded.to_fix, options.deadline).await;
         let rows = recorded.rows.clone();
         let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
         report.elapsed = started.elapsed();
@@ -286,49 +286,6 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             Some(view) => Ok(Item::Schedule { view, tags: None }),
             None => Ok(Item::Gone("deleted")),
         }
-    }
-
-    /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`),
-    /// or, with a fixer that only plans, says how it would. No fix is started after the
-    /// deadline's `stop_starting`, and none is waited for past `abandon`: what was left is named.
-    async fn fix(&self, schedules: &[String], deadline: Option<Deadline>) -> Fixes {
-        let mut fixes = Fixes::default();
-        for (index, name) in schedules.iter().enumerate() {
-            let fix = self.fixer.fix(name);
-            let fixed = match deadline {
-                Some(deadline) if deadline.passed(deadline.stop_starting) => {
-                    fixes.not_started.extend(schedules[index..].iter().cloned());
-                    tracing::warn!(
-                        left = schedules.len() - index,
-                        "remediation stopped before the Lambda deadline"
-                    );
-                    break;
-                }
-                _ => within(deadline, fix).await.unwrap_or_else(|Abandoned| {
-                    Err(FixError::Cannot(
-                        "not finished before the Lambda deadline; run remediate for it again"
-                            .into(),
-                    ))
-                }),
-            };
-            match fixed {
-                Ok(remediation) => {
-                    tracing::info!(schedule = %name, steps = %remediation.describe(), applied = remediation.applied, "remediation");
-                    if remediation.applied {
-                        fixes.remediated.push(name.clone());
-                    } else if remediation.changes_anything() {
-                        fixes
-                            .planned
-                            .push(format!("{name}: {}", remediation.describe()));
-                    }
-                }
-                Err(failure) => {
-                    tracing::error!(schedule = %name, %failure, "remediation failed");
-                    fixes.failures.push((name.clone(), failure));
-                }
-            }
-        }
-        fixes
     }
 }
 

@@ -2,10 +2,10 @@
 //! undone, one error that names it.
 
 use crate::core::calls::CallCounts;
-use crate::core::remediation::FixError;
 use crate::core::verdict::Compliance;
 use crate::error::{ApiFailure, Error};
 use crate::rule::delivery::Undelivered;
+use crate::rule::fix::Fixes;
 use crate::rule::outcome::Unjudged;
 use crate::rule::recorder::Recorded;
 use serde_json::json;
@@ -27,18 +27,6 @@ pub struct SweepFacts {
     pub list_failure: Option<ApiFailure>,
     /// Reads given up at the Lambda deadline, each named by its operation and what it read.
     pub abandoned: Vec<String>,
-}
-
-/// What remediation did after the verdicts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fixes {
-    pub remediated: Vec<String>,
-    /// Fixes a dry run worked out and did not make: `name: step; step`.
-    pub planned: Vec<String>,
-    /// Schedules whose fix failed, and why.
-    pub failures: Vec<(String, FixError)>,
-    /// Schedules whose fix was not started for lack of time before the Lambda deadline.
-    pub not_started: Vec<String>,
 }
 
 /// The verdicts of each kind, and the resources left without one: what a summary line counts,
