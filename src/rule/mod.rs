@@ -21,7 +21,7 @@ use crate::core::event::{Invocation, ItemHeader};
 use crate::core::exempt::Exemptions;
 use crate::core::item::Item;
 use crate::core::params::{Control, RuleParams};
-use crate::core::plan::{Plan, plan, plan_item};
+use crate::core::plan::{Plan, Step, plan, plan_item};
 use crate::core::resource::{JobDefinitionRef, ResourceKind};
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{self, JobDefinitionState, Verdict};
@@ -79,7 +79,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         options: &RunOptions,
     ) -> Result<Handled, Error> {
         let started = Instant::now();
-        let (header, plan) = plan(invocation)?;
+        let plan = plan(invocation)?;
         let params = &invocation.params;
         let mut recorder = Recorder::new(
             &self.deliver,
@@ -89,29 +89,29 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             options.keep_rows,
             params.remediates(),
         );
-        let facts = match (header, plan) {
-            (_, Plan::Sweep { notified_at }) => {
-                let settings = SweepSettings {
-                    concurrency: params.concurrency,
-                    ordering_timestamp: notified_at,
-                    deadline: options.deadline,
-                    rule_name: invocation.rule_name.clone(),
-                    refresh: params.refresh(),
-                };
+        let facts = match plan {
+            Plan::Sweep { notified_at } => {
+                let settings = SweepSettings::new(
+                    params,
+                    notified_at,
+                    options.deadline,
+                    invocation.rule_name.clone(),
+                );
                 self.sweep(params, &settings, &mut recorder).await
             }
-            (Some(header), Plan::Fetch) => match read(options.deadline, self.fetch(header)).await {
+            Plan::Fetch { header } => match read(options.deadline, self.fetch(header)).await {
                 Ok(item) => {
-                    let plan = plan_item(params, header, item);
-                    self.act(params, header, plan, options, &mut recorder).await
+                    let step = plan_item(params, header, item);
+                    self.act(params, header, step, options, &mut recorder).await
                 }
                 Err(reason) => {
                     recorder.unjudged(label(header), reason);
                     SweepFacts::default()
                 }
             },
-            (Some(header), plan) => self.act(params, header, plan, options, &mut recorder).await,
-            (None, plan) => unreachable!("only a sweep has no item: {plan:?}"),
+            Plan::Item { header, step } => {
+                self.act(params, header, step, options, &mut recorder).await
+            }
         };
         let recorded = recorder.finish().await;
         let fixes = fix::fix(&self.fixer, &recorded.to_fix, options.deadline).await;
@@ -126,31 +126,26 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         &self,
         params: &RuleParams,
         header: &ItemHeader,
-        plan: Plan,
+        step: Step,
         options: &RunOptions,
         recorder: &mut Recorder<'_, D>,
     ) -> SweepFacts {
         let mut facts = SweepFacts::default();
-        let decided = match plan {
-            Plan::Report(verdict) => Ok(verdict),
-            Plan::JudgeSchedule { view, tags } => {
+        let decided = match step {
+            Step::Report(verdict) => Ok(verdict),
+            Step::JudgeSchedule { view, tags } => {
                 let judged = self.judge_schedule(params, header, &view, tags);
                 read(options.deadline, judged).await
             }
-            Plan::JudgeJobDefinition { reference, state } => {
+            Step::JudgeJobDefinition { reference, state } => {
                 let judged =
                     self.judge_job_definition(&params.exemptions, header, &reference, &state);
                 read(options.deadline, judged).await
             }
-            Plan::Rejudge { reference, state } => {
+            Step::Rejudge { reference, state } => {
                 // Its schedules change verdict though their own items did not change.
-                let settings = SweepSettings {
-                    concurrency: params.concurrency,
-                    ordering_timestamp: header.captured_at,
-                    deadline: options.deadline,
-                    rule_name: None,
-                    refresh: params.refresh(),
-                };
+                let settings =
+                    SweepSettings::new(params, header.captured_at, options.deadline, None);
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions)
                         .naming(reference, state);
@@ -159,7 +154,6 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
                     "This rule judges monitoring schedules: the schedules that name this job definition were judged again.",
                 ))
             }
-            Plan::Fetch | Plan::Sweep { .. } => unreachable!("handled by handle"),
         };
         match decided {
             Ok(verdict) => {

@@ -6,6 +6,7 @@
 //! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
 
 use crate::core::pages::Pager;
+use crate::core::params::RuleParams;
 use crate::error::ApiFailure;
 use crate::rule::deadline::{Abandoned, Deadline, within};
 use crate::rule::inventory::{Inventory, Listed, Outcome};
@@ -32,6 +33,23 @@ pub struct SweepSettings {
     pub rule_name: Option<String>,
     /// A held result older than this is reported again even when unchanged.
     pub refresh: std::time::Duration,
+}
+
+impl SweepSettings {
+    pub fn new(
+        params: &RuleParams,
+        ordering_timestamp: DateTime,
+        deadline: Option<Deadline>,
+        rule_name: Option<String>,
+    ) -> Self {
+        SweepSettings {
+            concurrency: params.concurrency,
+            ordering_timestamp,
+            deadline,
+            rule_name,
+            refresh: params.refresh(),
+        }
+    }
 }
 
 /// Names the held-results read when it is given up at the deadline.
