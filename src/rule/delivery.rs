@@ -87,8 +87,12 @@ impl<'a, D: Deliver> Delivery<'a, D> {
             return;
         }
         self.sent = true;
-        if let Err(failure) = self.sink.put(&[], self.token).await {
-            tracing::warn!(%failure, "could not confirm the sweep to Config");
+        match self.call(&[]).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(failure)) => {
+                tracing::warn!(%failure, "could not confirm the sweep to Config")
+            }
+            Err(reason) => tracing::warn!(reason, "could not confirm the sweep to Config"),
         }
     }
 
@@ -128,7 +132,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
 
     /// Re-states unchanged verdicts after everything else was sent, best-effort: what misses
     /// the delivery window is counted as not re-stated, never as undelivered, since Config
-    /// already holds each of these verdicts (see `Recorder::restate_unchanged`).
+    /// already holds each of these verdicts (see `Ending::Restate`).
     pub async fn restate(&mut self, evaluations: Vec<Evaluation>) {
         if !self.pending.is_empty() {
             self.flush().await;
@@ -166,21 +170,12 @@ impl<'a, D: Deliver> Delivery<'a, D> {
         let mut attempt = 0;
         while attempt < self.policy.attempts && !batch.is_empty() {
             attempt += 1;
-            // Near the Lambda deadline nothing new is sent, and no answer is waited for past it.
-            let put = self.sink.put(&batch, self.token);
-            let answer = match self.deadline {
-                Some(deadline) if deadline.passed(deadline.last_delivery) => {
-                    reason = "not sent: too close to the Lambda deadline".into();
+            let answer = match self.call(&batch).await {
+                Ok(answer) => answer,
+                Err(not_sent) => {
+                    reason = not_sent.into();
                     break;
                 }
-                Some(deadline) => match tokio::time::timeout_at(deadline.end, put).await {
-                    Ok(answer) => answer,
-                    Err(_) => {
-                        reason = "PutEvaluations gave no answer before the Lambda deadline; Config may not have recorded it".into();
-                        break;
-                    }
-                },
-                None => put.await,
             };
             match answer {
                 Ok(failed) => {
@@ -237,6 +232,27 @@ impl<'a, D: Deliver> Delivery<'a, D> {
             }
         }
         (!batch.is_empty()).then_some((batch, reason))
+    }
+
+    /// One PutEvaluations call, the only one: Config's answer (the `(type, id)` of each failed
+    /// evaluation), or, near the Lambda deadline, why there was none. Nothing is sent after
+    /// `last_delivery`, and no answer is waited for past `end`.
+    async fn call(
+        &self,
+        batch: &[Evaluation],
+    ) -> Result<Result<Vec<(String, String)>, ApiFailure>, &'static str> {
+        let put = self.sink.put(batch, self.token);
+        match self.deadline {
+            Some(deadline) if deadline.passed(deadline.last_delivery) => {
+                Err("not sent: too close to the Lambda deadline")
+            }
+            Some(deadline) => tokio::time::timeout_at(deadline.end, put)
+                .await
+                .map_err(|_| {
+                    "PutEvaluations gave no answer before the Lambda deadline; Config may not have recorded it"
+                }),
+            None => Ok(put.await),
+        }
     }
 
     fn give_up(&mut self, batch: Vec<Evaluation>, reason: &str) {

@@ -20,10 +20,12 @@ pub struct Listed {
     pub names: Option<(String, Option<String>)>,
 }
 
-pub enum Outcome {
-    Judged(Verdict),
+/// What judging one listed resource found.
+pub enum Found {
+    /// Its verdict, and for a schedule that was read, the job definition the verdict rests on.
+    Verdict(Verdict, Option<JobSpec>),
     /// Gone between list and describe: skipped, not judged.
-    Vanished,
+    Gone,
     Unknown(Reason),
 }
 
@@ -41,7 +43,7 @@ pub trait Inventory: Sync {
     /// The list call `list_page` makes for the type at `type_index`, to name it when it fails.
     fn list_operation(&self, type_index: usize) -> &'static str;
 
-    fn judge(&self, listed: &Listed) -> impl Future<Output = Outcome> + Send;
+    fn judge(&self, listed: &Listed) -> impl Future<Output = Found> + Send;
 
     /// Distinct job definitions described (for the summary).
     fn job_definitions(&self) -> usize {
@@ -56,12 +58,12 @@ pub trait Inventory: Sync {
     }
 }
 
-/// [`exemption`] for a listed resource, as a sweep outcome.
+/// [`exemption`] for a listed resource, as what judging it found.
 async fn listed_exemption<S: SageMakerReads>(
     sagemaker: &S,
     exemptions: &Exemptions,
     listed: &Listed,
-) -> Option<Outcome> {
+) -> Option<Found> {
     match exemption(
         sagemaker,
         exemptions,
@@ -71,8 +73,8 @@ async fn listed_exemption<S: SageMakerReads>(
     )
     .await
     {
-        Ok(verdict) => verdict.map(Outcome::Judged),
-        Err(failure) => Some(Outcome::Unknown(Reason::Api(failure))),
+        Ok(verdict) => verdict.map(|verdict| Found::Verdict(verdict, None)),
+        Err(failure) => Some(Found::Unknown(Reason::Api(failure))),
     }
 }
 
@@ -123,7 +125,7 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
             .await
     }
 
-    async fn judge(&self, listed: &Listed) -> Outcome {
+    async fn judge(&self, listed: &Listed) -> Found {
         if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
@@ -140,13 +142,13 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
             },
             _ => match self.sagemaker.describe(&listed.name).await {
                 Ok(Some(view)) => view,
-                Ok(None) => return Outcome::Vanished,
-                Err(failure) => return Outcome::Unknown(failure.into()),
+                Ok(None) => return Found::Gone,
+                Err(failure) => return Found::Unknown(failure.into()),
             },
         };
         match self.job_definitions.verdict(&view, self.reading).await {
-            Ok(verdict) => Outcome::Judged(verdict),
-            Err(failure) => Outcome::Unknown(failure.into()),
+            Ok(verdict) => Found::Verdict(verdict, Some(view.job)),
+            Err(failure) => Found::Unknown(failure.into()),
         }
     }
 
@@ -203,7 +205,7 @@ impl<S: SageMakerReads> Inventory for JobDefinitionInventory<'_, S> {
             .await
     }
 
-    async fn judge(&self, listed: &Listed) -> Outcome {
+    async fn judge(&self, listed: &Listed) -> Found {
         if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
@@ -213,16 +215,16 @@ impl<S: SageMakerReads> Inventory for JobDefinitionInventory<'_, S> {
             .copied()
             .find(|kind| kind.resource_type() == listed.resource_type)
         else {
-            return Outcome::Vanished;
+            return Found::Gone;
         };
         let reference = JobDefinitionRef {
             kind,
             name: listed.name.clone(),
         };
         match self.sagemaker.describe_job_definition(&reference).await {
-            Ok(JobDefinitionState::Missing) => Outcome::Vanished,
-            Ok(state) => Outcome::Judged(verdict::judge_job_definition(&reference, &state)),
-            Err(failure) => Outcome::Unknown(failure.into()),
+            Ok(JobDefinitionState::Missing) => Found::Gone,
+            Ok(state) => Found::Verdict(verdict::judge_job_definition(&reference, &state), None),
+            Err(failure) => Found::Unknown(failure.into()),
         }
     }
 }

@@ -1,39 +1,40 @@
-//! The service both front doors call: one invocation in, one report out. `handle` is the
-//! rule's decision table (the plan, `core/plan.rs`) carried out: each row of the plan is one
-//! method here, every verdict goes through the one [`Recorder`], and remediation reads the
-//! schedules to fix from what was recorded.
+//! The service both front doors call: one invocation in, one report out. `handle` carries
+//! the rule's decision table (the plan, `core/plan.rs`) out in one pass: the plan's work
+//! (a sweep, `sweep.rs`, or one changed item, `change.rs`) hands back outcomes; only this file
+//! records them, through the one [`Recorder`]; what follows the verdicts (remediation,
+//! `fix.rs`, and the command line's rows) reads what was recorded; the report says what was
+//! done.
 
-pub mod deadline;
+// Within the rule only.
+mod change;
 mod delivery;
 mod fix;
+mod held;
 mod inventory;
 mod lookups;
+mod recorder;
+mod sweep;
+
+// What the doors and the edges use.
+pub mod deadline;
 pub mod outcome;
 pub mod ports;
-pub mod recorder;
 pub mod report;
-mod stale;
-pub mod sweep;
-
 pub use delivery::RetryPolicy;
+pub use recorder::Row;
 
 use crate::core::event::{Invocation, ItemHeader};
-use crate::core::exempt::Exemptions;
-use crate::core::item::Item;
 use crate::core::params::{Control, RuleParams};
 use crate::core::plan::{Plan, Step, plan, plan_item};
-use crate::core::resource::{JobDefinitionRef, ResourceKind};
-use crate::core::schedule::ScheduleView;
-use crate::core::verdict::{self, JobDefinitionState, Verdict};
 use crate::error::Error;
-use deadline::{Deadline, within};
-use inventory::{JobDefinitionInventory, ScheduleInventory};
-use lookups::{JobDefinitions, exemption};
-use outcome::{Reason, Subject};
+use deadline::Deadline;
+use delivery::Delivery;
+use held::Held;
+use inventory::{Inventory, JobDefinitionInventory, ScheduleInventory};
+use outcome::Outcome;
 use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
-use recorder::{Recorder, Row};
+use recorder::{Ending, Keep, Recorder};
 use report::{Report, SweepFacts};
-use std::collections::BTreeMap;
 use std::time::Instant;
 use sweep::SweepSettings;
 
@@ -81,224 +82,142 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         let started = Instant::now();
         let plan = plan(invocation)?;
         let params = &invocation.params;
-        let mut recorder = Recorder::new(
+        let deadline = options.deadline;
+        // What Config holds is read before anything is listed (see `held.rs`).
+        let held = match plan {
+            Plan::Sweep { .. } => {
+                let rule = invocation.rule_name.as_deref();
+                Held::read(&self.config, rule, params.refresh(), deadline).await
+            }
+            Plan::Fetch { .. } | Plan::Item { .. } => Held::not_asked(),
+        };
+        let delivery = Delivery::new(
             &self.deliver,
             &invocation.result_token,
             options.delivery,
-            options.deadline,
-            options.keep_rows,
-            params.remediates(),
+            deadline,
         );
+        let keep = Keep {
+            rows: options.keep_rows,
+            to_fix: params.remediates(),
+        };
+        let mut recorder = Recorder::new(delivery, &held, keep);
         let facts = match plan {
             Plan::Sweep { notified_at } => {
-                let settings = SweepSettings::new(
-                    params,
-                    notified_at,
-                    options.deadline,
-                    invocation.rule_name.clone(),
-                );
-                self.sweep(params, &settings, &mut recorder).await
+                let settings = SweepSettings::new(params, notified_at, deadline);
+                self.sweep(params, &settings, &held, &mut recorder).await
             }
-            Plan::Fetch { header } => match read(options.deadline, self.fetch(header)).await {
-                Ok(item) => {
-                    let step = plan_item(params, header, item);
-                    self.act(params, header, step, options, &mut recorder).await
+            Plan::Fetch { header } => {
+                match change::fetch(&self.sagemaker, &self.config, header, deadline).await {
+                    Ok(item) => {
+                        let step = plan_item(params, header, item);
+                        self.change(params, header, step, deadline, &mut recorder)
+                            .await
+                    }
+                    Err(reason) => {
+                        recorder.record(change::unjudged(header, reason)).await;
+                        SweepFacts::default()
+                    }
                 }
-                Err(reason) => {
-                    recorder.unjudged(label(header), reason);
-                    SweepFacts::default()
-                }
-            },
+            }
             Plan::Item { header, step } => {
-                self.act(params, header, step, options, &mut recorder).await
+                self.change(params, header, step, deadline, &mut recorder)
+                    .await
             }
         };
-        let recorded = recorder.finish().await;
-        let fixes = fix::fix(&self.fixer, &recorded.to_fix, options.deadline).await;
-        let rows = recorded.rows.clone();
+        let ending = match (held.asked(), facts.complete()) {
+            (false, _) => Ending::Send,
+            (true, true) => Ending::Confirm,
+            (true, false) => {
+                tracing::warn!("the sweep was incomplete; stale results are left for the next one");
+                Ending::Restate
+            }
+        };
+        let mut recorded = recorder.finish(ending).await;
+        // What follows the verdicts reads what was recorded, here: remediation, the rows.
+        let fixes = fix::fix(&self.fixer, &recorded.to_fix, deadline).await;
+        let rows = std::mem::take(&mut recorded.rows);
         let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
         report.elapsed = started.elapsed();
         Ok(Handled { report, rows })
     }
 
-    /// One row of the plan for one changed item.
-    async fn act(
+    /// One changed item: its own outcome, after the schedules it re-judges when it is a job
+    /// definition they name.
+    async fn change(
         &self,
         params: &RuleParams,
         header: &ItemHeader,
         step: Step,
-        options: &RunOptions,
+        deadline: Option<Deadline>,
         recorder: &mut Recorder<'_, D>,
     ) -> SweepFacts {
-        let mut facts = SweepFacts::default();
-        let decided = match step {
-            Step::Report(verdict) => Ok(verdict),
-            Step::JudgeSchedule { view, tags } => {
-                let judged = self.judge_schedule(params, header, &view, tags);
-                read(options.deadline, judged).await
-            }
-            Step::JudgeJobDefinition { reference, state } => {
-                let judged =
-                    self.judge_job_definition(&params.exemptions, header, &reference, &state);
-                read(options.deadline, judged).await
-            }
+        let facts = match &step {
             Step::Rejudge { reference, state } => {
                 // Its schedules change verdict though their own items did not change.
-                let settings =
-                    SweepSettings::new(params, header.captured_at, options.deadline, None);
+                let settings = SweepSettings::new(params, header.captured_at, deadline);
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions)
-                        .naming(reference, state);
-                facts = sweep::sweep(&inventory, &self.config, &settings, recorder).await;
-                Ok(Verdict::not_applicable(
-                    "This rule judges monitoring schedules: the schedules that name this job definition were judged again.",
-                ))
+                        .naming(reference.clone(), state.clone());
+                self.swept(&inventory, &settings, &Held::not_asked(), recorder)
+                    .await
             }
+            _ => SweepFacts::default(),
         };
-        match decided {
-            Ok(verdict) => {
-                tracing::info!(resource = %header.resource_id, compliance = %verdict.compliance, "judged");
-                let subject = Subject {
-                    resource_type: &header.resource_type,
-                    id: &header.resource_id,
-                    name: header.resource_name.as_deref(),
-                };
-                recorder.verdict(subject, verdict, header.captured_at).await;
-            }
-            Err(reason) => recorder.unjudged(label(header), reason),
-        }
+        let outcome = change::judge(&self.sagemaker, params, header, step, deadline).await;
+        recorder.record(outcome).await;
         facts
     }
 
+    /// A periodic sweep of the control's resources.
     async fn sweep(
         &self,
         params: &RuleParams,
         settings: &SweepSettings,
+        held: &Held,
         recorder: &mut Recorder<'_, D>,
     ) -> SweepFacts {
         match params.control {
             Control::MonitoringSchedules => {
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions);
-                sweep::sweep(&inventory, &self.config, settings, recorder).await
+                self.swept(&inventory, settings, held, recorder).await
             }
             Control::JobDefinitions => {
                 let inventory =
                     JobDefinitionInventory::new(&self.sagemaker, &params.kinds, &params.exemptions);
-                sweep::sweep(&inventory, &self.config, settings, recorder).await
+                self.swept(&inventory, settings, held, recorder).await
             }
         }
     }
 
-    async fn judge_schedule(
+    /// Lists, orders and judges `inventory`, recording each outcome as it comes while judging
+    /// goes on; after a complete sweep, clears the held results it proved stale.
+    async fn swept<I: Inventory>(
         &self,
-        params: &RuleParams,
-        header: &ItemHeader,
-        view: &ScheduleView,
-        tags: Option<BTreeMap<String, String>>,
-    ) -> Result<Verdict, Reason> {
-        let name = view
-            .name
-            .as_deref()
-            .or(header.resource_name.as_deref())
-            .unwrap_or_default();
-        if let Some(exempt) = self
-            .exemption(&params.exemptions, name, tags.as_ref(), header)
-            .await?
-        {
-            return Ok(exempt);
-        }
-        Ok(JobDefinitions::new(&self.sagemaker)
-            .verdict(view, params.reading)
-            .await?)
-    }
-
-    async fn judge_job_definition(
-        &self,
-        exemptions: &Exemptions,
-        header: &ItemHeader,
-        reference: &JobDefinitionRef,
-        state: &JobDefinitionState,
-    ) -> Result<Verdict, Reason> {
-        if let Some(exempt) = self
-            .exemption(exemptions, &reference.name, None, header)
-            .await?
-        {
-            return Ok(exempt);
-        }
-        Ok(verdict::judge_job_definition(reference, state))
-    }
-
-    /// The exemption that applies to a changed resource; tags come from the item, or ListTags
-    /// when the item had none and an exemption tag is configured.
-    async fn exemption(
-        &self,
-        exemptions: &Exemptions,
-        name: &str,
-        tags: Option<&BTreeMap<String, String>>,
-        header: &ItemHeader,
-    ) -> Result<Option<Verdict>, Reason> {
-        let arn = header.arn.as_deref().unwrap_or(&header.resource_id);
-        Ok(exemption(&self.sagemaker, exemptions, name, Some(arn), tags).await?)
-    }
-
-    /// Reads an oversized item: from Config's history first, else from SageMaker.
-    async fn fetch(&self, header: &ItemHeader) -> Result<Item, Reason> {
-        let fetched = self
-            .config
-            .item_at(
-                &header.resource_type,
-                &header.resource_id,
-                header.captured_at,
-            )
-            .await;
-        match fetched {
-            Ok(Some(item)) if item.status.is_some_and(|s| s.is_gone_or_unrecorded()) => {
-                return Ok(Item::Gone(item.status.map_or("deleted", |s| s.as_str())));
+        inventory: &I,
+        settings: &SweepSettings,
+        held: &Held,
+        recorder: &mut Recorder<'_, D>,
+    ) -> SweepFacts {
+        let listing = sweep::list(inventory, &self.config, held, settings).await;
+        let (judging, mut outcomes) = sweep::judge(inventory, listing, settings);
+        let recording = async {
+            while let Some(outcome) = outcomes.recv().await {
+                recorder.record(outcome).await;
             }
-            Ok(Some(item)) if item.configuration.is_some() => {
-                return Item::read(header, item.configuration.as_ref(), Some(&item.tags))
-                    .map_err(|error| Reason::Unreadable(error.to_string()));
-            }
-            Ok(_) => tracing::info!("Config holds no configuration for the item; describing it"),
-            Err(failure) => {
-                tracing::warn!(%failure, "could not fetch the configuration item; describing it")
+        };
+        let (swept, ()) = futures::join!(judging, recording);
+        let mut facts = swept.facts;
+        if facts.complete() {
+            let stale = held.stale(inventory, &swept.present, settings.ordering_timestamp);
+            facts.stale = stale.len();
+            for judged in stale {
+                recorder.record(Outcome::Judged(judged)).await;
             }
         }
-        let name = header.resource_name.as_deref().ok_or(Reason::Unnamed)?;
-        if let ResourceKind::JobDefinition(kind) = ResourceKind::of(&header.resource_type) {
-            let reference = JobDefinitionRef {
-                kind,
-                name: name.to_owned(),
-            };
-            return match self.sagemaker.describe_job_definition(&reference).await? {
-                JobDefinitionState::Missing => Ok(Item::Gone("deleted")),
-                state => Ok(Item::JobDefinition { reference, state }),
-            };
-        }
-        match self.sagemaker.describe(name).await? {
-            Some(view) => Ok(Item::Schedule { view, tags: None }),
-            None => Ok(Item::Gone("deleted")),
-        }
+        facts
     }
-}
-
-/// The reads a changed item needs, in the time left: given up at the deadline, the item is
-/// left unjudged and named.
-async fn read<T>(
-    deadline: Option<Deadline>,
-    reads: impl Future<Output = Result<T, Reason>>,
-) -> Result<T, Reason> {
-    within(deadline, reads)
-        .await
-        .unwrap_or(Err(Reason::Deadline))
-}
-
-fn label(header: &ItemHeader) -> String {
-    header
-        .resource_name
-        .clone()
-        .unwrap_or_else(|| header.resource_id.clone())
 }
 
 #[cfg(test)]
@@ -308,9 +227,10 @@ mod tests {
     use crate::core::resource::{MonitoringKind, SCHEDULE_TYPE};
     use crate::core::schedule::{JobSpec, Network};
     use crate::core::verdict::Compliance::{self, *};
+    use crate::rule::outcome::Reason;
     use crate::rule::ports::HeldResult;
     use serde_json::json;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
 
     fn named(name: &str, kind: &str) -> JobSpec {

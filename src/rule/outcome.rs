@@ -1,7 +1,11 @@
-//! What became of one resource: judged (its verdict, and the resource it is for), or not, and
-//! why.
+//! What became of one resource, as the sweep and the change path hand it to the service to
+//! record: judged (its verdict, the resource it is for, what the verdict rests on), not judged
+//! and why, or gone before it could be.
 
+use crate::core::schedule::JobSpec;
+use crate::core::verdict::Verdict;
 use crate::error::ApiFailure;
+use aws_smithy_types::DateTime;
 use std::fmt;
 
 /// Why a resource got no evaluation.
@@ -49,10 +53,43 @@ pub struct Unjudged {
     pub reason: Reason,
 }
 
-/// The resource a verdict is for: its type and the id it is reported under, and its name.
-#[derive(Debug, Clone, Copy)]
-pub struct Subject<'s> {
-    pub resource_type: &'s str,
-    pub id: &'s str,
-    pub name: Option<&'s str>,
+/// The resource a verdict is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub resource_type: String,
+    /// What the evaluation names it by: the id Config records it under, else its ARN.
+    pub id: String,
+    pub name: Option<String>,
+    pub arn: Option<String>,
+}
+
+/// A verdict for one resource, to be reported with `at` as its `OrderingTimestamp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub subject: Subject,
+    pub verdict: Verdict,
+    pub at: DateTime,
+    /// The job definition a schedule's verdict rests on, as the schedule names or embeds it;
+    /// `None` when no schedule was read (an exemption by name, a job definition, a stale
+    /// result).
+    pub rests_on: Option<JobSpec>,
+}
+
+/// What became of one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Judged(Judged),
+    /// It got no evaluation, and why.
+    Unjudged(Unjudged),
+    /// Listed, then gone before it could be described: skipped, not judged.
+    Vanished,
+}
+
+impl Outcome {
+    pub fn unjudged(resource: impl Into<String>, reason: impl Into<Reason>) -> Self {
+        Outcome::Unjudged(Unjudged {
+            resource: resource.into(),
+            reason: reason.into(),
+        })
+    }
 }

@@ -29,6 +29,17 @@ pub struct SweepFacts {
     pub abandoned: Vec<String>,
 }
 
+impl SweepFacts {
+    /// Whether the sweep left nothing unlisted or unjudged: only then does it say what no
+    /// longer exists.
+    pub fn complete(&self) -> bool {
+        self.list_failure.is_none()
+            && self.not_started == 0
+            && !self.unlisted_pages
+            && self.abandoned.is_empty()
+    }
+}
+
 /// The verdicts of each kind, and the resources left without one: what a summary line counts,
 /// and what adds up across accounts and regions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

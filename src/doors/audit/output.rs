@@ -8,9 +8,8 @@ use super::{Format, Read, TargetResult};
 use crate::core::params::Control;
 use crate::core::resource::SCHEDULE_TYPE;
 use crate::doors::escaping;
-use crate::rule::Handled;
-use crate::rule::recorder::Row;
 use crate::rule::report::Tally;
+use crate::rule::{Handled, Row};
 use aws_smithy_types::date_time::Format as TimeFormat;
 use std::io::Write;
 

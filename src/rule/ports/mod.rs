@@ -126,9 +126,6 @@ pub struct HeldResult {
     pub recorded_at: f64,
 }
 
-/// What Config holds, by `(resource type, resource id)`.
-pub type ById = std::collections::HashMap<(String, String), HeldResult>;
-
 /// Delivering evaluations: the one write to AWS Config. A dry run's sink prints instead.
 pub trait Deliver: Sync {
     /// Delivers one batch (at most [`BATCH_LIMIT`]); returns the `(type, id)` of each
