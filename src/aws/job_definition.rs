@@ -3,8 +3,8 @@
 //! `ModelBiasAppSpecification`, ...), so the mapping is written once, as a table, and describe,
 //! compare and copy are each written once over it.
 
+use crate::aws::PAGE_SIZE;
 use crate::aws::pacing::{Pacer, send};
-use crate::aws::sagemaker::PAGE_SIZE;
 use crate::core::resource::MonitoringKind;
 use crate::error::ApiFailure;
 use crate::rule::ports::{Page, Summary};

@@ -1,6 +1,7 @@
 //! Reading schedules and job definitions from SageMaker: the rule's read edge. It has no
 //! method that writes; remediation's writes are in `remediate.rs`.
 
+use crate::aws::PAGE_SIZE;
 use crate::aws::job_definition::{self, Definition};
 use crate::aws::pacing::{Pacer, send};
 use crate::aws::sdk::Clients;
@@ -15,9 +16,6 @@ use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitori
 use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringType};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// The largest page the SageMaker list calls return (`MaxResults` 1..100).
-pub const PAGE_SIZE: i32 = 100;
 
 #[derive(Clone, Debug)]
 pub struct AwsSageMaker {
