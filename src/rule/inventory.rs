@@ -8,7 +8,7 @@ use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::lookups::{JobDefinitions, exemption};
 use crate::rule::outcome::Reason;
-use crate::rule::ports::{Page, SageMakerReads};
+use crate::rule::ports::{NamedJob, Page, SageMakerReads};
 
 /// A listed resource, with the type it is reported under and what its summary said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +16,8 @@ pub struct Listed {
     pub resource_type: &'static str,
     pub name: String,
     pub arn: Option<String>,
-    /// The job definition the summary of a schedule names, with its `MonitoringType`.
-    pub names: Option<(String, Option<String>)>,
+    /// The job definition the summary of a schedule names.
+    pub named: Option<NamedJob>,
 }
 
 /// What judging one listed resource found.
@@ -129,10 +129,13 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
         if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
-        let view = match &listed.names {
+        let view = match &listed.named {
             // The summary names the job definition and its type: that decides the verdict,
             // and describing the schedule would add nothing.
-            Some((name, Some(monitoring_type))) => ScheduleView {
+            Some(NamedJob {
+                name,
+                monitoring_type: Some(monitoring_type),
+            }) => ScheduleView {
                 name: Some(listed.name.clone()),
                 arn: listed.arn.clone(),
                 job: JobSpec::Named {

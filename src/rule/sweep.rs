@@ -215,14 +215,14 @@ async fn list_all<I: Inventory>(inventory: &I, deadline: Option<Deadline>) -> Pa
                     return pages;
                 }
             };
-            for Summary { name, arn, names } in page.items {
+            for Summary { name, arn, named } in page.items {
                 // A list that shifts between pages can name a resource twice.
                 if seen.insert((index, name.clone())) {
                     pages.listed.push(Listed {
                         resource_type,
                         name,
                         arn,
-                        names,
+                        named,
                     });
                 }
             }

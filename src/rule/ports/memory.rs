@@ -110,7 +110,7 @@ fn summary(view: &ScheduleView) -> Summary {
     let summary = Summary {
         name: view.name.clone().unwrap_or_default(),
         arn: view.arn.clone(),
-        names: None,
+        named: None,
     };
     match &view.job {
         JobSpec::Named {
@@ -193,7 +193,7 @@ impl SageMakerReads for &Memory {
             .map(|reference| Summary {
                 name: reference.name.clone(),
                 arn: Some(format!("arn:{}/{}", kind, reference.name)),
-                names: None,
+                named: None,
             })
             .collect();
         let (items, next_token) = self.page(&all, next_token);

@@ -45,9 +45,16 @@ impl Page {
 pub struct Summary {
     pub name: String,
     pub arn: Option<String>,
-    /// The job definition a listed schedule names (`MonitoringJobDefinitionName` and
-    /// `MonitoringType` of its summary): what decides its verdict, with no describe.
-    pub names: Option<(String, Option<String>)>,
+    /// The job definition a listed schedule's summary names: what decides its verdict, with
+    /// no describe.
+    pub named: Option<NamedJob>,
+}
+
+/// `MonitoringJobDefinitionName` and `MonitoringType` as a schedule's summary gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedJob {
+    pub name: String,
+    pub monitoring_type: Option<String>,
 }
 
 impl Summary {
@@ -56,15 +63,18 @@ impl Summary {
         Some(Summary {
             name: name?.to_owned(),
             arn: arn.map(str::to_owned),
-            names: None,
+            named: None,
         })
     }
 
     /// The job definition the summary says the schedule names, if it says so.
     pub fn naming(mut self, job_definition: Option<&str>, monitoring_type: Option<&str>) -> Self {
-        self.names = job_definition
+        self.named = job_definition
             .filter(|name| !name.is_empty())
-            .map(|name| (name.to_owned(), monitoring_type.map(str::to_owned)));
+            .map(|name| NamedJob {
+                name: name.to_owned(),
+                monitoring_type: monitoring_type.map(str::to_owned),
+            });
         self
     }
 }
