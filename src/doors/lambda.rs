@@ -15,13 +15,15 @@ use crate::rule::deadline::Deadline;
 use crate::version;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
+use std::io::Write;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::Instrument;
 
 /// The Lambda runtime's loop, with the clients made once per process; the process's exit code
 /// when the runtime itself stops.
-pub async fn main() -> i32 {
+pub async fn main() -> ExitCode {
     logging::init_lambda();
     tracing::info!(
         version = version::VERSION,
@@ -32,7 +34,7 @@ pub async fn main() -> i32 {
         Ok(clients) => clients,
         Err(error) => {
             tracing::error!(%error, "cannot start");
-            return 1;
+            return ExitCode::FAILURE;
         }
     };
     let accounts = Arc::new(Accounts::new(clients));
@@ -42,10 +44,10 @@ pub async fn main() -> i32 {
     }))
     .await;
     match served {
-        Ok(()) => 0,
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "the Lambda runtime stopped");
-            1
+            ExitCode::FAILURE
         }
     }
 }
@@ -88,7 +90,9 @@ async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value,
             .report;
         report.log(&rule);
         let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
-        println!("{}", report.emf(&rule, &function));
+        if let Err(error) = writeln!(std::io::stdout(), "{}", report.emf(&rule, &function)) {
+            tracing::warn!(%error, "could not write the invocation's metrics record");
+        }
         if let Err(error) = report.outcome() {
             tracing::error!(%error, "invocation incomplete");
             return Err(error.into());
