@@ -9,7 +9,7 @@
 //!   (and CloudFormation hook requests, through `hook`); `cli` runs the same service from a
 //!   shell (`evaluate`, `audit`, `remediate`, and `check` for templates and plans). Thin: they
 //!   build the edges, call the service, and report, every text from the input through
-//!   `escaping`.
+//!   `escaping`; the command line ends through `exit` (a closed pipe is a normal end).
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
 //!   schedule (`schedule`). `rule/` carries a plan out through four ports (`ports`: SageMaker

@@ -134,7 +134,9 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             }
         };
         let mut recorded = recorder.finish(ending).await;
-        // What follows the verdicts reads what was recorded, here: remediation, the rows.
+        // What follows the verdicts reads what was recorded, here and only here: remediation,
+        // the command line's rows, and next Security Hub's reconciliation (issue 19), which
+        // asks `Keep` for what it needs of each verdict (see `recorder.rs`).
         let fixes = fix::fix(&self.fixer, &recorded.to_fix, deadline).await;
         let rows = std::mem::take(&mut recorded.rows);
         let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
