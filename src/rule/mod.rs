@@ -161,7 +161,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions)
                         .naming(reference.clone(), state.clone());
-                self.swept(&inventory, &settings, &Held::not_asked(), recorder)
+                self.sweep_over(&inventory, &settings, &Held::not_asked(), recorder)
                     .await
             }
             _ => SweepFacts::default(),
@@ -183,19 +183,19 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
             Control::MonitoringSchedules => {
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions);
-                self.swept(&inventory, settings, held, recorder).await
+                self.sweep_over(&inventory, settings, held, recorder).await
             }
             Control::JobDefinitions => {
                 let inventory =
                     JobDefinitionInventory::new(&self.sagemaker, &params.kinds, &params.exemptions);
-                self.swept(&inventory, settings, held, recorder).await
+                self.sweep_over(&inventory, settings, held, recorder).await
             }
         }
     }
 
     /// Lists, orders and judges `inventory`, recording each outcome as it comes while judging
     /// goes on; after a complete sweep, clears the held results it proved stale.
-    async fn swept<I: Inventory>(
+    async fn sweep_over<I: Inventory>(
         &self,
         inventory: &I,
         settings: &SweepSettings,
