@@ -1,37 +1,54 @@
 //! The sink a dry run delivers to: it prints each evaluation as a JSON line (`evaluate
 //! --dry-run`), through `escaping` as every text output, or drops it (`audit`), and holds no
-//! client, so it cannot write.
+//! client, so it cannot write to AWS.
 
 use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
 use crate::error::ApiFailure;
 use crate::escaping;
 use crate::rule::ports::Deliver;
-use std::io::Write;
+use std::io::{self, Write};
+use std::sync::Mutex;
 
 pub struct DryRun {
     /// Print each evaluation as a JSON line on stdout when it would have been sent.
     print: bool,
+    /// Why stdout could not be written, once it could not: nothing more is printed.
+    unprintable: Mutex<Option<io::Error>>,
 }
 
 impl DryRun {
     pub fn new(print: bool) -> Self {
-        DryRun { print }
+        DryRun {
+            print,
+            unprintable: Mutex::new(None),
+        }
+    }
+
+    /// Whether every evaluation was printed: the write error that stopped it if not, for the
+    /// command line to end on (a closed pipe is a normal end there).
+    pub fn printed(&self) -> io::Result<()> {
+        match self.unprintable.lock().expect("never poisoned").take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 }
 
-impl Deliver for DryRun {
+/// Printing is not delivery: a stdout that cannot be written fails no evaluation.
+impl Deliver for &DryRun {
     async fn put(
         &self,
         batch: &[Evaluation],
         _token: &ResultToken,
     ) -> Result<Vec<(String, String)>, ApiFailure> {
-        if self.print {
-            let mut out = std::io::stdout().lock();
-            for evaluation in batch {
-                // A closed stdout (`| head`) is the reader's choice, not a failure to report.
-                let _ = writeln!(out, "{}", line(evaluation));
-            }
+        let mut unprintable = self.unprintable.lock().expect("never poisoned");
+        if self.print && unprintable.is_none() {
+            let mut out = io::stdout().lock();
+            let printed = batch
+                .iter()
+                .try_for_each(|evaluation| writeln!(out, "{}", line(evaluation)));
+            *unprintable = printed.err();
         }
         Ok(Vec::new())
     }

@@ -6,6 +6,7 @@
 
 mod output;
 
+use super::exit::{self, Stop};
 use crate::aws::sagemaker::AwsSageMaker;
 use crate::aws::sdk;
 use crate::check::finding::{Assessment, Finding, Outcome, Status};
@@ -64,8 +65,9 @@ struct Source {
     found: bool,
 }
 
-/// Runs `check` and returns the exit code.
-pub async fn run(args: CheckArgs) -> i32 {
+/// Runs `check` and returns the exit code; a write to standard output that fails stops it (a
+/// closed pipe is a normal end, `exit`).
+pub async fn run(args: CheckArgs) -> Result<i32, Stop> {
     let options = Options {
         job_definitions: args.job_definitions,
         parameters: args.parameters.iter().cloned().collect(),
@@ -88,30 +90,30 @@ pub async fn run(args: CheckArgs) -> i32 {
         match check::read(&text).and_then(|input| check::assess(&input, &options)) {
             Ok(assessments) => checked.push((source.shown.clone(), assessments)),
             Err(InputError::NotAnInput(reason)) if source.found => {
-                eprintln!(
+                exit::note(&format!(
                     "skipped {}: {}",
                     escaping::text(&source.shown),
                     escaping::text(&reason)
-                );
+                ));
             }
             Err(error) => errors.push(format!("{}: {error}", source.shown)),
         }
     }
     if !errors.is_empty() {
         for error in &errors {
-            eprintln!("error: {}", escaping::text(error));
+            exit::note(&format!("error: {}", escaping::text(error)));
         }
-        return 2;
+        return Ok(2);
     }
     if args.resolve_live && has_lookups(&checked) {
         let clients = match sdk::load().await {
             Ok(clients) => clients,
             Err(error) => {
-                eprintln!(
+                exit::note(&format!(
                     "error: --resolve-live: {}",
                     escaping::text(&error.to_string())
-                );
-                return 2;
+                ));
+                return Ok(2);
             }
         };
         resolve_live(&AwsSageMaker::of(&clients), &mut checked).await;
@@ -120,31 +122,31 @@ pub async fn run(args: CheckArgs) -> i32 {
         .iter()
         .flat_map(|(file, assessments)| assessments.iter().map(|a| a.finding(file)))
         .collect();
-    let _ = output::write(&mut std::io::stdout().lock(), args.format, &findings);
+    output::write(&mut std::io::stdout().lock(), args.format, &findings)?;
     let count = |status: Status| findings.iter().filter(|f| f.status == status).count();
-    eprintln!(
+    exit::note(&format!(
         "{} resource(s) in {} file(s): {} COMPLIANT, {} NON_COMPLIANT, {} UNRESOLVED",
         findings.len(),
         checked.len(),
         count(Status::Compliant),
         count(Status::NonCompliant),
         count(Status::Unresolved)
-    );
+    ));
     if count(Status::Unresolved) > 0 {
-        eprintln!(
+        exit::note(&format!(
             "UNRESOLVED is not an AWS Config result: the verdict depends on what the input does not say{}.",
             if args.resolve_live {
                 ""
             } else {
                 " (--resolve-live judges named job definitions by the account's)"
             }
-        );
+        ));
     }
     if count(Status::NonCompliant) > 0 || (args.fail_on_unresolved && count(Status::Unresolved) > 0)
     {
-        1
+        Ok(1)
     } else {
-        0
+        Ok(0)
     }
 }
 
@@ -214,10 +216,10 @@ impl Walk {
             if kind.is_symlink() {
                 // Said only of a link that would have been read: to a directory, or by its name.
                 if wanted || child.is_dir() {
-                    eprintln!(
+                    exit::note(&format!(
                         "skipped {}: a symbolic link (links are followed only when named on the command line)",
                         escaping::text(&shown(&child))
-                    );
+                    ));
                 }
             } else if kind.is_dir() {
                 self.directory(&child, errors);
