@@ -151,6 +151,41 @@ pub fn render_list(value: &Value, vars: &Vars) -> Vec<String> {
     }
 }
 
+/// Whether the template's condition `name` holds: `Fn::Not`, `Fn::And`, `Fn::Or`, `Fn::Equals`
+/// (of two values rendered, a number as its digits) and `Condition`.
+pub fn condition(template: &Value, name: &str, vars: &Vars) -> bool {
+    fn holds(template: &Value, value: &Value, vars: &Vars) -> bool {
+        let each = |list: &Value| -> Vec<bool> {
+            list.as_array()
+                .expect("a list of conditions")
+                .iter()
+                .map(|inner| holds(template, inner, vars))
+                .collect()
+        };
+        let text = |value: &Value| match value {
+            Value::Number(number) => number.to_string(),
+            other => render(other, vars),
+        };
+        if let Some(inner) = value.get("Fn::Not") {
+            !each(inner)[0]
+        } else if let Some(inner) = value.get("Fn::And") {
+            each(inner).into_iter().all(|b| b)
+        } else if let Some(inner) = value.get("Fn::Or") {
+            each(inner).into_iter().any(|b| b)
+        } else if let Some(pair) = value.get("Fn::Equals") {
+            text(&pair[0]) == text(&pair[1])
+        } else if let Some(other) = value.get("Condition") {
+            condition(template, other.as_str().expect("a condition's name"), vars)
+        } else {
+            panic!("cannot evaluate the condition {value}")
+        }
+    }
+    let body = template["Conditions"]
+        .get(name)
+        .unwrap_or_else(|| panic!("no condition {name}"));
+    holds(template, body, vars)
+}
+
 /// IAM's `*` (any run) and `?` (one character) match.
 pub fn glob(pattern: &str, text: &str) -> bool {
     fn matches(p: &[u8], s: &[u8]) -> bool {
