@@ -452,23 +452,31 @@ pub struct Batch {
 /// it names, so findings are grouped by what they get, in the order first met, a hundred at most
 /// to a request.
 pub fn batches(changes: &[Change]) -> Vec<Batch> {
-    let mut groups: Vec<((&str, Option<Workflow>), Vec<(String, String)>)> = Vec::new();
+    let mut groups: Vec<Batch> = Vec::new();
     for change in changes {
-        let key = (change.note.as_str(), change.workflow());
         let identifier = (change.finding.clone(), change.product_arn.clone());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, findings)) => findings.push(identifier),
-            None => groups.push((key, vec![identifier])),
+        let workflow = change.workflow();
+        match groups
+            .iter_mut()
+            .find(|group| group.note == change.note && group.workflow == workflow)
+        {
+            Some(group) => group.findings.push(identifier),
+            None => groups.push(Batch {
+                note: change.note.clone(),
+                workflow,
+                findings: vec![identifier],
+            }),
         }
     }
     groups
         .into_iter()
-        .flat_map(|((note, workflow), findings)| {
-            findings
+        .flat_map(|group| {
+            group
+                .findings
                 .chunks(BATCH_LIMIT)
                 .map(|chunk| Batch {
-                    note: note.to_owned(),
-                    workflow,
+                    note: group.note.clone(),
+                    workflow: group.workflow,
                     findings: chunk.to_vec(),
                 })
                 .collect::<Vec<_>>()
