@@ -67,6 +67,23 @@ pub trait FindingsWrites: Sync {
     fn update(&self, batch: &Batch) -> impl Future<Output = Result<Updated, ApiFailure>> + Send;
 }
 
+/// The findings of a service built without them ([`Service::new`](super::Service::new)): no
+/// value exists, so nothing is ever read or written through it.
+#[derive(Debug, Clone, Copy)]
+pub enum NoFindings {}
+
+impl FindingsReads for NoFindings {
+    async fn findings(&self, _query: &Query) -> Result<Read, ApiFailure> {
+        match *self {}
+    }
+}
+
+impl FindingsWrites for NoFindings {
+    async fn update(&self, _batch: &Batch) -> Result<Updated, ApiFailure> {
+        match *self {}
+    }
+}
+
 /// What became of one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fate {
@@ -126,6 +143,14 @@ impl Reconciled {
         }
     }
 
+    /// `SecurityHub` asked for, through a service that was given no Security Hub to reach.
+    pub fn unreachable(mode: Reconcile) -> Self {
+        Reconciled {
+            failure: Some("this service was built without Security Hub's findings".into()),
+            ..Reconciled::new(mode)
+        }
+    }
+
     /// Changes of this kind made (or, in a dry run, planned).
     pub fn done(&self, action: Action) -> usize {
         self.changes
@@ -150,6 +175,52 @@ impl Reconciled {
 
     pub fn is_complete(&self) -> bool {
         self.failure.is_none() && self.unprocessed().next().is_none()
+    }
+
+    /// One clause for the summary line: the counts, or the note that explains there are none.
+    pub fn summary(&self) -> String {
+        let mode = self.mode.as_str();
+        if let Some(failure) = &self.failure {
+            return format!("Security Hub ({mode}): not reconciled: {failure}");
+        }
+        if let Some(quiet) = &self.quiet {
+            return format!("Security Hub ({mode}): {quiet}");
+        }
+        format!(
+            "Security Hub ({mode}): {} annotated, {} suppressed, {} reopened, {} withdrawn, {} already right, {} unprocessed",
+            self.done(Action::Annotate),
+            self.done(Action::Suppress),
+            self.done(Action::Reopen),
+            self.done(Action::Withdraw),
+            self.already_right(),
+            self.unprocessed().count()
+        )
+    }
+
+    /// Every change as a person reads it: what was (or, in a dry run, would be) done to which
+    /// finding for which schedule, the workflow status from and to, and the note. Raw text from
+    /// AWS: the door escapes it.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.changes.iter().map(|(change, fate)| {
+            let done = match fate {
+                Fate::Applied => "did",
+                Fate::Planned => "would",
+                Fate::Unprocessed(_) => "could not",
+            };
+            let why = match fate {
+                Fate::Unprocessed(reason) => format!(" ({reason})"),
+                _ => String::new(),
+            };
+            format!(
+                "Security Hub: {done} {} finding {} for schedule {}: {} -> {}{why}; note: {}",
+                change.action.as_str(),
+                change.finding,
+                change.schedule,
+                change.from.as_str(),
+                change.to.as_str(),
+                change.note
+            )
+        })
     }
 }
 
@@ -211,6 +282,18 @@ pub async fn reconcile<R: FindingsReads, W: FindingsWrites>(
         scope: &query.scope,
     };
     let decision = decide(judged, &findings, context);
+    let left: Vec<String> = decision
+        .left
+        .iter()
+        .map(|(why, count)| format!("{count} {}", why.as_str()))
+        .collect();
+    tracing::info!(
+        findings = findings.len(),
+        changes = decision.changes.len(),
+        already_right = decision.already_right(),
+        left = %left.join(", "),
+        "SageMaker.14 findings decided"
+    );
     reconciled.left = decision.left;
     let mut fates: HashMap<String, Fate> = HashMap::new();
     for batch in batches(&decision.changes) {
