@@ -200,8 +200,16 @@ fn main() {
             .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
             .collect(),
     };
-    // The sweep first, as after a deployment; then each change as Config would send it.
-    events.sort_by_key(|path| (!path.ends_with("periodic.json"), path.clone()));
+    // The sweep first, as after a deployment, then the sweep that reconciles Security Hub's
+    // findings; then each change as Config would send it.
+    events.sort_by_key(|path| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        (
+            name != "periodic.json",
+            !name.starts_with("periodic"),
+            path.clone(),
+        )
+    });
     let mut failures = 0;
     for path in &events {
         let before = fake.evaluations().len();
