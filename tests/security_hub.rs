@@ -418,3 +418,52 @@ fn a_change_event_reconciles_its_one_schedule() {
         "{schedule}"
     );
 }
+
+#[test]
+fn the_lambda_counts_what_it_reconciled_in_its_emf_record_and_fails_on_unprocessed() {
+    let fake = start(sample_seed());
+    let function = support::Function::start(&fake);
+    let unprocessed = findings(&fake)
+        .into_iter()
+        .find(|(_, f)| {
+            f["Resources"][0]["Id"] == schedule_arn("recsys-model-quality-isolated").as_str()
+        })
+        .map(|(id, _)| id)
+        .unwrap();
+    fake.set_faults(Faults {
+        unprocessed: vec![Unprocessed {
+            finding: unprocessed.clone(),
+            code: "FindingNotFound".into(),
+            times: 1,
+        }],
+        ..Faults::default()
+    });
+    let wait = std::time::Duration::from_secs(60);
+    let event = support::event_file("periodic-security-hub.json");
+    let failed = fake
+        .invoke(&event, std::time::Duration::from_secs(30), wait)
+        .expect_err("an unprocessed finding fails the invocation");
+    assert!(
+        failed.to_string().contains(&unprocessed),
+        "names the finding: {failed}"
+    );
+    // The next invocation finds nothing in the way, and sets the finding right.
+    fake.invoke(&event, std::time::Duration::from_secs(30), wait)
+        .expect("success");
+    let emf: Vec<Value> = function
+        .logs()
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|record| record.get("_aws").is_some())
+        .collect();
+    assert_eq!(emf.len(), 2);
+    assert_eq!(emf[0]["SecurityHubUnprocessed"], 1);
+    assert_eq!(emf[0]["SecurityHubSuppressed"], 1);
+    assert_eq!(emf[1]["SecurityHubUnprocessed"], 0);
+    assert_eq!(emf[1]["SecurityHubSuppressed"], 1);
+    assert_eq!(emf[1]["SecurityHubAlreadyRight"], 1);
+    assert_eq!(
+        emf[1]["Compliant"], 5,
+        "the evaluations are delivered either way"
+    );
+}
