@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 BIN := monitoring-schedule-isolation
 EVENT ?= events/change-named-model-bias-isolated.json
-TEMPLATES := template.yaml template-org.yaml template-org-global.yaml template-hook.yaml conformance-pack.yaml
+TEMPLATES := template.yaml template-org.yaml template-org-global.yaml template-hook.yaml conformance-pack.yaml security-hub-automation.yaml
 VENV := $(CURDIR)/.venv/bin
 # cargo-lambda and sam find each other, and zig, on PATH.
 export PATH := $(VENV):$(PATH)

@@ -12,11 +12,12 @@ use std::process::Command;
 use support::{BINARY, built_from, root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-const TEMPLATES: [&str; 4] = [
+const TEMPLATES: [&str; 5] = [
     "template.yaml",
     "template-org.yaml",
     "template-org-global.yaml",
     "template-hook.yaml",
+    "security-hub-automation.yaml",
 ];
 
 fn parse(path: &Path) -> Value {

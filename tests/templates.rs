@@ -23,7 +23,8 @@ use support::lambda_policy::{
     service_statement,
 };
 use support::policy::{
-    Principal, Request, Vars, actions, allowed, condition, parameters, render, role_statements,
+    Principal, Request, Vars, actions, allowed, condition, conditions, deployed_statements,
+    parameters, render, role_statements,
 };
 use support::{root, run, sample_seed, start};
 
@@ -656,6 +657,7 @@ fn input_parameters_fit_and_parse(path: &str) {
         ("DescribeConcurrency", "50".into()),
         ("ResultRefreshDays", "365".into()),
         ("StrictReading", "false".into()),
+        ("SecurityHub", "suppress".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -711,6 +713,133 @@ fn the_rule_waits_for_the_invoke_permissions_and_the_transforms_are_in_order() {
     let permission = &each[2]["ConfigInvokeFrom${AccountId}"]["Properties"];
     assert_eq!(permission["Principal"], "config.amazonaws.com");
     assert_eq!(permission["SourceAccount"]["Ref"], "AccountId");
+}
+
+/// The `Note.UpdatedBy` the rule signs its notes with (`core/security_hub.rs`).
+const MARKER: &str = "sagemaker-monitoring-schedule-isolation";
+
+/// The role that reconciles Security Hub's findings, as deployed with `SecurityHub=mode`: the
+/// account template's function role, the organization's regional one (for the administrator
+/// account) and the member role, each with the hub it may act on (its account's, in a region
+/// it judges) and one it must not (another account's).
+fn reconciling_roles(mode: &str) -> Vec<(String, Vec<Value>, Vars, String, String)> {
+    let with = BTreeMap::from([("SecurityHub".to_owned(), mode.to_owned())]);
+    let hub =
+        |account: &str, region: &str| format!("arn:aws:securityhub:{region}:{account}:hub/default");
+    let mut roles = Vec::new();
+    for path in ["template.yaml", "template-org.yaml"] {
+        let template = template(path);
+        let vars = conditions(&template, &parameters(&template, &with, ADMIN, REGIONS[1]));
+        let role = &template["Resources"]["RuleFunctionRole"];
+        roles.push((
+            path.to_owned(),
+            deployed_statements(role, &vars),
+            vars,
+            hub(ADMIN, REGIONS[1]),
+            hub(MEMBER, REGIONS[1]),
+        ));
+    }
+    let global = template("template-org-global.yaml");
+    let (member, member_vars) = member_stack(&global, &global_context(&global, &with));
+    let member_vars = conditions(&member, &member_vars);
+    roles.push((
+        "the member role".to_owned(),
+        deployed_statements(&member["Resources"]["MemberRole"], &member_vars),
+        member_vars,
+        hub(MEMBER, REGIONS[2]),
+        hub(ADMIN, REGIONS[2]),
+    ));
+    roles
+}
+
+const NOTE_TEXT: &str = "securityhub:ASFFSyntaxPath/Note.Text";
+const NOTE_BY: &str = "securityhub:ASFFSyntaxPath/Note.UpdatedBy";
+const STATUS: &str = "securityhub:ASFFSyntaxPath/Workflow.Status";
+
+/// A BatchUpdateFindings request on `hub` that sets a note signed with the rule's marker.
+fn signed(hub: &str) -> Request<'_> {
+    Request::new("securityhub:BatchUpdateFindings")
+        .on(hub)
+        .with(NOTE_TEXT, &["Network isolation is on: ..."])
+        .with(NOTE_BY, &[MARKER])
+}
+
+#[test]
+fn security_hub_rights_come_with_the_parameter_and_cover_only_the_rules_note_and_status() {
+    for mode in ["off", "annotate", "suppress"] {
+        for (role, statements, vars, hub, other_hub) in reconciling_roles(mode) {
+            let may = |request: Request<'_>| allowed(&statements, &request, &vars);
+            let on = mode != "off";
+            let what = format!("{role}, SecurityHub={mode}");
+            assert_eq!(
+                may(Request::new("securityhub:GetFindings").on(&hub)),
+                on,
+                "{what}"
+            );
+            assert_eq!(may(signed(&hub)), on, "{what}: a note");
+            assert_eq!(
+                may(signed(&hub).with(STATUS, &["NOTIFIED"])),
+                on,
+                "{what}: reopen"
+            );
+            assert_eq!(
+                may(signed(&hub).with(STATUS, &["SUPPRESSED"])),
+                mode == "suppress",
+                "{what}: suppress"
+            );
+            for (field, value) in [
+                (STATUS, "RESOLVED"),
+                (STATUS, "NEW"),
+                ("securityhub:ASFFSyntaxPath/Severity.Label", "INFORMATIONAL"),
+                (
+                    "securityhub:ASFFSyntaxPath/VerificationState",
+                    "BENIGN_POSITIVE",
+                ),
+                ("securityhub:ASFFSyntaxPath/UserDefinedFields.key", "k"),
+                ("securityhub:ASFFSyntaxPath/Types", "x"),
+            ] {
+                assert!(
+                    !may(signed(&hub).with(field, &[value])),
+                    "{what}: {field}={value}"
+                );
+            }
+            assert!(
+                !may(signed(&hub).with(NOTE_BY, &["someone-else"])),
+                "{what}: another's note"
+            );
+            let unsigned = Request::new("securityhub:BatchUpdateFindings")
+                .on(&hub)
+                .with(STATUS, &["SUPPRESSED"]);
+            assert!(!may(unsigned), "{what}: a status with no note");
+            assert!(!may(signed(&other_hub)), "{what}: another account's hub");
+            assert!(
+                !may(Request::new("securityhub:GetFindings").on(&other_hub)),
+                "{what}: another account's findings"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_audit_role_reads_findings_only_when_security_hub_is_on() {
+    let global = template("template-org-global.yaml");
+    for mode in ["off", "annotate"] {
+        let overrides = BTreeMap::from([
+            ("SecurityHub".to_owned(), mode.to_owned()),
+            (
+                "AuditPrincipalArns".to_owned(),
+                format!("arn:aws:iam::{ADMIN}:role/SecurityAudit"),
+            ),
+        ]);
+        let (member, vars) = member_stack(&global, &global_context(&global, &overrides));
+        let vars = conditions(&member, &vars);
+        let statements = deployed_statements(&member["Resources"]["AuditRole"], &vars);
+        let hub = format!("arn:aws:securityhub:{}:{MEMBER}:hub/default", REGIONS[0]);
+        let read = Request::new("securityhub:GetFindings").on(&hub);
+        assert_eq!(allowed(&statements, &read, &vars), mode != "off", "{mode}");
+        let write = Request::new("securityhub:BatchUpdateFindings").on(&hub);
+        assert!(!allowed(&statements, &write, &vars), "{mode}");
+    }
 }
 
 /// cfn-lint (from .venv) on one template file; its findings on failure.

@@ -40,8 +40,20 @@ pub struct Faults {
     /// List operations that ignore the NextToken they are given: every answer is the first page,
     /// with the same token to the next.
     pub repeat_tokens: Vec<String>,
+    /// Findings BatchUpdateFindings leaves unprocessed, each the next `times` times it is sent.
+    pub unprocessed: Vec<Unprocessed>,
     /// Seed of the fault dice, for repeatable runs.
     pub seed: u64,
+}
+
+/// A finding (its Id, or `*` for any) BatchUpdateFindings answers in `UnprocessedFindings` with
+/// `code` (ConcurrentUpdateError and InternalFailure are temporary, FindingNotFound is not).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Unprocessed {
+    pub finding: String,
+    pub code: String,
+    pub times: usize,
 }
 
 /// What to do with one call.
@@ -57,6 +69,16 @@ pub enum Injected {
 }
 
 impl Faults {
+    /// The error code to leave finding `id` unprocessed with this time, if any.
+    pub fn take_unprocessed(&mut self, id: &str) -> Option<String> {
+        let fault = self
+            .unprocessed
+            .iter_mut()
+            .find(|fault| (fault.finding == id || fault.finding == "*") && fault.times > 0)?;
+        fault.times -= 1;
+        Some(fault.code.clone())
+    }
+
     fn applies_to(&self, operation: &str) -> bool {
         self.operations.is_empty() || self.operations.iter().any(|op| op == operation)
     }

@@ -1,6 +1,7 @@
-//! A small local fake of the SageMaker, AWS Config and STS APIs, speaking their wire protocols
-//! (awsJson1.1 routed by `X-Amz-Target`, awsQuery XML for STS) on 127.0.0.1, plus a Lambda
-//! Runtime API so the rule's Lambda front door can be driven the way Lambda drives it.
+//! A small local fake of the SageMaker, AWS Config, Security Hub and STS APIs, speaking their
+//! wire protocols (awsJson1.1 routed by `X-Amz-Target`, restJson1 routed by method and path for
+//! Security Hub, awsQuery XML for STS) on 127.0.0.1, plus a Lambda Runtime API so the rule's
+//! Lambda front door can be driven the way Lambda drives it.
 //!
 //! No emulator covers monitoring schedules, so the project keeps this one. It checks SigV4
 //! signatures, enforces the API limits the rule must respect (page sizes, batch sizes,
@@ -12,6 +13,7 @@ pub mod faults;
 pub mod organizations;
 pub mod runtime;
 pub mod sagemaker;
+pub mod securityhub;
 pub mod seed;
 pub mod sigv4;
 pub mod sts;
@@ -49,6 +51,9 @@ pub struct Account {
     pub config_ids_are_arns: bool,
     /// Config's results, by (rule name, resource type, resource id).
     pub results: BTreeMap<(String, String, String), Value>,
+    /// Security Hub's findings here (ASFF), as GetFindings returns them.
+    pub findings: Vec<Value>,
+    pub security_hub_disabled: bool,
 }
 
 /// A credential the fake accepts, and the account it acts in.
@@ -127,9 +132,14 @@ pub struct State {
 impl State {
     pub fn new(seed: Seed) -> Result<State, String> {
         let mut accounts = BTreeMap::new();
-        accounts.insert(DEFAULT_ACCOUNT.to_owned(), account_from(seed.account)?);
+        let mut findings = 0;
+        accounts.insert(
+            DEFAULT_ACCOUNT.to_owned(),
+            account_from(DEFAULT_ACCOUNT, seed.account, &mut findings)?,
+        );
         for (id, account) in seed.accounts {
-            accounts.insert(id, account_from(account)?);
+            let account = account_from(&id, account, &mut findings)?;
+            accounts.insert(id, account);
         }
         let mut credentials = HashMap::new();
         credentials.insert(
@@ -172,10 +182,32 @@ impl State {
     pub fn account(&mut self, id: &str) -> &mut Account {
         self.accounts.entry(id.to_owned()).or_default()
     }
+
+    /// Every Security Hub finding, of every account and region.
+    pub fn findings(&self) -> Vec<Value> {
+        self.accounts
+            .values()
+            .flat_map(|account| account.findings.iter().cloned())
+            .collect()
+    }
 }
 
-fn account_from(seed: seed::AccountSeed) -> Result<Account, String> {
+/// An account's (or, under `id/region`, an account's region's) resources from its seed;
+/// `findings` numbers the seeded findings across accounts.
+fn account_from(
+    key: &str,
+    seed: seed::AccountSeed,
+    findings: &mut usize,
+) -> Result<Account, String> {
     let mut account = Account::default();
+    let (id, region) = key.split_once('/').unwrap_or((key, seed::DEFAULT_REGION));
+    for finding in seed.findings {
+        *findings += 1;
+        account
+            .findings
+            .push(securityhub::complete(finding, id, region, *findings)?);
+    }
+    account.security_hub_disabled = seed.security_hub_disabled;
     for schedule in seed.schedules {
         let schedule = seed::normalise(schedule);
         let name = schedule
@@ -497,7 +529,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
         "fake-{:08}",
         shared.requests.fetch_add(1, Ordering::Relaxed)
     );
-    let (protocol, operation) = match route(&path, &parts.headers, &body) {
+    let (protocol, operation) = match route(parts.method.as_str(), &path, &parts.headers, &body) {
         Ok(routed) => routed,
         Err(message) => {
             return Ok(json_error(
@@ -561,9 +593,10 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Which protocol and operation a request is: `X-Amz-Target` for the JSON services, the form's
-/// `Action` for STS.
+/// Which protocol and operation a request is: `X-Amz-Target` for the JSON services, the method
+/// and path for the REST ones, the form's `Action` for STS.
 fn route(
+    method: &str,
     path: &str,
     headers: &hyper::HeaderMap,
     body: &[u8],
@@ -571,6 +604,12 @@ fn route(
     // The Account API is REST-JSON: its operation is the path.
     if path == "/listRegions" {
         return Ok((Protocol::Json("Account".into()), "ListRegions".into()));
+    }
+    if let Some(operation) = securityhub::route(method, path) {
+        return Ok((
+            Protocol::Json(securityhub::SERVICE.into()),
+            operation.into(),
+        ));
     }
     let target = headers
         .get("x-amz-target")
@@ -721,24 +760,19 @@ async fn inject(
         |status, code, message: &str| Some(Ok(protocol.error(status, code, message, request_id)));
     match injected {
         Injected::None => None,
-        Injected::Throttle => error(
-            StatusCode::BAD_REQUEST,
-            "ThrottlingException",
-            "Rate exceeded",
-        ),
-        Injected::ServerError => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalFailure",
-            "injected server error",
-        ),
+        Injected::Throttle => {
+            let (status, code) = protocol.throttled();
+            error(status, code, "Rate exceeded")
+        }
+        Injected::ServerError => {
+            let (status, code) = protocol.internal();
+            error(status, code, "injected server error")
+        }
         Injected::Reset => Some(Err(Reset)),
         Injected::Slow => {
             tokio::time::sleep(slow).await;
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                "injected slow answer",
-            )
+            let (status, code) = protocol.internal();
+            error(status, code, "injected slow answer")
         }
         Injected::Malformed => Some(Ok(raw(
             StatusCode::OK,
@@ -746,10 +780,12 @@ async fn inject(
             Bytes::from_static(b"{\"this is\": not json"),
             request_id,
         ))),
-        // STS (awsQuery) says AccessDenied, with 403; the JSON services AccessDeniedException.
+        // STS (awsQuery) says AccessDenied, with 403; the JSON services AccessDeniedException,
+        // with 400 (awsJson1.1) or 403 (Security Hub's restJson1).
         Injected::Denied => error(
             match protocol {
                 Protocol::Query => StatusCode::FORBIDDEN,
+                Protocol::Json(service) if service == securityhub::SERVICE => StatusCode::FORBIDDEN,
                 Protocol::Json(_) => StatusCode::BAD_REQUEST,
             },
             protocol.code("AccessDenied", "AccessDeniedException"),
@@ -784,6 +820,9 @@ fn dispatch(
                     }
                     match service.as_str() {
                         "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
+                        securityhub::SERVICE => {
+                            securityhub::handle(&mut state, context, operation, &input)
+                        }
                         _ => config::handle(&mut state, context, operation, &input),
                     }
                 }
@@ -792,6 +831,7 @@ fn dispatch(
                 "AWSOrganizationsV20161128" | "Account" => {
                     organizations::handle(&mut state, operation, &input)
                 }
+                securityhub::SERVICE => securityhub::handle(&mut state, context, operation, &input),
                 _ => Reply::client_error(
                     "UnknownOperationException",
                     format!("unknown service {service}"),
@@ -844,6 +884,7 @@ impl Protocol {
             Protocol::Json(service) if service == "StarlingDoveService" => "config",
             Protocol::Json(service) if service == "AWSOrganizationsV20161128" => "organizations",
             Protocol::Json(service) if service == "Account" => "account",
+            Protocol::Json(service) if service == securityhub::SERVICE => securityhub::SIGNING_NAME,
             Protocol::Json(_) => "unknown",
             Protocol::Query => "sts",
         }
@@ -858,9 +899,26 @@ impl Protocol {
         }
     }
 
+    /// How the service answers throttling, and its own failures.
+    fn throttled(&self) -> (StatusCode, &'static str) {
+        match self {
+            Protocol::Json(service) if service == securityhub::SERVICE => securityhub::THROTTLED,
+            _ => (StatusCode::BAD_REQUEST, "ThrottlingException"),
+        }
+    }
+
+    fn internal(&self) -> (StatusCode, &'static str) {
+        match self {
+            Protocol::Json(service) if service == securityhub::SERVICE => securityhub::INTERNAL,
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
+        }
+    }
+
     fn content_type(&self) -> &'static str {
         match self {
-            Protocol::Json(service) if service == "Account" => "application/json",
+            Protocol::Json(service) if service == "Account" || service == securityhub::SERVICE => {
+                "application/json"
+            }
             Protocol::Json(_) => "application/x-amz-json-1.1",
             Protocol::Query => "text/xml",
         }
@@ -874,6 +932,15 @@ impl Protocol {
         request_id: &str,
     ) -> HttpResponse {
         match self {
+            // restJson1 names the error in a header, and the body says it again.
+            Protocol::Json(service) if service == securityhub::SERVICE => {
+                let body = json!({"Code": code, "Message": message}).to_string();
+                let mut response = raw(status, "application/json", Bytes::from(body), request_id);
+                if let Ok(value) = hyper::header::HeaderValue::from_str(code) {
+                    response.headers_mut().insert("x-amzn-errortype", value);
+                }
+                response
+            }
             Protocol::Json(_) => json_error(status, code, message, request_id),
             Protocol::Query => raw(
                 status,
@@ -911,6 +978,7 @@ fn admin(shared: &Shared, path: &str, body: &[u8]) -> HttpResponse {
         "/_fake/health" => json!({"ok": true}),
         "/_fake/evaluations" => serde_json::to_value(&state.evaluations).unwrap_or_default(),
         "/_fake/calls" => serde_json::to_value(&state.calls).unwrap_or_default(),
+        "/_fake/findings" => Value::from(state.findings()),
         "/_fake/results" => {
             let results: Vec<Value> = state
                 .accounts

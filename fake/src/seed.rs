@@ -37,6 +37,13 @@ pub struct AccountSeed {
     /// Results Config already holds (GetComplianceDetailsByConfigRule): objects with
     /// ConfigRuleName, ResourceType, ResourceId, ComplianceType.
     pub results: Vec<Value>,
+    /// Security Hub findings (ASFF): each names what matters (at least `Resources[0].Id`; the
+    /// control, `Compliance.Status`, workflow, note, account or region where they differ from a
+    /// FAILED, NEW SageMaker.14 finding of this account and region) and the rest is filled in
+    /// as Security Hub writes it (`securityhub::complete`).
+    pub findings: Vec<Value>,
+    /// Security Hub is not enabled here: its calls answer InvalidAccessException.
+    pub security_hub_disabled: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

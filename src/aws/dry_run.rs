@@ -1,12 +1,15 @@
 //! The sink a dry run delivers to: it prints each evaluation as a JSON line (`evaluate
 //! --dry-run`), through `escaping` as every text output, or drops it (`audit`), and holds no
-//! client, so it cannot write to AWS.
+//! client, so it cannot write to AWS. It is also a dry run's Security Hub writer, which plans
+//! every update and sends none (the door prints them).
 
 use crate::core::evaluation::Evaluation;
 use crate::core::event::ResultToken;
+use crate::core::security_hub::Batch;
 use crate::error::ApiFailure;
 use crate::escaping;
 use crate::rule::ports::Deliver;
+use crate::rule::security_hub::{FindingsWrites, Updated};
 use std::io::{self, Write};
 use std::sync::Mutex;
 
@@ -51,6 +54,12 @@ impl Deliver for &DryRun {
             *unprintable = printed.err();
         }
         Ok(Vec::new())
+    }
+}
+
+impl FindingsWrites for DryRun {
+    async fn update(&self, _batch: &Batch) -> Result<Updated, ApiFailure> {
+        Ok(Updated::Planned)
     }
 }
 

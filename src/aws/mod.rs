@@ -1,6 +1,7 @@
 //! The edges to AWS: each implements a port of `rule/` with the AWS SDK. Reads and writes are
 //! kept apart: `sagemaker` and `config` read (Config's `put` is the one delivery), `remediate`
-//! holds SageMaker's writes, and `dry_run` wraps Config so that it writes nothing.
+//! holds SageMaker's writes, `security_hub` reads findings and, apart, updates them, and
+//! `dry_run` stands in for every writer so that nothing is written.
 
 pub mod accounts;
 pub mod calls;
@@ -12,6 +13,7 @@ pub mod pacing;
 pub mod remediate;
 pub mod sagemaker;
 pub mod sdk;
+pub mod security_hub;
 
 /// The largest page the SageMaker list calls return (`MaxResults` 1..100).
 pub const PAGE_SIZE: i32 = 100;

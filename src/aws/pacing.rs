@@ -37,11 +37,12 @@ const FLOOR: f64 = 0.5;
 const HEAVY: f64 = 0.5;
 const QUICK_WINDOW: Duration = Duration::from_millis(20);
 
-/// Error codes AWS uses for throttling.
+/// Error codes AWS uses for throttling (Security Hub's is `LimitExceededException`, HTTP 429).
 pub fn is_throttle(code: &str) -> bool {
     code.contains("Throttl")
         || code == "TooManyRequestsException"
         || code == "RequestLimitExceeded"
+        || code == "LimitExceededException"
         || code == "SlowDown"
 }
 
@@ -252,6 +253,7 @@ impl ClassifyRetry for ThrottlesToPacer {
                         "Throttl",
                         "TooManyRequests",
                         "RequestLimitExceeded",
+                        "LimitExceededException",
                         "SlowDown",
                     ]
                     .iter()
@@ -337,9 +339,11 @@ mod tests {
             "ThrottlingException",
             "Throttling",
             "TooManyRequestsException",
+            "LimitExceededException",
         ] {
             assert!(is_throttle(code), "{code}");
         }
         assert!(!is_throttle("AccessDeniedException"));
+        assert!(!is_throttle("ResourceLimitExceeded"));
     }
 }

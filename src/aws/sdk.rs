@@ -23,6 +23,7 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub config: aws_sdk_config::Client,
+    pub security_hub: aws_sdk_securityhub::Client,
     pub sdk_config: SdkConfig,
     pub counter: CallCounter,
     /// Paces every call per operation, and retries throttled ones (see `pacing.rs`).
@@ -167,13 +168,18 @@ pub fn clients_for(
     let mut config = aws_sdk_config::config::Builder::from(&sdk_config)
         .interceptor(counter.clone())
         .retry_classifier(RetryAlso);
+    let mut security_hub = aws_sdk_securityhub::config::Builder::from(&sdk_config)
+        .interceptor(counter.clone())
+        .retry_classifier(RetryAlso);
     if paced {
         sagemaker = sagemaker.retry_classifier(ThrottlesToPacer);
         config = config.retry_classifier(ThrottlesToPacer);
+        security_hub = security_hub.retry_classifier(ThrottlesToPacer);
     }
     Clients {
         sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
         config: aws_sdk_config::Client::from_conf(config.build()),
+        security_hub: aws_sdk_securityhub::Client::from_conf(security_hub.build()),
         sdk_config,
         counter,
         pacer,

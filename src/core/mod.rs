@@ -12,4 +12,5 @@ pub mod plan;
 pub mod remediation;
 pub mod resource;
 pub mod schedule;
+pub mod security_hub;
 pub mod verdict;

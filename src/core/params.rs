@@ -2,6 +2,7 @@
 
 use crate::core::exempt::{Exemptions, TagMatch};
 use crate::core::resource::MonitoringKind;
+use crate::core::security_hub::Reconcile;
 use crate::core::verdict::Reading;
 use serde_json::Value;
 
@@ -41,6 +42,8 @@ pub struct RuleParams {
     /// A sweep reports a verdict Config already holds, unchanged, only once the held result is
     /// this many days old (0: every sweep reports every verdict).
     pub refresh_days: u32,
+    /// Reconcile Security Hub's SageMaker.14 findings with the verdicts (off unless set).
+    pub security_hub: Option<Reconcile>,
 }
 
 /// A month. Changes and deletions are reported whatever this is (a changed verdict or
@@ -62,11 +65,12 @@ impl Default for RuleParams {
             assume_execution_role: false,
             max_calls_per_second: None,
             refresh_days: DEFAULT_REFRESH_DAYS,
+            security_hub: None,
         }
     }
 }
 
-pub const KNOWN: &str = "StrictReading, DescribeConcurrency, MaxCallsPerSecond, ResultRefreshDays, Control, JobDefinitionTypes, ExemptTag, ExemptNamePatterns, Remediate, ExecutionRoleName, AssumeExecutionRole";
+pub const KNOWN: &str = "StrictReading, DescribeConcurrency, MaxCallsPerSecond, ResultRefreshDays, Control, JobDefinitionTypes, ExemptTag, ExemptNamePatterns, Remediate, ExecutionRoleName, AssumeExecutionRole, SecurityHub";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
@@ -241,8 +245,32 @@ impl RuleParams {
                 "AssumeExecutionRole" => {
                     params.assume_execution_role = boolean("AssumeExecutionRole", &text)?
                 }
+                "SecurityHub" => {
+                    params.security_hub = match text.to_ascii_lowercase().as_str() {
+                        "" | "off" => None,
+                        "annotate" => Some(Reconcile::Annotate),
+                        "suppress" => Some(Reconcile::Suppress),
+                        _ => {
+                            return Err(ParamError::Invalid {
+                                name: "SecurityHub",
+                                value: text,
+                                expected: "off, annotate or suppress",
+                            });
+                        }
+                    }
+                }
                 other => return Err(ParamError::Unknown(other.to_owned())),
             }
+        }
+        if params.security_hub.is_some() && params.control == Control::JobDefinitions {
+            return Err(ParamError::Invalid {
+                name: "SecurityHub",
+                value: object["SecurityHub"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                expected: "off with Control=JobDefinitions: SageMaker.14's findings are of monitoring schedules",
+            });
         }
         Ok(params)
     }
@@ -348,6 +376,37 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn security_hub_is_off_unless_set_and_anything_else_is_named() {
+        for (raw, want) in [
+            (r#"{}"#, None),
+            (r#"{"SecurityHub":""}"#, None),
+            (r#"{"SecurityHub":"off"}"#, None),
+            (r#"{"SecurityHub":"annotate"}"#, Some(Reconcile::Annotate)),
+            (r#"{"SecurityHub":"Suppress"}"#, Some(Reconcile::Suppress)),
+        ] {
+            assert_eq!(
+                RuleParams::parse(Some(raw)).unwrap().security_hub,
+                want,
+                "{raw}"
+            );
+        }
+        let error = RuleParams::parse(Some(r#"{"SecurityHub":"resolve"}"#)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "rule parameter SecurityHub has an invalid value 'resolve': expected off, annotate or suppress"
+        );
+        let error = RuleParams::parse(Some(
+            r#"{"SecurityHub":"annotate","Control":"JobDefinitions"}"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("off with Control=JobDefinitions"), "{error}");
+        assert!(
+            RuleParams::parse(Some(r#"{"SecurityHub":"off","Control":"JobDefinitions"}"#)).is_ok()
+        );
     }
 
     #[test]

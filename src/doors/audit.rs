@@ -11,6 +11,7 @@ use crate::aws::remediate::Planner;
 use crate::aws::sdk::{self, Clients};
 use crate::core::event::{Invocation, ResultToken, Trigger};
 use crate::core::params::{Control, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
+use crate::core::security_hub::{Reconcile, Scope};
 use crate::core::verdict::{Compliance, Reading};
 use crate::error::{AccountError, ApiFailure, SetupError};
 use crate::rule::{Handled, RunOptions};
@@ -55,6 +56,11 @@ pub struct AuditArgs {
     /// The role to assume in each account but the caller's own (a name, with its path if any)
     #[arg(long, value_parser = role_name)]
     role: Option<String>,
+    /// Also read Security Hub's SageMaker.14 findings and print every change `annotate` or
+    /// `suppress` (the default) would make to them; nothing is written
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "suppress",
+          value_parser = reconcile_mode)]
+    security_hub: Option<Reconcile>,
     /// Accounts and regions read at once
     #[arg(long, default_value_t = DEFAULT_PARALLEL,
           value_parser = clap::value_parser!(u16).range(1..=32))]
@@ -75,6 +81,14 @@ fn account_id(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("an account id is 12 digits".into())
+    }
+}
+
+fn reconcile_mode(value: &str) -> Result<Reconcile, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "annotate" => Ok(Reconcile::Annotate),
+        "suppress" => Ok(Reconcile::Suppress),
+        _ => Err("annotate or suppress".into()),
     }
 }
 
@@ -248,6 +262,7 @@ fn audit_invocation(args: &AuditArgs, control: Control) -> Invocation {
             },
             concurrency: usize::from(args.concurrency),
             control,
+            security_hub: args.security_hub,
             ..RuleParams::default()
         },
         result_token: ResultToken::TestMode,
@@ -376,9 +391,16 @@ async fn sweep(prepared: Prepared, invocation: &Invocation, options: &RunOptions
             Ok(ready) => ready,
             Err(reason) => return Read::Unread(reason),
         };
-        let planner = Planner::of(&clients);
         let sink = DryRun::new(false);
-        let handled = super::handle(&clients, &sink, planner, invocation, options, role).await;
+        let edges = (&sink, Planner::of(&clients), DryRun::new(false));
+        let options = RunOptions {
+            scope: Some(Scope {
+                account: target.account.clone(),
+                region: target.region.clone(),
+            }),
+            ..options.clone()
+        };
+        let handled = super::handle(&clients, edges, invocation, &options, role).await;
         match handled {
             Ok(handled) => {
                 handled.report.log("command-line");

@@ -7,6 +7,7 @@ use crate::aws::config::AwsConfig;
 use crate::aws::dry_run::DryRun;
 use crate::aws::remediate::{Planner, Remediator};
 use crate::aws::sdk;
+use crate::aws::security_hub::AwsFindingsWriter;
 use crate::core::event::Invocation;
 use crate::error::Error;
 use crate::escaping;
@@ -87,19 +88,26 @@ async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Stop> {
     let handled = if dry_run {
         let planner = Planner::of(&clients);
         let printer = DryRun::new(true);
-        let handled =
-            super::handle(&clients, &printer, planner, &invocation, &options, role).await?;
+        let edges = (&printer, planner, DryRun::new(false));
+        let handled = super::handle(&clients, edges, &invocation, &options, role).await?;
         printer.printed()?;
         handled
     } else {
         let config = AwsConfig::of(&clients);
-        let remediator = Remediator::of(&clients);
-        super::handle(&clients, config, remediator, &invocation, &options, role).await?
+        let edges = (
+            config,
+            Remediator::of(&clients),
+            AwsFindingsWriter::of(&clients),
+        );
+        super::handle(&clients, edges, &invocation, &options, role).await?
     };
     finish(&handled, |handled| {
         let mut err = io::stderr();
         for planned in &handled.report.fixes.planned {
             writeln!(err, "would remediate {}", escaping::text(planned))?;
+        }
+        for line in handled.report.security_hub.iter().flat_map(|r| r.lines()) {
+            writeln!(err, "{}", escaping::text(&line))?;
         }
         writeln!(
             err,

@@ -6,6 +6,7 @@ use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
 use crate::aws::remediate::Remediator;
 use crate::aws::sdk;
+use crate::aws::security_hub::AwsFindingsWriter;
 use crate::core::event::Invocation;
 use crate::core::verdict::Compliance;
 use crate::error::Error;
@@ -85,8 +86,12 @@ async fn handle(accounts: &Accounts, event: LambdaEvent<Value>) -> Result<Value,
             Diagnostic::from(error)
         })?;
         let config = AwsConfig::of(&clients);
-        let fixer = Remediator::of(&clients);
-        let report = super::handle(&clients, config, fixer, &invocation, &options, role)
+        let edges = (
+            config,
+            Remediator::of(&clients),
+            AwsFindingsWriter::of(&clients),
+        );
+        let report = super::handle(&clients, edges, &invocation, &options, role)
             .await?
             .report;
         report.log(&rule);

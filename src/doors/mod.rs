@@ -16,17 +16,20 @@ pub mod lambda;
 use crate::aws::config::AwsConfig;
 use crate::aws::sagemaker::AwsSageMaker;
 use crate::aws::sdk::Clients;
+use crate::aws::security_hub::AwsFindings;
 use crate::core::event::Invocation;
+use crate::core::security_hub::Scope;
 use crate::error::Error;
 use crate::rule::ports::{Deliver, Fixer};
+use crate::rule::security_hub::FindingsWrites;
 use crate::rule::{Handled, RunOptions, Service};
 
-/// Runs one invocation over `clients`, with the delivery and the fixer the door chose, and
-/// puts the AWS calls it made and the role it acted as into the report.
-async fn handle<D: Deliver, F: Fixer>(
+/// Runs one invocation over `clients`, with the delivery, the fixer and the findings' writer
+/// the door chose, in the event's account and the clients' region, and puts the AWS calls it
+/// made and the role it acted as into the report.
+async fn handle<D: Deliver, F: Fixer, W: FindingsWrites>(
     clients: &Clients,
-    deliver: D,
-    fixer: F,
+    (deliver, fixer, findings): (D, F, W),
     invocation: &Invocation,
     options: &RunOptions,
     role: Option<String>,
@@ -40,8 +43,20 @@ async fn handle<D: Deliver, F: Fixer>(
         AwsConfig::of(clients),
         deliver,
         fixer,
-    );
-    let mut handled = service.handle(invocation, options).await?;
+    )
+    .with_findings(AwsFindings::of(clients), findings);
+    let scope = match (&invocation.account_id, clients.sdk_config.region()) {
+        (Some(account), Some(region)) => Some(Scope {
+            account: account.clone(),
+            region: region.to_string(),
+        }),
+        _ => options.scope.clone(),
+    };
+    let options = RunOptions {
+        scope,
+        ..options.clone()
+    };
+    let mut handled = service.handle(invocation, &options).await?;
     handled.report.calls = clients.counter.snapshot().since(&before);
     handled.report.acting_as = role;
     Ok(handled)

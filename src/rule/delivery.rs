@@ -34,7 +34,7 @@ impl Default for RetryPolicy {
 
 /// Waits between attempts of a flush double up to this; a flush also stops retrying before the
 /// Lambda deadline (see [`Deadline`]).
-const MAX_DELAY: Duration = Duration::from_secs(2);
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// What became of every evaluation handed to a [`Delivery`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! the rule's decision table (the plan, `core/plan.rs`) out in one pass: the plan's work
 //! (a sweep, `sweep.rs`, or one changed item, `change.rs`) hands back outcomes; only this file
 //! records them, through the one [`Recorder`]; what follows the verdicts (remediation,
-//! `fix.rs`, and the command line's rows) reads what was recorded; the report says what was
-//! done.
+//! `fix.rs`, Security Hub's findings, `security_hub.rs`, and the command line's rows) reads
+//! what was recorded; the report says what was done.
 
 // Within the rule only.
 mod change;
@@ -20,12 +20,14 @@ pub mod deadline;
 pub mod outcome;
 pub mod ports;
 pub mod report;
+pub mod security_hub;
 pub use delivery::RetryPolicy;
 pub use recorder::Row;
 
 use crate::core::event::{Invocation, ItemHeader};
 use crate::core::params::{Control, RuleParams};
 use crate::core::plan::{Plan, Step, plan, plan_item};
+use crate::core::security_hub::{MARKER, Scope};
 use crate::error::Error;
 use deadline::Deadline;
 use delivery::Delivery;
@@ -35,16 +37,19 @@ use outcome::Outcome;
 use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
 use recorder::{Ending, Keep, Recorder};
 use report::{Report, SweepFacts};
+use security_hub::{FindingsReads, FindingsWrites, NoFindings, Reconciled};
 use std::time::Instant;
 use sweep::SweepSettings;
 
 /// The rule over its edges: SageMaker and AWS Config reads, the evaluations' delivery (a
-/// printer, in a dry run), and the fixer remediation uses (one that only plans, in a dry run).
-pub struct Service<S, C, D, F> {
+/// printer, in a dry run), the fixer remediation uses (one that only plans, in a dry run), and
+/// Security Hub's findings, read and written apart (a writer that only plans, in a dry run).
+pub struct Service<S, C, D, F, R = NoFindings, W = NoFindings> {
     sagemaker: S,
     config: C,
     deliver: D,
     fixer: F,
+    findings: Option<(R, W)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -53,6 +58,9 @@ pub struct RunOptions {
     pub delivery: RetryPolicy,
     /// Keep every evaluation with its resource's name (the command line prints them).
     pub keep_rows: bool,
+    /// The account and region the rule acts in, when the door knows them: the only findings
+    /// Security Hub's reconciliation may touch.
+    pub scope: Option<Scope>,
 }
 
 /// An invocation's report, and its rows when they were asked for.
@@ -62,16 +70,38 @@ pub struct Handled {
     pub rows: Vec<Row>,
 }
 
-impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F> {
+impl<S, C, D, F> Service<S, C, D, F> {
     pub fn new(sagemaker: S, config: C, deliver: D, fixer: F) -> Self {
         Service {
             sagemaker,
             config,
             deliver,
             fixer,
+            findings: None,
         }
     }
 
+    /// The same service with Security Hub's findings to reconcile when `SecurityHub` asks.
+    pub fn with_findings<R, W>(self, reads: R, writes: W) -> Service<S, C, D, F, R, W> {
+        Service {
+            sagemaker: self.sagemaker,
+            config: self.config,
+            deliver: self.deliver,
+            fixer: self.fixer,
+            findings: Some((reads, writes)),
+        }
+    }
+}
+
+impl<S, C, D, F, R, W> Service<S, C, D, F, R, W>
+where
+    S: SageMakerReads,
+    C: ConfigReads,
+    D: Deliver,
+    F: Fixer,
+    R: FindingsReads,
+    W: FindingsWrites,
+{
     /// Handles one invocation. `Err` only for input that cannot be acted on; work left undone
     /// is in the report (see [`Report::outcome`]).
     pub async fn handle(
@@ -100,6 +130,7 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         let keep = Keep {
             rows: options.keep_rows,
             to_fix: params.remediates(),
+            schedules: params.security_hub.is_some(),
         };
         let mut recorder = Recorder::new(delivery, &held, keep);
         let facts = match plan {
@@ -135,11 +166,31 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         };
         let mut recorded = recorder.finish(ending).await;
         // What follows the verdicts reads what was recorded, here and only here: remediation,
-        // the command line's rows, and next Security Hub's reconciliation (issue 19), which
-        // asks `Keep` for what it needs of each verdict (see `recorder.rs`).
+        // Security Hub's findings, and the command line's rows. The evaluations are delivered
+        // already: nothing after this line changes them.
         let fixes = fix::fix(&self.fixer, &recorded.to_fix, deadline).await;
+        let reconciled = match params.security_hub {
+            Some(mode) => {
+                let settings = security_hub::Settings {
+                    mode,
+                    rule: invocation.rule_name.as_deref().unwrap_or(MARKER),
+                    scope: options.scope.as_ref(),
+                    deadline,
+                    retry: options.delivery,
+                };
+                let schedules = std::mem::take(&mut recorded.schedules);
+                Some(match &self.findings {
+                    Some((reads, writes)) => {
+                        security_hub::reconcile(reads, writes, &schedules, settings).await
+                    }
+                    None => Reconciled::unreachable(mode),
+                })
+            }
+            None => None,
+        };
         let rows = std::mem::take(&mut recorded.rows);
         let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
+        report.security_hub = reconciled;
         report.elapsed = started.elapsed();
         Ok(Handled { report, rows })
     }

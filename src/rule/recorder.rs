@@ -5,6 +5,7 @@
 
 use crate::core::evaluation::Evaluation;
 use crate::core::resource::SCHEDULE_TYPE;
+use crate::core::security_hub;
 use crate::core::verdict::Compliance;
 use crate::rule::delivery::{Delivered, Delivery};
 use crate::rule::held::Held;
@@ -21,15 +22,15 @@ pub struct Row {
 
 /// What is kept of each verdict for what follows the verdicts. Nothing unless asked, so that a
 /// sweep's memory does not grow with the account: the followers read [`Recorded`] once the
-/// last verdict is in (`Service::handle`). Security Hub's reconciliation (issue 19) joins them
-/// as one more field here, keeping what it needs of each [`Judged`]: the subject's ARN, the
-/// verdict and what it rests on.
+/// last verdict is in (`Service::handle`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Keep {
     /// Every verdict as a [`Row`] (the command line prints them).
     pub rows: bool,
     /// The NON_COMPLIANT schedules' names (remediation fixes them).
     pub to_fix: bool,
+    /// Every schedule's verdict under its ARN (Security Hub's findings are set against them).
+    pub schedules: bool,
 }
 
 /// Everything recorded in one invocation.
@@ -47,6 +48,8 @@ pub struct Recorded {
     pub rows: Vec<Row>,
     /// Kept only with [`Keep::to_fix`].
     pub to_fix: Vec<String>,
+    /// Kept only with [`Keep::schedules`].
+    pub schedules: Vec<security_hub::Judged>,
 }
 
 /// How delivery ends once the last outcome is recorded.
@@ -121,6 +124,18 @@ impl<'a, D: Deliver> Recorder<'a, D> {
             && subject.resource_type == SCHEDULE_TYPE
         {
             self.recorded.to_fix.extend(subject.name.clone());
+        }
+        if self.keep.schedules
+            && subject.resource_type == SCHEDULE_TYPE
+            && let Some(arn) = &subject.arn
+        {
+            self.recorded.schedules.push(security_hub::Judged {
+                arn: arn.clone(),
+                name: subject.name.clone(),
+                compliance,
+                annotation: verdict.annotation.clone(),
+                at,
+            });
         }
         let evaluation = Evaluation::new(subject.resource_type, subject.id, verdict, at);
         if self.keep.rows {

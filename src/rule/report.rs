@@ -2,12 +2,14 @@
 //! undone, one error that names it.
 
 use crate::core::calls::CallCounts;
+use crate::core::security_hub::Action;
 use crate::core::verdict::Compliance;
 use crate::error::{ApiFailure, Error};
 use crate::rule::delivery::Undelivered;
 use crate::rule::fix::Fixes;
 use crate::rule::outcome::Unjudged;
 use crate::rule::recorder::Recorded;
+use crate::rule::security_hub::Reconciled;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -108,6 +110,8 @@ pub struct Report {
     pub refused_types: Vec<(String, String)>,
     pub sweep: SweepFacts,
     pub fixes: Fixes,
+    /// What became of Security Hub's findings, when `SecurityHub` is not off.
+    pub security_hub: Option<Reconciled>,
     /// The assumed role the invocation acted as, named in its error.
     pub acting_as: Option<String>,
     pub calls: CallCounts,
@@ -164,6 +168,10 @@ impl Report {
             && self.sweep.abandoned.is_empty()
             && self.fixes.failures.is_empty()
             && self.fixes.not_started.is_empty()
+            && self
+                .security_hub
+                .as_ref()
+                .is_none_or(Reconciled::is_complete)
     }
 
     /// `Ok` when every resource was judged and delivered; otherwise an error naming what was not.
@@ -191,6 +199,14 @@ impl Report {
             .failures
             .iter()
             .map(|(schedule, error)| format!("{schedule} ({error})"));
+        let unprocessed: Vec<String> = self
+            .security_hub
+            .iter()
+            .flat_map(Reconciled::unprocessed)
+            .map(|(change, reason)| {
+                format!("{} for {} ({reason})", change.finding, change.schedule)
+            })
+            .collect();
         let mut parts: Vec<String> = [
             listing(
                 "resource(s) could not be judged and got no evaluation",
@@ -209,6 +225,11 @@ impl Report {
                 "remediation(s) not started before the Lambda deadline",
                 self.fixes.not_started.clone(),
             ),
+            listing("Security Hub finding(s) not updated", unprocessed),
+            self.security_hub
+                .as_ref()
+                .and_then(|r| r.failure.as_ref())
+                .map(|failure| format!("Security Hub's findings not reconciled: {failure}")),
         ]
         .into_iter()
         .flatten()
@@ -242,8 +263,13 @@ impl Report {
                 self.unchanged - self.restated
             )
         };
+        let security_hub = self
+            .security_hub
+            .as_ref()
+            .map(|r| format!("; {}", r.summary()))
+            .unwrap_or_default();
         format!(
-            "{}: {}, {} vanished; {}; {} API calls ({} attempts) in {} ms",
+            "{}: {}, {} vanished; {}{security_hub}; {} API calls ({} attempts) in {} ms",
             self.trigger,
             self.tally(),
             self.vanished,
@@ -275,6 +301,7 @@ impl Report {
             job_definitions = self.sweep.job_definitions,
             stale = self.sweep.stale,
             remediated = self.fixes.remediated.len(),
+            security_hub = self.security_hub.as_ref().map(Reconciled::summary),
             api_calls = self.calls.total_operations(),
             api_attempts = self.calls.total_attempts(),
             calls = ?self.calls.operations,
@@ -292,7 +319,7 @@ impl Report {
             .duration_since(UNIX_EPOCH)
             .map(|elapsed| elapsed.as_millis() as u64)
             .unwrap_or(0);
-        let metrics = [
+        let mut metrics = vec![
             ("Compliant", "Count"),
             ("NonCompliant", "Count"),
             ("NotApplicable", "Count"),
@@ -304,7 +331,26 @@ impl Report {
             ("ApiCalls", "Count"),
             ("DurationMs", "Milliseconds"),
         ];
-        json!({
+        let reconciled = self.security_hub.as_ref().map(|r| {
+            [
+                ("SecurityHubAnnotated", r.done(Action::Annotate)),
+                ("SecurityHubSuppressed", r.done(Action::Suppress)),
+                (
+                    "SecurityHubReopened",
+                    r.done(Action::Reopen) + r.done(Action::Withdraw),
+                ),
+                ("SecurityHubAlreadyRight", r.already_right()),
+                ("SecurityHubUnprocessed", r.unprocessed().count()),
+                ("SecurityHubFailed", usize::from(r.failure.is_some())),
+            ]
+        });
+        metrics.extend(
+            reconciled
+                .iter()
+                .flatten()
+                .map(|(name, _)| (*name, "Count")),
+        );
+        let mut record = json!({
             "_aws": {
                 "Timestamp": timestamp,
                 "CloudWatchMetrics": [{
@@ -329,8 +375,11 @@ impl Report {
             "Undelivered": self.undelivered.len(),
             "ApiCalls": self.calls.total_operations(),
             "DurationMs": self.elapsed.as_millis() as u64,
-        })
-        .to_string()
+        });
+        for (name, count) in reconciled.iter().flatten() {
+            record[*name] = json!(count);
+        }
+        record.to_string()
     }
 }
 
@@ -411,6 +460,57 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("Timeout"), "{message}");
+    }
+
+    #[test]
+    fn security_hub_counts_reach_the_emf_record_and_unprocessed_fail_the_outcome() {
+        use crate::core::security_hub::{Change, Reconcile, Workflow};
+        use crate::rule::security_hub::Fate;
+        let change = |finding: &str, action| Change {
+            finding: finding.into(),
+            product_arn: "arn:aws:securityhub:us-east-1::product/aws/securityhub".into(),
+            schedule: format!("s-{finding}"),
+            action,
+            from: Workflow::New,
+            to: Workflow::Suppressed,
+            note: "n".into(),
+        };
+        let mut reconciled = Reconciled::unreachable(Reconcile::Suppress);
+        reconciled.failure = None;
+        reconciled.changes = vec![
+            (change("a", Action::Suppress), Fate::Applied),
+            (change("b", Action::Suppress), Fate::Applied),
+            (change("c", Action::Reopen), Fate::Applied),
+            (
+                change("d", Action::Suppress),
+                Fate::Unprocessed("FindingNotFound: gone".into()),
+            ),
+        ];
+        let report = Report {
+            security_hub: Some(reconciled),
+            ..Report::default()
+        };
+        let record: serde_json::Value = serde_json::from_str(&report.emf("r", "f")).unwrap();
+        assert_eq!(record["SecurityHubSuppressed"], 2);
+        assert_eq!(record["SecurityHubReopened"], 1);
+        assert_eq!(record["SecurityHubUnprocessed"], 1);
+        assert_eq!(record["SecurityHubFailed"], 0);
+        let names: Vec<&str> = record["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"SecurityHubUnprocessed"), "{names:?}");
+        let message = report.outcome().unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "1 Security Hub finding(s) not updated: d for s-d (FindingNotFound: gone)"
+        );
+        // Off: no Security Hub metric at all.
+        let off: serde_json::Value =
+            serde_json::from_str(&Report::default().emf("r", "f")).unwrap();
+        assert!(off.get("SecurityHubUnprocessed").is_none());
     }
 
     #[test]

@@ -62,10 +62,55 @@ fn substitute(text: &str, vars: &Vars) -> String {
     out
 }
 
-/// A string value: a literal, `Ref`, `Fn::Sub` (either form) or `Fn::Join`.
+/// The branch of an `Fn::If` that a stack with these [`conditions`] takes.
+fn branch<'v>(form: &'v Value, vars: &Vars) -> &'v Value {
+    let name = form[0].as_str().expect("Fn::If names a condition");
+    match lookup(vars, &format!("Condition::{name}")).as_str() {
+        "true" => &form[1],
+        _ => &form[2],
+    }
+}
+
+/// `vars` with each of the template's conditions as `Condition::<name>`, `true` or `false`:
+/// `Fn::Equals` of rendered values, `Fn::Not`, `Fn::And`, `Fn::Or` and `Condition`.
+pub fn conditions(template: &Value, vars: &Vars) -> Vars {
+    fn holds(condition: &Value, template: &Value, vars: &Vars) -> bool {
+        let object = condition.as_object().expect("a condition is an object");
+        let (function, arguments) = object.iter().next().expect("a condition function");
+        let each = || arguments.as_array().expect("a list of arguments").iter();
+        match function.as_str() {
+            "Fn::Equals" => {
+                let values: Vec<String> = each().map(|value| render(value, vars)).collect();
+                values[0] == values[1]
+            }
+            "Fn::Not" => !holds(&arguments[0], template, vars),
+            "Fn::And" => each().all(|c| holds(c, template, vars)),
+            "Fn::Or" => each().any(|c| holds(c, template, vars)),
+            "Condition" => holds(
+                &template["Conditions"][arguments.as_str().unwrap()],
+                template,
+                vars,
+            ),
+            other => panic!("condition function {other} is not modelled"),
+        }
+    }
+    let mut with = vars.clone();
+    if let Some(defined) = template["Conditions"].as_object() {
+        for (name, condition) in defined {
+            let value = holds(condition, template, vars);
+            with.insert(format!("Condition::{name}"), value.to_string());
+        }
+    }
+    with
+}
+
+/// A scalar value: a literal, `Ref`, `Fn::Sub` (either form), `Fn::Join` or `Fn::If` (with the
+/// stack's [`conditions`] in `vars`).
 pub fn render(value: &Value, vars: &Vars) -> String {
     match value {
         Value::String(text) => text.clone(),
+        Value::Number(_) | Value::Bool(_) => value.to_string(),
+        _ if value.get("Fn::If").is_some() => render(branch(&value["Fn::If"], vars), vars),
         _ if value.get("Ref").is_some() => lookup(vars, value["Ref"].as_str().unwrap()),
         _ if value.get("Fn::Sub").is_some() => match &value["Fn::Sub"] {
             Value::String(text) => substitute(text, vars),
@@ -91,6 +136,7 @@ pub fn render(value: &Value, vars: &Vars) -> String {
 pub fn render_list(value: &Value, vars: &Vars) -> Vec<String> {
     match value {
         Value::Array(items) => items.iter().flat_map(|i| render_list(i, vars)).collect(),
+        _ if value.get("Fn::If").is_some() => render_list(branch(&value["Fn::If"], vars), vars),
         _ if value.get("Ref").is_some() => {
             render(value, vars).split(',').map(str::to_owned).collect()
         }
@@ -328,6 +374,25 @@ pub fn role_statements(role: &Value) -> Vec<Value> {
         .expect("a role with inline policies");
     for policy in policies {
         let policy = policy.get("Fn::If").map_or(policy, |branches| &branches[1]);
+        if let Some(list) = policy["PolicyDocument"]["Statement"].as_array() {
+            found.extend(list.iter().cloned());
+        }
+    }
+    found
+}
+
+/// The statements of a role's inline policies as deployed: a policy under `!If [Condition,
+/// policy, !Ref AWS::NoValue]` only when the stack's [`conditions`] (in `vars`) make it so.
+pub fn deployed_statements(role: &Value, vars: &Vars) -> Vec<Value> {
+    let mut found = Vec::new();
+    for policy in role["Properties"]["Policies"]
+        .as_array()
+        .expect("a role with inline policies")
+    {
+        let policy = match policy.get("Fn::If") {
+            Some(form) => branch(form, vars),
+            None => policy,
+        };
         if let Some(list) = policy["PolicyDocument"]["Statement"].as_array() {
             found.extend(list.iter().cloned());
         }

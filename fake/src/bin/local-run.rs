@@ -1,7 +1,8 @@
 //! `make run`: the rule's main job end to end with nothing from AWS. Starts the fake seeded with
 //! the sample account, runs the real binary under a Lambda runtime (cargo-lambda's emulator when
 //! it is installed, else the fake's own Runtime API), sends it the periodic event and every
-//! change event in `events/`, and prints what the AWS Config console would show.
+//! change event in `events/`, and prints what the AWS Config console would show, and Security
+//! Hub's SageMaker.14 findings before and after (`periodic-security-hub.json` reconciles them).
 
 use fake_aws::FakeAws;
 use fake_aws::cargo_lambda::Emulator;
@@ -183,6 +184,12 @@ fn main() {
         },
         options.logs.join("lambda.log").display()
     );
+    let findings_before = findings(&fake);
+    if !findings_before.is_empty() {
+        println!("Security Hub findings before:\n");
+        print_findings(&findings_before, &[]);
+        println!();
+    }
     let function = Function::start(mode, &fake, &options);
 
     let mut events: Vec<PathBuf> = match &options.event {
@@ -193,8 +200,16 @@ fn main() {
             .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
             .collect(),
     };
-    // The sweep first, as after a deployment; then each change as Config would send it.
-    events.sort_by_key(|path| (!path.ends_with("periodic.json"), path.clone()));
+    // The sweep first, as after a deployment, then the sweep that reconciles Security Hub's
+    // findings; then each change as Config would send it.
+    events.sort_by_key(|path| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        (
+            name != "periodic.json",
+            !name.starts_with("periodic"),
+            path.clone(),
+        )
+    });
     let mut failures = 0;
     for path in &events {
         let before = fake.evaluations().len();
@@ -207,8 +222,8 @@ fn main() {
                 println!("{file:48} FAILED {error}");
             }
         }
-        if file == "periodic.json" {
-            continue; // Its fifteen results are in the table below.
+        if file.starts_with("periodic") {
+            continue; // A sweep's results are in the table below.
         }
         for recorded in fake.evaluations().iter().skip(before) {
             let evaluation = &recorded.evaluation;
@@ -266,7 +281,86 @@ fn main() {
         failures,
         calls
     );
+    let findings_after = findings(&fake);
+    if !findings_after.is_empty() {
+        println!("\nSecurity Hub findings after (* changed by the rule):\n");
+        print_findings(&findings_after, &findings_before);
+    }
     if failures > 0 {
         std::process::exit(1);
+    }
+}
+
+/// One finding as the console lists it: the resource, the control, its result, whether it is
+/// active, its workflow status, and its note and who wrote it.
+struct Finding {
+    resource: String,
+    control: String,
+    status: String,
+    record: String,
+    workflow: String,
+    note: Option<(String, String)>,
+}
+
+fn findings(fake: &FakeAws) -> Vec<Finding> {
+    fake.with_state(|state| state.findings())
+        .iter()
+        .map(|finding| {
+            let text = |pointer: &str| {
+                finding
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let arn = text("/Resources/0/Id");
+            // This account and region's resources by name, others by their whole ARN.
+            let resource = match arn.strip_prefix("arn:aws:sagemaker:us-east-1:123456789012:") {
+                Some(local) => local.rsplit('/').next().unwrap_or(local).to_owned(),
+                None => arn,
+            };
+            Finding {
+                resource,
+                control: text("/Compliance/SecurityControlId"),
+                status: text("/Compliance/Status"),
+                record: text("/RecordState"),
+                workflow: text("/Workflow/Status"),
+                note: finding
+                    .get("Note")
+                    .map(|_| (text("/Note/UpdatedBy"), text("/Note/Text"))),
+            }
+        })
+        .collect()
+}
+
+/// The findings, the rule's notes written out under those it changed since `before`.
+fn print_findings(findings: &[Finding], before: &[Finding]) {
+    let width = findings
+        .iter()
+        .map(|f| f.resource.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    println!(
+        "  {:width$}  {:12}  {:7}  {:8}  {:10}  NOTE BY",
+        "RESOURCE", "CONTROL", "RESULT", "RECORD", "WORKFLOW"
+    );
+    for (index, finding) in findings.iter().enumerate() {
+        let changed = before
+            .get(index)
+            .is_some_and(|was| was.workflow != finding.workflow || was.note != finding.note);
+        let by = finding.note.as_ref().map_or("", |(by, _)| by.as_str());
+        println!(
+            "{} {:width$}  {:12}  {:7}  {:8}  {:10}  {by}",
+            if changed { "*" } else { " " },
+            finding.resource,
+            finding.control,
+            finding.status,
+            finding.record,
+            finding.workflow,
+        );
+        if changed && let Some((_, text)) = &finding.note {
+            println!("  {:width$}  note: {text}", "");
+        }
     }
 }

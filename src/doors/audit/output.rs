@@ -67,6 +67,9 @@ pub fn print(
         if multi_table {
             writeln!(out)?;
         }
+        for line in handled.report.security_hub.iter().flat_map(|r| r.lines()) {
+            writeln!(err, "{}", escaping::text(&line))?;
+        }
         if single {
             writeln!(err, "{}", escaping::text(&handled.report.human_line(true)))?;
             if let Err(error) = handled.report.outcome() {
