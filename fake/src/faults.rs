@@ -40,6 +40,12 @@ pub struct Faults {
     /// List operations that ignore the NextToken they are given: every answer is the first page,
     /// with the same token to the next.
     pub repeat_tokens: Vec<String>,
+    /// Calls of `operations` are held until this many are in flight at once (or `hold_ms` has
+    /// passed); 0 holds nothing.
+    pub hold_until: usize,
+    pub hold_ms: u64,
+    /// Schedule names ListDiscoveredResources leaves out, as Config's inventory lags SageMaker's.
+    pub undiscovered: Vec<String>,
     /// Seed of the fault dice, for repeatable runs.
     pub seed: u64,
 }
@@ -57,7 +63,7 @@ pub enum Injected {
 }
 
 impl Faults {
-    fn applies_to(&self, operation: &str) -> bool {
+    pub fn applies_to(&self, operation: &str) -> bool {
         self.operations.is_empty() || self.operations.iter().any(|op| op == operation)
     }
 
