@@ -68,30 +68,33 @@ fn stale_results_are_left_alone_when_config_ids_are_unknown() {
 fn a_result_recorded_while_the_sweep_runs_is_not_cleared() {
     let (seed, expected) = synthetic_account(80);
     let fake = start(seed);
-    fake.set_faults(Faults {
-        latency_ms: 40,
-        ..Faults::default()
-    });
-    // A schedule created during the sweep, judged by its change event meanwhile.
+    // A schedule created during the sweep, judged by its change event meanwhile: recorded as
+    // the fortieth describe is served, after the held results were read and before the stale
+    // clean-up.
     let created = schedule_id("created-during-the-sweep");
-    let sweeping = std::thread::scope(|scope| {
-        let params = r#"{"DescribeConcurrency":"2"}"#;
-        let run = scope.spawn(|| evaluate(&fake, &rule_event("r1", params), false, &[]));
-        std::thread::sleep(Duration::from_millis(600));
+    let recorded = created.clone();
+    fake.on_call("DescribeMonitoringSchedule", 40, move |state| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs_f64();
-        fake.with_state(|state| {
-            state.account(ACCOUNT).results.insert(
-                ("r1".into(), SCHEDULE_TYPE.into(), created.clone()),
-                json!({"ConfigRuleName": "r1", "ResourceType": SCHEDULE_TYPE, "ResourceId": created,
-                       "ComplianceType": "NON_COMPLIANT", "Annotation": "judged by its change event",
-                       "ResultRecordedTime": now}),
-            )
-        });
-        run.join().unwrap()
+        state.account(ACCOUNT).results.insert(
+            ("r1".into(), SCHEDULE_TYPE.into(), recorded.clone()),
+            json!({"ConfigRuleName": "r1", "ResourceType": SCHEDULE_TYPE, "ResourceId": recorded,
+                   "ComplianceType": "NON_COMPLIANT", "Annotation": "judged by its change event",
+                   "ResultRecordedTime": now}),
+        );
     });
+    let params = r#"{"DescribeConcurrency":"2"}"#;
+    let sweeping = evaluate(&fake, &rule_event("r1", params), false, &[]);
+    assert!(
+        fake.with_state(|state| state
+            .account(ACCOUNT)
+            .results
+            .keys()
+            .any(|key| key.2 == created)),
+        "the result was recorded mid-sweep"
+    );
     assert_eq!(sweeping.code, 0, "{}", sweeping.stderr);
     assert!(
         delivered_with(&fake, &created).is_empty(),
@@ -291,21 +294,17 @@ fn remediation_after_the_sweep_stops_at_the_deadline_and_names_what_it_left() {
         latency_ms: 150,
         ..Faults::default()
     });
+    // Twenty fixes at 150 ms a call cannot all fit in 5 s. When each stops is pinned on a
+    // paused clock in src/rule/tests/deadline.rs (remediation_after_the_sweep_starts_no_fix_
+    // after_stop_starting_and_names_what_it_left); here, what the function answered.
     let mut function = lambda_command(&fake).spawn().unwrap();
-    let deadline = Duration::from_secs(5);
-    let started = Instant::now();
     let answer = fake.invoke(
         &rule_event("r1", r#"{"Remediate":"true"}"#),
-        deadline,
+        Duration::from_secs(5),
         Duration::from_secs(60),
     );
-    let elapsed = started.elapsed();
     let _ = function.kill();
     let _ = function.wait();
-    assert!(
-        elapsed < deadline,
-        "answered {elapsed:?} after the start, past its deadline"
-    );
     let error = answer.expect_err("remediation was cut short");
     let message = error["errorMessage"].as_str().unwrap();
     assert!(
