@@ -413,11 +413,11 @@ fn other_accounts_without_a_role_is_bad_input_and_nothing_is_read() {
 
 #[test]
 fn accounts_and_regions_are_read_at_most_parallel_at_a_time() {
-    // The fake holds the lists until one more than allowed is in flight, or for 2 s: the most
+    // The fake holds the lists until one more than allowed is in flight, or for 1 s: the most
     // in flight is then exactly the limit, however fast the machine.
     let held = |limit: usize| fake_aws::faults::Faults {
         hold_until: limit + 1,
-        hold_ms: 2_000,
+        hold_ms: 1_000,
         operations: vec!["ListMonitoringSchedules".into()],
         ..Default::default()
     };

@@ -65,11 +65,11 @@ fn a_rate_limit_is_met_by_sending_slower_not_by_retrying_harder() {
 
 #[test]
 fn the_configured_rate_and_concurrency_are_never_exceeded() {
-    // The describes are held until one more than allowed is in flight, or for 2 s: the most in
+    // The describes are held until one more than allowed is in flight, or for 1 s: the most in
     // flight is then exactly the limit, however fast the machine.
     let faults = Faults {
         hold_until: 4,
-        hold_ms: 2_000,
+        hold_ms: 1_000,
         operations: vec!["DescribeMonitoringSchedule".into()],
         ..Faults::default()
     };
