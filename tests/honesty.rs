@@ -68,12 +68,14 @@ fn stale_results_are_left_alone_when_config_ids_are_unknown() {
 fn a_result_recorded_while_the_sweep_runs_is_not_cleared() {
     let (seed, expected) = synthetic_account(80);
     let fake = start(seed);
-    // A schedule created during the sweep, judged by its change event meanwhile: recorded as
-    // the fortieth describe is served, after the held results were read and before the stale
-    // clean-up.
+    // A schedule created after SageMaker was listed, and judged by its change event meanwhile:
+    // its result is recorded as Config answers the sweep's read of held results, so the
+    // clean-up finds it held and not listed, and clears it at the sweep's OrderingTimestamp.
+    // The change event's is later (its configuration item was captured after the sweep's
+    // event), so Config keeps the live result.
     let created = schedule_id("created-during-the-sweep");
     let recorded = created.clone();
-    fake.on_call("DescribeMonitoringSchedule", 40, move |state| {
+    fake.on_call("GetComplianceDetailsByConfigRule", 1, move |state| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -82,25 +84,25 @@ fn a_result_recorded_while_the_sweep_runs_is_not_cleared() {
             ("r1".into(), SCHEDULE_TYPE.into(), recorded.clone()),
             json!({"ConfigRuleName": "r1", "ResourceType": SCHEDULE_TYPE, "ResourceId": recorded,
                    "ComplianceType": "NON_COMPLIANT", "Annotation": "judged by its change event",
-                   "ResultRecordedTime": now}),
+                   "OrderingTimestamp": now, "ResultRecordedTime": now}),
         );
     });
     let params = r#"{"DescribeConcurrency":"2"}"#;
     let sweeping = evaluate(&fake, &rule_event("r1", params), false, &[]);
-    assert!(
-        fake.with_state(|state| state
-            .account(ACCOUNT)
-            .results
-            .keys()
-            .any(|key| key.2 == created)),
-        "the result was recorded mid-sweep"
-    );
     assert_eq!(sweeping.code, 0, "{}", sweeping.stderr);
-    assert!(
-        delivered_with(&fake, &created).is_empty(),
+    let held = fake.with_state(|state| state.account(ACCOUNT).results.clone());
+    assert_eq!(
+        held[&("r1".to_owned(), SCHEDULE_TYPE.to_owned(), created.clone())]["ComplianceType"],
+        "NON_COMPLIANT",
         "a schedule created during the sweep was cleared as gone"
     );
-    assert_eq!(delivered_by_id(&fake).len(), expected.len());
+    let delivered = delivered_by_id(&fake);
+    assert!(expected.keys().all(|id| delivered.contains_key(id)));
+    assert_eq!(
+        delivered.len(),
+        expected.len() + 1,
+        "the 80, and the clean-up"
+    );
 }
 
 #[test]
