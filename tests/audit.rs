@@ -413,12 +413,16 @@ fn other_accounts_without_a_role_is_bad_input_and_nothing_is_read() {
 
 #[test]
 fn accounts_and_regions_are_read_at_most_parallel_at_a_time() {
-    let fake = start(estate());
-    fake.set_faults(fake_aws::faults::Faults {
-        latency_ms: 150,
+    // The fake holds the lists until one more than allowed is in flight, or for 1 s: the most
+    // in flight is then exactly the limit, however fast the machine.
+    let held = |limit: usize| fake_aws::faults::Faults {
+        hold_until: limit + 1,
+        hold_ms: 1_000,
         operations: vec!["ListMonitoringSchedules".into()],
         ..Default::default()
-    });
+    };
+    let fake = start(estate());
+    fake.set_faults(held(2));
     let args = |parallel: &'static str| {
         vec![
             "--json",
@@ -436,11 +440,7 @@ fn accounts_and_regions_are_read_at_most_parallel_at_a_time() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(fake.most_in_flight("ListMonitoringSchedules"), 2);
     let fake = start(estate());
-    fake.set_faults(fake_aws::faults::Faults {
-        latency_ms: 150,
-        operations: vec!["ListMonitoringSchedules".into()],
-        ..Default::default()
-    });
+    fake.set_faults(held(4));
     let run = audit(&fake, &args("4"));
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(fake.most_in_flight("ListMonitoringSchedules"), 4);

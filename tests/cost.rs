@@ -81,9 +81,11 @@ fn a_second_sweep_reports_only_what_changed() {
     for (id, evaluation) in &reported {
         assert_eq!(evaluation["ComplianceType"], changed[id], "{id}");
     }
-    assert!(
-        reported.len() * 100 <= 1000,
-        "at most 1% of an unchanged account"
+    // The set equality above is by id: each changed schedule was also sent once, not again.
+    assert_eq!(
+        fake.evaluations().len() - before,
+        changed.len(),
+        "one evaluation per changed schedule, 1% of the account"
     );
     assert!(
         second.stderr.contains("10 reported, 990 unchanged"),
@@ -173,6 +175,8 @@ fn sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn() {
     // age, and without re-stating what a cut-short run judged unchanged, every run would judge
     // the same first 40%.
     assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
+    // Real time: the function runs under the fake's Runtime API, and 50 ms a call cuts each
+    // 3.2 s invocation short, however fast the machine.
     fake.set_faults(Faults {
         latency_ms: 50,
         ..Faults::default()
@@ -198,21 +202,21 @@ fn sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn() {
     }
     let _ = function.kill();
     let _ = function.wait();
+    // How many each run judges depends on the machine; which it judges does not. Each run
+    // takes first what no run has judged yet, so a run that re-judges a schedule has judged
+    // every one not judged before it. The exact count per run is pinned on a paused clock in
+    // src/rule/tests/cut_short.rs (sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn).
     let counts: Vec<usize> = judged.iter().map(BTreeSet::len).collect();
-    for count in &counts {
-        assert!(
-            (20..70).contains(count),
-            "each run judges part of the account: {counts:?}"
-        );
+    assert!(counts.iter().all(|count| *count > 0), "{counts:?}");
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for run in &judged {
+        if !run.is_disjoint(&seen) {
+            assert_eq!(
+                seen.union(run).count(),
+                100,
+                "a schedule was re-judged while another was never judged: {counts:?}"
+            );
+        }
+        seen.extend(run.iter().cloned());
     }
-    let all: BTreeSet<&String> = judged.iter().flatten().collect();
-    assert_eq!(
-        all.len(),
-        100,
-        "three runs judged every schedule: {counts:?}"
-    );
-    assert!(
-        judged[1].is_disjoint(&judged[0]),
-        "the second run started where the first stopped"
-    );
 }

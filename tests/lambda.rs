@@ -125,6 +125,9 @@ fn a_malformed_event_is_a_bad_input_error_not_a_crash() {
 
 #[test]
 fn work_left_at_the_deadline_is_reported_and_everything_judged_is_delivered() {
+    // Real time, one of the few: the function runs as its own process under the fake's Runtime
+    // API, and Lambda would stop it at the deadline, so it must answer before. The phases of
+    // the deadline are pinned exactly on a paused clock in src/rule/tests/deadline.rs.
     let (seed, expected) = synthetic_account(300);
     let fake = start(seed);
     fake.set_faults(Faults {

@@ -101,6 +101,33 @@ fn remediation_may_only_create_isolated_copies_and_update_towards_isolation() {
             "{kind}: a name remediation never gives"
         );
     }
+    // Nothing else is written: every SageMaker action the role names that is not a read is
+    // one of these, and no other schedule action (delete, stop, create) is allowed.
+    let writes = [
+        "sagemaker:UpdateMonitoringSchedule",
+        "sagemaker:CreateDataQualityJobDefinition",
+        "sagemaker:CreateModelQualityJobDefinition",
+        "sagemaker:CreateModelBiasJobDefinition",
+        "sagemaker:CreateModelExplainabilityJobDefinition",
+    ];
+    for action in statements.iter().flat_map(actions) {
+        let verb = action.strip_prefix("sagemaker:").unwrap_or("Describe");
+        assert!(
+            ["Describe", "List", "Get"]
+                .iter()
+                .any(|read| verb.starts_with(read))
+                || writes.contains(&action.as_str()),
+            "{action}"
+        );
+    }
+    for action in [
+        "sagemaker:DeleteMonitoringSchedule",
+        "sagemaker:StopMonitoringSchedule",
+        "sagemaker:CreateMonitoringSchedule",
+        "sagemaker:DeleteDataQualityJobDefinition",
+    ] {
+        assert!(!allowed(&Request::new(action).on(&schedule)), "{action}");
+    }
     // The schedules' own execution roles, to SageMaker only.
     let pass = |role: &str, service: &str| {
         allowed(

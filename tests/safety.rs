@@ -4,7 +4,6 @@
 mod support;
 
 use fake_aws::FakeAws;
-use fake_aws::faults::Faults;
 use fake_aws::seed::{DEFAULT_SECRET_KEY, Seed};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -361,12 +360,10 @@ fn member_account(schedules: usize) -> Seed {
 #[test]
 fn assumed_role_credentials_are_renewed_before_they_lapse_mid_sweep() {
     let fake = start(member_account(60));
-    // Credentials that last 20 s, and a sweep of about 27 s: two describes in flight, 0.8 s each.
-    fake.with_state(|state| state.credential_lifetime = Some(Duration::from_secs(20)));
-    fake.set_faults(Faults {
-        latency_ms: 800,
-        ..Faults::default()
-    });
+    // The first credentials last 4 s, inside the renewal buffer (10 s less the SDK's jitter of
+    // up to 5 s) from the start: the first call uses them (they are live), the next renews
+    // them, and the renewed set lasts an hour.
+    fake.with_state(|state| state.next_lifetimes.push_back(Duration::from_secs(4)));
     let function = Function::start(&fake, &[]);
     let mut event = periodic_event(
         r#"{"ExecutionRoleName":"sm14-member-reader","DescribeConcurrency":"2"}"#,
@@ -378,7 +375,16 @@ fn assumed_role_credentials_are_renewed_before_they_lapse_mid_sweep() {
     let response = response.unwrap_or_else(|error| panic!("{error}\n{output}"));
     assert_eq!(response["delivered"], 60, "{response}");
     let assumed = fake.with_state(|state| state.assumed_roles.clone());
-    assert!(assumed.len() >= 2, "credentials were renewed: {assumed:?}");
+    assert_eq!(
+        assumed.len(),
+        2,
+        "credentials were renewed once: {assumed:?}"
+    );
+    assert_eq!(
+        fake.with_state(|state| state.expired_calls),
+        0,
+        "no call was signed with expired credentials"
+    );
     assert!(
         assumed
             .iter()

@@ -38,6 +38,8 @@ fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_eval
 
 #[test]
 fn a_rate_limit_is_met_by_sending_slower_not_by_retrying_harder() {
+    // Real time, one of the few: the fake's token bucket refills by the clock, and the pacing
+    // must find its rate.
     // A token bucket of 20 calls a second per operation, bursts of 10, as SageMaker throttles:
     // every verdict exact, and few attempts throttled once the pacing has found the rate.
     let faults = Faults {
@@ -63,8 +65,12 @@ fn a_rate_limit_is_met_by_sending_slower_not_by_retrying_harder() {
 
 #[test]
 fn the_configured_rate_and_concurrency_are_never_exceeded() {
+    // The describes are held until one more than allowed is in flight, or for 1 s: the most in
+    // flight is then exactly the limit, however fast the machine.
     let faults = Faults {
-        latency_ms: 5,
+        hold_until: 4,
+        hold_ms: 1_000,
+        operations: vec!["DescribeMonitoringSchedule".into()],
         ..Faults::default()
     };
     let params = r#"{"MaxCallsPerSecond":"25","DescribeConcurrency":"3"}"#;
@@ -75,12 +81,14 @@ fn the_configured_rate_and_concurrency_are_never_exceeded() {
     } = sweep(120, faults, params, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_exactly_one_correct(&fake, &expected);
+    assert_eq!(fake.most_in_flight("DescribeMonitoringSchedule"), 3);
+    // Real time, one of the few: a rate is calls a second. Only the ceiling is asserted, which
+    // a loaded machine cannot break (it can only send slower).
     let describes = fake.most_per_second("DescribeMonitoringSchedule");
     assert!(
-        (20..=26).contains(&describes),
+        describes <= 26,
         "{describes} describes within one second, at most 25 allowed"
     );
-    assert!(fake.most_in_flight("DescribeMonitoringSchedule") <= 3);
 }
 
 #[test]

@@ -285,6 +285,12 @@ fn member_roles_trust_every_regions_function_role_and_no_other_role() {
         role_arn(ADMIN, &format!("service-role/{prefix}-us-east-1")),
         role_arn(ADMIN, &format!("{prefix}-ap-northeast-3")),
         role_arn(MEMBER, &format!("{prefix}-us-east-1")),
+        // Any other role or principal: unrelated names, the account itself, another account.
+        role_arn(ADMIN, "Admin"),
+        role_arn(ADMIN, "OrganizationAccountAccessRole"),
+        format!("arn:aws:iam::{ADMIN}:root"),
+        format!("arn:aws:iam::{ADMIN}:user/{prefix}-us-east-1"),
+        role_arn("999999999999", &format!("{prefix}-us-east-1")),
     ];
     let mut with_audit = global_vars.clone();
     with_audit.insert(

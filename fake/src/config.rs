@@ -101,21 +101,6 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
                 length("Annotation")
             ));
         }
-        let key = (
-            field("ComplianceResourceType"),
-            field("ComplianceResourceId"),
-        );
-        if evaluations[..index].iter().any(|earlier| {
-            let same = |name: &str| earlier.get(name).and_then(Value::as_str);
-            (same("ComplianceResourceType"), same("ComplianceResourceId")) == key
-        }) {
-            return validation(format!(
-                "{} repeats the evaluation of {} {}: one evaluation per resource in a call",
-                at("complianceResourceId"),
-                key.0.unwrap_or_default(),
-                key.1.unwrap_or_default()
-            ));
-        }
         match field("ComplianceType") {
             Some("COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE") => {}
             Some("INSUFFICIENT_DATA") => {
@@ -174,18 +159,31 @@ fn put_evaluations(state: &mut State, context: &Context, input: &Value) -> Reply
                 field("ComplianceResourceType"),
                 field("ComplianceResourceId"),
             );
-            state.account(&context.key()).results.insert(
-                key,
-                json!({
-                    "ConfigRuleName": rule,
-                    "ResourceType": field("ComplianceResourceType"),
-                    "ResourceId": field("ComplianceResourceId"),
-                    "ComplianceType": field("ComplianceType"),
-                    "Annotation": field("Annotation"),
-                    "OrderingTimestamp": evaluation["OrderingTimestamp"],
-                    "ResultRecordedTime": recorded_at,
-                }),
-            );
+            // OrderingTimestamp is "the time of the event in Config that triggered the
+            // evaluation" (API reference, Evaluation): Config orders a resource's evaluations
+            // by it, so one older than the result it holds is accepted (not a failed
+            // evaluation) but does not replace that result. The API reference does not word
+            // the older case; keeping the newest is what ordering by the timestamp means.
+            let results = &mut state.account(&context.key()).results;
+            let held = results
+                .get(&key)
+                .and_then(|held| epoch(&held["OrderingTimestamp"]));
+            if held.is_some_and(|held| epoch(&evaluation["OrderingTimestamp"]) < Some(held)) {
+                state.superseded.push(evaluation.clone());
+            } else {
+                results.insert(
+                    key,
+                    json!({
+                        "ConfigRuleName": rule,
+                        "ResourceType": field("ComplianceResourceType"),
+                        "ResourceId": field("ComplianceResourceId"),
+                        "ComplianceType": field("ComplianceType"),
+                        "Annotation": field("Annotation"),
+                        "OrderingTimestamp": evaluation["OrderingTimestamp"],
+                        "ResultRecordedTime": recorded_at,
+                    }),
+                );
+            }
         }
         state.evaluations.push(RecordedEvaluation {
             account: context.account.clone(),
@@ -302,6 +300,8 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
         (Ok(limit), Ok(start)) => (limit, start),
         (Err(reply), _) | (_, Err(reply)) => return reply,
     };
+    let undiscovered = state.faults.undiscovered.clone();
+    let listed = |name: &str| !undiscovered.iter().any(|left_out| left_out == name);
     let account = state.account(&context.key());
     let arns = account.config_ids_are_arns;
     let id = |arn: &Value, name: &str| {
@@ -318,6 +318,7 @@ fn discovered(state: &mut State, context: &Context, input: &Value) -> Reply {
             .schedules
             .iter()
             .filter(|(name, _)| wanted_name.is_none_or(|wanted| wanted == name.as_str()))
+            .filter(|(name, _)| listed(name))
             .collect();
         let render = |(name, schedule): &(&String, &Value)| {
             json!({
@@ -476,18 +477,49 @@ mod tests {
         assert!(bogus.starts_with("InvalidResultTokenException"), "{bogus}");
         let empty = put(&mut state, "token", json!([evaluation("a", "")])).unwrap_err();
         assert!(empty.contains("between 1 and 256"), "{empty}");
-        let twice = put(
-            &mut state,
-            "token",
-            json!([evaluation("a", "x"), evaluation("a", "y")]),
-        )
-        .unwrap_err();
-        assert!(twice.contains("repeats the evaluation"), "{twice}");
         state.faults.refuse_resource_types = vec![SCHEDULE_TYPE.into()];
         let refused = put(&mut state, "token", json!([evaluation("b", "x")])).unwrap_err();
         assert!(
             refused.starts_with("InvalidParameterValueException: The resource type AWS::SageMaker::MonitoringSchedule is invalid. Only the following values are permitted"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn an_evaluation_older_than_the_held_result_is_accepted_and_does_not_replace_it() {
+        let mut state = State::new(Seed::default()).unwrap();
+        let at = |id: &str, compliance: &str, ordering: f64| {
+            json!({"ComplianceResourceType": SCHEDULE_TYPE, "ComplianceResourceId": id,
+                   "ComplianceType": compliance, "OrderingTimestamp": ordering})
+        };
+        let held = |state: &mut State| {
+            let key = ("rule".to_owned(), SCHEDULE_TYPE.to_owned(), "a".to_owned());
+            state.account("123456789012").results[&key]["ComplianceType"].clone()
+        };
+        put(
+            &mut state,
+            "fake-token:rule",
+            json!([at("a", "NON_COMPLIANT", 200.0)]),
+        )
+        .unwrap();
+        let older = put(
+            &mut state,
+            "fake-token:rule",
+            json!([at("a", "COMPLIANT", 100.0)]),
+        );
+        assert_eq!(older.unwrap()["FailedEvaluations"], json!([]));
+        assert_eq!(held(&mut state), "NON_COMPLIANT");
+        assert_eq!(state.superseded.len(), 1);
+        put(
+            &mut state,
+            "fake-token:rule",
+            json!([at("a", "COMPLIANT", 200.0)]),
+        )
+        .unwrap();
+        assert_eq!(held(&mut state), "COMPLIANT", "an equal timestamp replaces");
+        // Two evaluations of one resource in one call: the newer stands, whatever the order.
+        let both = json!([at("a", "NON_COMPLIANT", 300.0), at("a", "COMPLIANT", 250.0)]);
+        put(&mut state, "fake-token:rule", both).unwrap();
+        assert_eq!(held(&mut state), "NON_COMPLIANT");
     }
 }

@@ -42,6 +42,12 @@ pub struct Faults {
     pub repeat_tokens: Vec<String>,
     /// Findings BatchUpdateFindings leaves unprocessed, each the next `times` times it is sent.
     pub unprocessed: Vec<Unprocessed>,
+    /// Calls of `operations` are held until this many are in flight at once (or `hold_ms` has
+    /// passed); 0 holds nothing.
+    pub hold_until: usize,
+    pub hold_ms: u64,
+    /// Schedule names ListDiscoveredResources leaves out, as Config's inventory lags SageMaker's.
+    pub undiscovered: Vec<String>,
     /// Seed of the fault dice, for repeatable runs.
     pub seed: u64,
 }
@@ -79,7 +85,7 @@ impl Faults {
         Some(fault.code.clone())
     }
 
-    fn applies_to(&self, operation: &str) -> bool {
+    pub fn applies_to(&self, operation: &str) -> bool {
         self.operations.is_empty() || self.operations.iter().any(|op| op == operation)
     }
 

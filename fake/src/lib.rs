@@ -127,6 +127,16 @@ pub struct State {
     pub in_flight: HashMap<String, (usize, usize)>,
     /// When each call reached the fake, per operation, to measure the rate it was sent at.
     pub arrivals: HashMap<String, Vec<std::time::Instant>>,
+    /// Calls whose client closed the connection before the answer, per operation.
+    pub abandoned: BTreeMap<String, usize>,
+    /// Calls refused because their credentials had expired.
+    pub expired_calls: usize,
+    /// Lifetimes of the next AssumeRole credentials, in order; then `credential_lifetime`.
+    pub next_lifetimes: std::collections::VecDeque<Duration>,
+    /// Whether the `Faults::hold_until` gate has opened (it stays open).
+    pub gate_open: bool,
+    /// Evaluations accepted but not recorded: older than the result Config held.
+    pub superseded: Vec<Value>,
 }
 
 impl State {
@@ -176,6 +186,11 @@ impl State {
                 .unwrap_or_else(|| vec!["ap-east-1".to_owned()]),
             in_flight: HashMap::new(),
             arrivals: HashMap::new(),
+            abandoned: BTreeMap::new(),
+            expired_calls: 0,
+            next_lifetimes: Default::default(),
+            gate_open: false,
+            superseded: Vec::new(),
         })
     }
 
@@ -288,7 +303,11 @@ pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub runtime: runtime::Runtime,
     requests: AtomicU64,
+    /// `FakeAws::on_call` actions: operation, the serving that fires it, the action.
+    hooks: Mutex<Vec<(String, usize, Option<Hook>)>>,
 }
+
+type Hook = Box<dyn FnOnce(&mut State) + Send>;
 
 /// A running fake on its own thread and runtime, so that synchronous tests, benchmarks and the
 /// demo can use it alike. Dropping it stops the server.
@@ -309,6 +328,7 @@ impl FakeAws {
             state: Mutex::new(State::new(seed)?),
             runtime: runtime::Runtime::default(),
             requests: AtomicU64::new(0),
+            hooks: Mutex::new(Vec::new()),
         });
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))
             .map_err(|error| format!("cannot listen on 127.0.0.1:{port}: {error}"))?;
@@ -418,6 +438,23 @@ impl FakeAws {
 
     pub fn calls(&self) -> Vec<CallRecord> {
         self.with_state(|state| state.calls.clone())
+    }
+
+    /// Runs `action` on the state when `operation` is served the `nth` time (from 1), before
+    /// it is answered: a deterministic point in the middle of a run.
+    pub fn on_call(
+        &self,
+        operation: &str,
+        nth: usize,
+        action: impl FnOnce(&mut State) + Send + 'static,
+    ) {
+        let mut hooks = self.shared.hooks.lock().expect("fake hooks lock");
+        hooks.push((operation.to_owned(), nth, Some(Box::new(action))));
+    }
+
+    /// Calls of `operation` whose client gave up (closed the connection) before the answer.
+    pub fn abandoned(&self, operation: &str) -> usize {
+        self.with_state(|state| state.abandoned.get(operation).copied().unwrap_or(0))
     }
 
     /// The most calls of `operation` the fake was answering at once.
@@ -546,24 +583,53 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
             return Ok(protocol.error(status, code, &message, &request_id));
         }
     };
-    let _flight = InFlight::start(&shared, &operation);
-    if let Some(answer) = inject(&shared, &protocol, &operation, &context, &request_id).await {
-        return answer;
-    }
-    Ok(dispatch(
-        &shared,
-        &protocol,
-        &operation,
-        &context,
-        &body,
-        &request_id,
-    ))
+    let mut flight = InFlight::start(&shared, &operation);
+    hold(&shared, &operation).await;
+    let answer = match inject(&shared, &protocol, &operation, &context, &request_id).await {
+        Some(answer) => answer,
+        None => Ok(dispatch(
+            &shared,
+            &protocol,
+            &operation,
+            &context,
+            &body,
+            &request_id,
+        )),
+    };
+    flight.answered = true;
+    answer
 }
 
-/// Counts a call in flight from its arrival to its answer (or dropped connection).
+/// The `Faults::hold_until` gate: a call waits until that many are in flight, or `hold_ms`
+/// has passed; then the gate opens for good. With the gate one above the client's limit, the
+/// most in flight is exactly that limit, whatever the machine's speed.
+async fn hold(shared: &Shared, operation: &str) {
+    let started = tokio::time::Instant::now();
+    loop {
+        {
+            let mut state = shared.state.lock().expect("fake state lock");
+            let faults = &state.faults;
+            if faults.hold_until == 0 || state.gate_open || !faults.applies_to(operation) {
+                return;
+            }
+            let now = state.in_flight.get(operation).map_or(0, |(now, _)| *now);
+            if now >= faults.hold_until
+                || started.elapsed().as_millis() >= u128::from(faults.hold_ms)
+            {
+                state.gate_open = true;
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Counts a call in flight from its arrival to its answer (or dropped connection); dropped
+/// unanswered, the client gave up on it.
 struct InFlight<'a> {
     shared: &'a Shared,
     operation: String,
+    answered: bool,
 }
 
 impl<'a> InFlight<'a> {
@@ -580,6 +646,7 @@ impl<'a> InFlight<'a> {
         InFlight {
             shared,
             operation: operation.to_owned(),
+            answered: false,
         }
     }
 }
@@ -589,6 +656,9 @@ impl Drop for InFlight<'_> {
         let mut state = self.shared.state.lock().expect("fake state lock");
         if let Some((now, _)) = state.in_flight.get_mut(&self.operation) {
             *now -= 1;
+        }
+        if !self.answered {
+            *state.abandoned.entry(self.operation.clone()).or_default() += 1;
         }
     }
 }
@@ -693,6 +763,7 @@ fn authenticate(
         .expires
         .is_some_and(|expires| expires <= std::time::SystemTime::now())
     {
+        shared.state.lock().expect("fake state lock").expired_calls += 1;
         return Err(forbidden(
             protocol.code("ExpiredToken", "ExpiredTokenException"),
             "The security token included in the request is expired",
@@ -747,6 +818,21 @@ async fn inject(
             injected,
             request_id: request_id.to_owned(),
         });
+        let served = state
+            .calls
+            .iter()
+            .filter(|call| call.operation == operation)
+            .count();
+        let mut hooks = shared.hooks.lock().expect("fake hooks lock");
+        for (_, _, action) in hooks
+            .iter_mut()
+            .filter(|(op, nth, _)| op == operation && *nth == served)
+        {
+            if let Some(action) = action.take() {
+                action(state);
+            }
+        }
+        drop(hooks);
         (
             injected,
             Duration::from_millis(state.faults.latency_ms),

@@ -135,7 +135,8 @@ pub fn handle(
                     expires: None,
                 },
             );
-            let duration = state.credential_lifetime.unwrap_or_else(|| {
+            let next = state.next_lifetimes.pop_front();
+            let duration = next.or(state.credential_lifetime).unwrap_or_else(|| {
                 Duration::from_secs(
                     params
                         .get("DurationSeconds")
