@@ -149,8 +149,11 @@ impl Held {
                 inventory.beyond_scope(resource_type)
             } else if present.contains(resource_type, &result.resource_id) {
                 continue;
-            } else if !present.known.contains(resource_type) {
-                // Config's ids for this type are unknown: the id may be a live resource's.
+            } else if !present.known.contains(resource_type)
+                || present.unrecorded.contains(resource_type)
+            {
+                // Config's ids for this type are unknown, or a live resource of it has none yet
+                // (Config's inventory lags SageMaker's): the id may be a live resource's.
                 unknown += 1;
                 continue;
             } else {
@@ -174,7 +177,7 @@ impl Held {
         if unknown > 0 {
             tracing::warn!(
                 results = unknown,
-                "Config's resource ids are unknown, so these held results cannot be proven stale; stale results are left"
+                "Config's resource ids are unknown, or a live resource is not in Config's inventory yet, so these held results cannot be proven stale; stale results are left"
             );
         }
         stale
@@ -217,6 +220,8 @@ async fn known<C: ConfigReads>(
 pub struct Present {
     known: HashSet<&'static str>,
     ids: HashMap<&'static str, HashSet<String>>,
+    /// Types with a live resource Config's inventory does not list yet.
+    unrecorded: HashSet<&'static str>,
 }
 
 impl Present {
@@ -224,11 +229,15 @@ impl Present {
         Present {
             known: known.into_iter().collect(),
             ids: HashMap::new(),
+            unrecorded: HashSet::new(),
         }
     }
 
     /// A listed resource: under the id Config records it with, and under its ARN.
     pub fn add(&mut self, resource_type: &'static str, recorded: Option<&str>, arn: Option<&str>) {
+        if recorded.is_none() {
+            self.unrecorded.insert(resource_type);
+        }
         let ids = self.ids.entry(resource_type).or_default();
         for id in recorded.into_iter().chain(arn) {
             ids.insert(id.to_owned());
