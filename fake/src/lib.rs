@@ -6,6 +6,7 @@
 //! signatures, enforces the API limits the rule must respect (page sizes, batch sizes,
 //! annotation length), records what it was asked, and injects faults on request.
 
+pub mod aggregator;
 pub mod cargo_lambda;
 pub mod config;
 pub mod faults;
@@ -49,6 +50,8 @@ pub struct Account {
     pub config_ids_are_arns: bool,
     /// Config's results, by (rule name, resource type, resource id).
     pub results: BTreeMap<(String, String, String), Value>,
+    /// Resource types the recorder does not record here: an aggregator shows none of them.
+    pub unrecorded_types: Vec<String>,
 }
 
 /// A credential the fake accepts, and the account it acts in.
@@ -122,6 +125,8 @@ pub struct State {
     pub in_flight: HashMap<String, (usize, usize)>,
     /// When each call reached the fake, per operation, to measure the rate it was sent at.
     pub arrivals: HashMap<String, Vec<std::time::Instant>>,
+    /// Config aggregators over every account and region the fake holds.
+    pub aggregators: aggregator::Aggregators,
 }
 
 impl State {
@@ -166,6 +171,7 @@ impl State {
                 .unwrap_or_else(|| vec!["ap-east-1".to_owned()]),
             in_flight: HashMap::new(),
             arrivals: HashMap::new(),
+            aggregators: aggregator::Aggregators::default(),
         })
     }
 
@@ -200,6 +206,7 @@ fn account_from(seed: seed::AccountSeed) -> Result<Account, String> {
     account.config_items = seed.config_items;
     account.discovered = seed.discovered;
     account.config_ids_are_arns = seed.config_ids_are_arns;
+    account.unrecorded_types = seed.unrecorded_types;
     for result in seed.results {
         let field = |name: &str| {
             result
@@ -784,10 +791,16 @@ fn dispatch(
                     }
                     match service.as_str() {
                         "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
+                        _ if aggregator::serves(operation) => {
+                            aggregator::handle(&mut state, context, operation, &input)
+                        }
                         _ => config::handle(&mut state, context, operation, &input),
                     }
                 }
                 "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
+                "StarlingDoveService" if aggregator::serves(operation) => {
+                    aggregator::handle(&mut state, context, operation, &input)
+                }
                 "StarlingDoveService" => config::handle(&mut state, context, operation, &input),
                 "AWSOrganizationsV20161128" | "Account" => {
                     organizations::handle(&mut state, operation, &input)

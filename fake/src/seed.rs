@@ -37,6 +37,8 @@ pub struct AccountSeed {
     /// Results Config already holds (GetComplianceDetailsByConfigRule): objects with
     /// ConfigRuleName, ResourceType, ResourceId, ComplianceType.
     pub results: Vec<Value>,
+    /// Resource types the recorder does not record in this account and region.
+    pub unrecorded_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
