@@ -1,8 +1,10 @@
 //! The edges to AWS: each implements a port of `rule/` with the AWS SDK. Reads and writes are
 //! kept apart: `sagemaker` and `config` read (Config's `put` is the one delivery), `remediate`
-//! holds SageMaker's writes, and `dry_run` wraps Config so that it writes nothing.
+//! holds SageMaker's writes, and `dry_run` wraps Config so that it writes nothing. `aggregator`
+//! reads a Config aggregator for `audit --aggregator`, and writes nothing.
 
 pub mod accounts;
+pub mod aggregator;
 pub mod calls;
 pub mod config;
 pub mod dry_run;
