@@ -62,11 +62,79 @@ fn substitute(text: &str, vars: &Vars) -> String {
     out
 }
 
-/// A string value: a literal, `Ref`, `Fn::Sub` (either form) or `Fn::Join`.
+/// The key under which [`with_conditions`] puts a condition's value.
+fn condition_key(name: &str) -> String {
+    format!("Condition::{name}")
+}
+
+/// `vars` with each of the template's conditions evaluated (`Fn::Equals`, `Fn::Not`, `Fn::And`,
+/// `Fn::Or`, `Condition`), for `Fn::If` to choose by.
+pub fn with_conditions(template: &Value, mut vars: Vars) -> Vars {
+    fn holds(condition: &Value, conditions: &Value, vars: &Vars) -> bool {
+        let (function, argument) = condition
+            .as_object()
+            .and_then(|object| object.iter().next())
+            .unwrap_or_else(|| panic!("a condition function, not {condition}"));
+        let each = || argument.as_array().expect("a list of conditions").iter();
+        match function.as_str() {
+            "Fn::Equals" => render(&argument[0], vars) == render(&argument[1], vars),
+            "Fn::Not" => !holds(&argument[0], conditions, vars),
+            "Fn::And" => each().all(|c| holds(c, conditions, vars)),
+            "Fn::Or" => each().any(|c| holds(c, conditions, vars)),
+            "Condition" => {
+                let name = argument.as_str().expect("a condition's name");
+                holds(&conditions[name], conditions, vars)
+            }
+            other => panic!("condition function {other} is not modelled"),
+        }
+    }
+    let conditions = &template["Conditions"];
+    let evaluated: Vec<(String, String)> = conditions
+        .as_object()
+        .map(|all| {
+            all.iter()
+                .map(|(name, condition)| {
+                    (
+                        condition_key(name),
+                        holds(condition, conditions, &vars).to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    vars.extend(evaluated);
+    vars
+}
+
+/// Whether the template's condition `name` holds, as [`with_conditions`] evaluated it.
+pub fn condition(vars: &Vars, name: &str) -> bool {
+    lookup(vars, &condition_key(name)) == "true"
+}
+
+/// A string value: a literal, `Ref`, `Fn::Sub` (either form), `Fn::Join`, `Fn::If` (after
+/// [`with_conditions`]) or `Fn::GetAtt` (whose value `vars` holds as `Resource.Attribute`: it is
+/// known only once deployed).
 pub fn render(value: &Value, vars: &Vars) -> String {
     match value {
         Value::String(text) => text.clone(),
         _ if value.get("Ref").is_some() => lookup(vars, value["Ref"].as_str().unwrap()),
+        _ if value.get("Fn::If").is_some() => {
+            let branches = &value["Fn::If"];
+            let holds = condition(vars, branches[0].as_str().expect("a condition's name"));
+            render(&branches[if holds { 1 } else { 2 }], vars)
+        }
+        _ if value.get("Fn::GetAtt").is_some() => match &value["Fn::GetAtt"] {
+            Value::String(dotted) => lookup(vars, dotted),
+            Value::Array(parts) => lookup(
+                vars,
+                &format!(
+                    "{}.{}",
+                    parts[0].as_str().unwrap(),
+                    parts[1].as_str().unwrap()
+                ),
+            ),
+            other => panic!("cannot render Fn::GetAtt {other}"),
+        },
         _ if value.get("Fn::Sub").is_some() => match &value["Fn::Sub"] {
             Value::String(text) => substitute(text, vars),
             Value::Array(form) => {
