@@ -26,7 +26,7 @@ help:
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials)"
 	@echo "make deploy-org REGIONS=\"us-east-1 eu-west-1\" ORG_ID=o-... OUS=ou-...   the organization, every region"
 	@echo "make lint    rustfmt, clippy -D warnings, cfn-lint"
-	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up, check on adversarial 1 MB inputs)"
+	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up, check on adversarial 1 MB inputs, audit --aggregator beside --organization)"
 	@echo "make fuzz    fuzz event parsing for FUZZ_SECONDS (default 120)"
 
 cargo:
@@ -112,6 +112,7 @@ bench: cargo
 	cargo bench --locked --bench verdict
 	cargo bench --locked --bench sweep
 	cargo bench --locked --bench check
+	cargo bench --locked --bench aggregator
 
 # Bounded fuzzing of event parsing (FUZZ_SECONDS, default 120). cargo-fuzz needs nightly flags;
 # RUSTC_BOOTSTRAP lets the stable toolchain accept them.

@@ -12,7 +12,8 @@
 //!   `escaping`.
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
-//!   schedule (`schedule`). `rule/` carries a plan out through three ports (`ports`: SageMaker
+//!   schedule (`schedule`); a Config aggregator's records judged the same way (`aggregate`),
+//!   with the coverage and drift beside a rule's results (`coverage`). `rule/` carries a plan out through three ports (`ports`: SageMaker
 //!   reads, AWS Config, the fixer), records every verdict in one place (`recorder`), sweeps
 //!   (`sweep`, `inventory`) and reports (`report`).
 //! * `aws/`: the edges. Each implements a port with the AWS SDK; reads and writes stay apart,
