@@ -7,27 +7,30 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 BIN := monitoring-schedule-isolation
 EVENT ?= events/change-named-model-bias-isolated.json
-TEMPLATES := template.yaml template-org.yaml template-org-global.yaml template-hook.yaml
+TEMPLATES := template.yaml template-org.yaml template-org-global.yaml template-hook.yaml conformance-pack.yaml
 VENV := $(CURDIR)/.venv/bin
 # cargo-lambda and sam find each other, and zig, on PATH.
 export PATH := $(VENV):$(PATH)
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_CYCLONEDX_VERSION := 0.5.9
 
-.PHONY: help build release pre-commit test run invoke deploy deploy-org lint bench fuzz cargo tools
+.PHONY: help build release pre-commit static test run invoke deploy deploy-org lint bench fuzz cargo tools
 
 help:
 	@echo "make run     the rule end to end against a local fake account (no AWS account needed)"
-	@echo "make test    the whole test suite, formatting and template checks included"
+	@echo "make test    the gate: rustfmt, cfn-lint and sam validate, then every test (the inner loop: cargo test --locked --test NAME)"
+	@echo "make static  rustfmt, cfn-lint and sam validate on every template (what test and lint start with)"
+	@echo "make lint    the static checks, then clippy -D warnings"
 	@echo "make build   the Lambda bootstrap for arm64 (cargo lambda), zipped"
 	@echo "make release dist/<version>/: the zipped bootstrap, SBOM, SHA256SUMS, templates that deploy with SAM alone"
 	@echo "make pre-commit   the pre-commit hook (try-repo) failing a non-isolated schedule, passing an isolated one"
 	@echo "make invoke EVENT=events/...   one event through the Lambda runtime, locally"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials)"
-	@echo "make deploy-org REGIONS=\"us-east-1 eu-west-1\" ORG_ID=o-... OUS=ou-...   the organization, every region"
-	@echo "make lint    rustfmt, clippy -D warnings, cfn-lint"
+	@echo "make deploy-org REGIONS=\"us-east-1 eu-west-1\" ORG_ID=o-... OUS=ou-...   the organization, every region (scripts/deploy-org)"
 	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up, check on adversarial 1 MB inputs, audit --aggregator beside --organization)"
 	@echo "make fuzz    fuzz event parsing for FUZZ_SECONDS (default 120)"
+	@echo "make tools   the pinned Python tools (cfn-lint, cargo-lambda, aws-sam-cli, pre-commit) into .venv"
+	@echo "make cargo   says whether cargo is installed (every Rust target needs it)"
 
 cargo:
 	@command -v cargo >/dev/null || { echo "cargo is missing: install Rust from https://rustup.rs"; exit 1; }
@@ -51,10 +54,15 @@ release: cargo tools
 pre-commit: cargo tools
 	scripts/try-pre-commit
 
-test: cargo tools
+# What the gate and lint check before anything compiles: formatting, and every template
+# through cfn-lint and sam validate.
+static: cargo tools
 	cargo fmt --all -- --check
 	$(VENV)/cfn-lint $(TEMPLATES)
 	@for template in $(TEMPLATES); do SAM_CLI_TELEMETRY=0 $(VENV)/sam validate --lint --language-extensions --template $$template || exit 1; done
+
+# The gate: the static checks, then every test. `cargo test` alone is the inner loop.
+test: static
 	cargo test --locked --workspace -- --include-ignored
 
 run: cargo
@@ -71,42 +79,13 @@ deploy: cargo tools
 	$(VENV)/sam build
 	$(VENV)/sam deploy
 
-# The organization in every region of REGIONS: once per organization (template-org-global.yaml:
-# the member roles, as a StackSet, and the optional aggregator) in HOME_REGION, then the
-# function and organization rule (template-org.yaml) in each region, built once. The member
-# roles exist before any rule: each deploy waits for its stack. They trust exactly the function
-# role of each region in REGIONS, so adding a region later is the same command with the region
-# added: the StackSet updates every member role first, then the new region is deployed.
-#   make deploy-org REGIONS="us-east-1 eu-west-1 ap-southeast-2" ORG_ID=o-abc123def4 OUS=r-ab12
-# Delegated administrator: add CALL_AS=DELEGATED_ADMIN. More parameters: GLOBAL_PARAMS="...",
-# REGION_PARAMS="..." (Key=Value ...). Unattended: CONFIRM=--no-confirm-changeset.
-ORG_STACK ?= sagemaker14-organization
-HOME_REGION ?= $(firstword $(REGIONS))
-CALL_AS ?= SELF
-CONFIRM ?= --confirm-changeset
-comma := ,
-REGION_LIST = $(subst $() $(),$(comma),$(strip $(REGIONS)))
+# The organization in every region of REGIONS, the global stack first (scripts/deploy-org
+# says how, and which variables it reads). `make -n deploy-org` prints its commands.
 deploy-org: cargo tools
-	@test -n "$(REGIONS)" || { echo 'set REGIONS="us-east-1 eu-west-1" (the regions to evaluate)'; exit 2; }
-	@test -n "$(ORG_ID)" || { echo 'set ORG_ID=o-... (aws organizations describe-organization)'; exit 2; }
-	@test -n "$(OUS)" || { echo 'set OUS=ou-...,ou-... or the root r-... (the accounts to evaluate)'; exit 2; }
-	$(VENV)/sam deploy --template-file template-org-global.yaml --stack-name $(ORG_STACK)-global \
-	  --region $(HOME_REGION) --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset $(CONFIRM) \
-	  --parameter-overrides MemberOrganizationalUnitIds=$(OUS) Regions=$(REGION_LIST) CallAs=$(CALL_AS) $(GLOBAL_PARAMS)
-	$(VENV)/sam build --language-extensions --template template-org.yaml --build-dir .aws-sam/build-org
-	for region in $(REGIONS); do \
-	  $(VENV)/sam deploy --template-file .aws-sam/build-org/template.yaml --stack-name $(ORG_STACK) \
-	    --region $$region --resolve-s3 --s3-prefix $(ORG_STACK) --language-extensions \
-	    --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
-	    --no-fail-on-empty-changeset $(CONFIRM) \
-	    --parameter-overrides OrganizationId=$(ORG_ID) $(REGION_PARAMS) || exit 1; \
-	done
+	+scripts/deploy-org $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 
-lint: cargo tools
-	cargo fmt --all -- --check
+lint: static
 	cargo clippy --locked --workspace --all-targets -- -D warnings
-	$(VENV)/cfn-lint $(TEMPLATES)
-	@for template in $(TEMPLATES); do SAM_CLI_TELEMETRY=0 $(VENV)/sam validate --lint --language-extensions --template $$template || exit 1; done
 
 bench: cargo
 	cargo bench --locked --bench verdict

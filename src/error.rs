@@ -1,10 +1,12 @@
 //! Errors the operator sees, each with enough context to act on.
 //!
-//! Two types, because they meet different people. [`ApiFailure`] is one AWS call that gave no
-//! usable answer, classified so the rule can decide whether to retry it and name it in a
-//! report; it travels inside reports, one per resource. [`Error`] is why a whole invocation did
-//! not finish its job: it decides the command line's exit code and the Lambda error type in one
-//! place. An enum (not a boxed error) so each door can match on the cause.
+//! Two kinds, because they meet different people. [`ApiFailure`] (with its [`FailureKind`]) is
+//! one AWS call that gave no usable answer, classified so the rule can decide whether to retry
+//! it and name it in a report; it travels inside reports, one per resource. [`Error`] is why a
+//! whole invocation did not finish its job: it decides the command line's exit code and the
+//! Lambda error type in one place, and holds the two causes found before any work starts,
+//! [`SetupError`] (no clients can be made) and [`AccountError`] (the event's account cannot be
+//! entered). Enums (not boxed errors) so each door can match on the cause.
 
 use crate::core::event::EventError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;

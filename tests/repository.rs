@@ -515,11 +515,14 @@ fn deploy_org_gives_the_member_roles_every_region_it_deploys() {
         Some(&"us-east-1,eu-west-1,ap-southeast-2")
     );
     let looped: Vec<&str> = commands
-        .split_once("for region in ")
-        .and_then(|(_, rest)| rest.split_once(';'))
-        .expect("deploy-org deploys each region")
-        .0
-        .split_whitespace()
+        .lines()
+        .filter(|line| line.contains("--template-file .aws-sam/build-org/template.yaml"))
+        .map(|line| {
+            let (_, rest) = line
+                .split_once(" --region ")
+                .expect("each deploy names its region");
+            rest.split_whitespace().next().unwrap()
+        })
         .collect();
     assert_eq!(looped.join(","), overrides["Regions"]);
     // Every parameter without a default is given, and every one given exists.
@@ -535,4 +538,90 @@ fn deploy_org_gives_the_member_roles_every_region_it_deploys() {
     for name in overrides.keys() {
         assert!(parameters.get(*name).is_some(), "{name} is no parameter");
     }
+}
+
+/// `make -n deploy-org` with extra settings: its exit status and what it prints.
+fn deploy_org_dry_run(settings: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new("make")
+        .args(["-n", "deploy-org", "ORG_ID=o-abc123def4", "OUS=r-ab12"])
+        .arg("REGIONS=us-east-1 eu-west-1")
+        .args(settings)
+        .current_dir(root())
+        .output()
+        .expect("make runs");
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .replace("\\\n", " "),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn deploy_org_can_deploy_the_conformance_pack_instead_of_the_organization_rule() {
+    let (ok, commands, _) = deploy_org_dry_run(&["RULE_VIA=conformance-pack"]);
+    assert!(ok, "{commands}");
+    let regional: Vec<&str> = commands
+        .lines()
+        .filter(|line| line.contains("--template-file .aws-sam/build-org/template.yaml"))
+        .collect();
+    assert_eq!(regional.len(), 2, "{commands}");
+    for line in &regional {
+        assert!(line.contains("DeployOrganizationRule=false"), "{line}");
+    }
+    let pack = commands
+        .lines()
+        .position(|line| line.contains("scripts/deploy-conformance-pack"))
+        .expect("the pack is deployed");
+    let lines: Vec<&str> = commands.lines().collect();
+    let last_region = lines
+        .iter()
+        .rposition(|line| line.contains("--template-file .aws-sam/build-org/template.yaml"))
+        .unwrap();
+    assert!(
+        pack > last_region,
+        "the pack needs every region's function first"
+    );
+
+    // By default the organization rule, and no pack.
+    let (ok, commands, _) = deploy_org_dry_run(&[]);
+    assert!(ok);
+    assert!(!commands.contains("DeployOrganizationRule=false"));
+    assert!(!commands.contains("deploy-conformance-pack"));
+
+    let (ok, _, said) = deploy_org_dry_run(&["RULE_VIA=both"]);
+    assert!(!ok);
+    assert!(
+        said.contains("organization-rule or conformance-pack"),
+        "{said}"
+    );
+}
+
+#[test]
+fn deploy_org_refuses_more_member_accounts_than_the_function_policy_holds() {
+    let ids = |n: u64| -> String {
+        (0..n)
+            .map(|i| format!("{:012}", 222_222_222_222 + i))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let fits = format!("REGION_PARAMS=MemberAccountIds={}", ids(46));
+    let (ok, commands, said) = deploy_org_dry_run(&[&fits]);
+    assert!(ok, "{said}");
+    assert!(commands.contains("MemberAccountIds="));
+
+    let too_many = format!(
+        "REGION_PARAMS=ReservedConcurrency=20 MemberAccountIds={}",
+        ids(47)
+    );
+    let (ok, commands, said) = deploy_org_dry_run(&[&too_many]);
+    assert!(!ok);
+    assert!(
+        !commands.contains("sam deploy") && !commands.contains("/sam deploy"),
+        "nothing is deployed: {commands}"
+    );
+    assert!(said.contains("47 member accounts"), "{said}");
+    assert!(said.contains("at most 46"), "{said}");
+    assert!(said.contains("docs/large-organizations.md"), "{said}");
 }

@@ -13,7 +13,8 @@
 //! resource of the template that is not NON_COMPLIANT is unresolved with the limit's reason.
 
 use crate::check::finding::{Assessment, ByReference, Outcome, Status};
-use crate::check::intrinsics::{Alternatives, Resolver, fixed_length, is_complete_name};
+use crate::check::intrinsics::{Alternatives, Resolver};
+use crate::check::names::{fixed_length, is_complete_name};
 use crate::check::template::{Template, escape};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
 use crate::core::schedule::{Network, network_from};

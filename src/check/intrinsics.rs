@@ -17,6 +17,7 @@
 //! [`Resolver::limit`] says which was reached: the caller must then call nothing in the
 //! template compliant.
 
+use crate::check::names::{arn, generated_name};
 use crate::core::resource::{MonitoringKind, ResourceKind};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
@@ -38,39 +39,6 @@ pub const MAX_STRING: usize = 4_096;
 /// The evaluation steps (values visited, alternatives combined, 64 bytes of string written)
 /// one template may take: far above what a 1 MB template of ordinary resources needs.
 pub const MAX_STEPS: usize = 1_000_000;
-
-/// The name a job definition has when the template gives it none (CloudFormation generates
-/// one): its logical id in braces, which no real name can contain.
-pub fn generated_name(logical_id: &str) -> String {
-    format!("{{{logical_id}}}")
-}
-
-/// The characters of `name` a deployment cannot change: those outside pseudo parameters
-/// (`${AWS::StackName}`) and the names CloudFormation generates (`{LogicalId}`).
-pub fn fixed_length(name: &str) -> usize {
-    let mut length = 0;
-    let mut inside = false;
-    for c in name.chars() {
-        match c {
-            '{' => inside = true,
-            '}' if inside => inside = false,
-            '$' => {}
-            _ if !inside => length += 1,
-            _ => {}
-        }
-    }
-    length
-}
-
-/// Whether `name` can be a SageMaker job definition name (`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`,
-/// at most 63 characters): only such a name can be described in an account.
-pub fn is_complete_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
 
 /// The pseudo parameters; their values are known only at deployment.
 const PSEUDO: [&str; 7] = [
@@ -651,19 +619,6 @@ fn parameter_value(kind: &str, text: &str) -> Value {
     }
 }
 
-/// A job definition's ARN, as its `Ref` gives it.
-fn arn(kind: MonitoringKind, name: &str) -> String {
-    let segment = match kind {
-        MonitoringKind::DataQuality => "data-quality",
-        MonitoringKind::ModelQuality => "model-quality",
-        MonitoringKind::ModelBias => "model-bias",
-        MonitoringKind::ModelExplainability => "model-explainability",
-    };
-    format!(
-        "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{segment}-job-definition/{name}"
-    )
-}
-
 /// The function and its argument, when `value` is an intrinsic function call.
 pub fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
     let object = value.as_object()?;
@@ -868,21 +823,6 @@ mod tests {
         let result = resolver.eval(&json!({"Fn::Join": ["", many]}));
         assert_eq!(result.len(), 1);
         assert!(result[0].clone().unwrap_err().contains("more than 64"));
-    }
-
-    #[test]
-    fn complete_names_are_those_sagemaker_accepts() {
-        assert!(is_complete_name("data-quality-1"));
-        for name in [
-            "",
-            "{Unnamed}",
-            "${AWS::StackName}-jd",
-            "-x",
-            "a_b",
-            &"x".repeat(64),
-        ] {
-            assert!(!is_complete_name(name), "{name}");
-        }
     }
 
     #[test]

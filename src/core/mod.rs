@@ -3,6 +3,7 @@
 //! records judged the same way, with the coverage and drift beside them.
 
 pub mod aggregate;
+pub mod calls;
 pub mod coverage;
 pub mod evaluation;
 pub mod event;

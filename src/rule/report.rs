@@ -1,45 +1,16 @@
 //! What one invocation did, as one log line, one CloudWatch EMF record and, when work was left
 //! undone, one error that names it.
 
-use crate::core::remediation::FixError;
+use crate::core::calls::CallCounts;
 use crate::core::verdict::Compliance;
 use crate::error::{ApiFailure, Error};
 use crate::rule::delivery::Undelivered;
-use crate::rule::recorder::{Recorded, Unjudged};
+use crate::rule::fix::Fixes;
+use crate::rule::outcome::Unjudged;
+use crate::rule::recorder::Recorded;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Operations started and HTTP attempts made, per operation name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    pub operations: BTreeMap<String, u64>,
-    pub attempts: BTreeMap<String, u64>,
-}
-
-impl CallCounts {
-    pub fn total_operations(&self) -> u64 {
-        self.operations.values().sum()
-    }
-
-    pub fn total_attempts(&self) -> u64 {
-        self.attempts.values().sum()
-    }
-
-    /// What was counted since `earlier` (counters only grow).
-    pub fn since(&self, earlier: &CallCounts) -> CallCounts {
-        let diff = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
-            now.iter()
-                .map(|(name, count)| (name.clone(), count - then.get(name).copied().unwrap_or(0)))
-                .filter(|(_, count)| *count > 0)
-                .collect()
-        };
-        CallCounts {
-            operations: diff(&self.operations, &earlier.operations),
-            attempts: diff(&self.attempts, &earlier.attempts),
-        }
-    }
-}
 
 /// What a sweep adds to a report beyond its verdicts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,16 +29,15 @@ pub struct SweepFacts {
     pub abandoned: Vec<String>,
 }
 
-/// What remediation did after the verdicts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fixes {
-    pub remediated: Vec<String>,
-    /// Fixes a dry run worked out and did not make: `name: step; step`.
-    pub planned: Vec<String>,
-    /// Schedules whose fix failed, and why.
-    pub failures: Vec<(String, FixError)>,
-    /// Schedules whose fix was not started for lack of time before the Lambda deadline.
-    pub not_started: Vec<String>,
+impl SweepFacts {
+    /// Whether the sweep left nothing unlisted or unjudged: only then does it say what no
+    /// longer exists.
+    pub fn complete(&self) -> bool {
+        self.list_failure.is_none()
+            && self.not_started == 0
+            && !self.unlisted_pages
+            && self.abandoned.is_empty()
+    }
 }
 
 /// The verdicts of each kind, and the resources left without one: what a summary line counts,
@@ -382,7 +352,7 @@ mod tests {
     use super::*;
 
     use crate::error::{ApiFailure, FailureKind};
-    use crate::rule::recorder::Reason;
+    use crate::rule::outcome::Reason;
 
     fn with_counts(counts: &[(Compliance, usize)]) -> Report {
         Report {

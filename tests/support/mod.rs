@@ -2,6 +2,8 @@
 //! build synthetic accounts whose expected verdicts the test knows independently of the code.
 #![allow(dead_code)]
 
+pub mod foreach;
+pub mod lambda_policy;
 pub mod policy;
 
 use fake_aws::FakeAws;

@@ -67,48 +67,18 @@ fn condition_key(name: &str) -> String {
     format!("Condition::{name}")
 }
 
-/// `vars` with each of the template's conditions evaluated (`Fn::Equals`, `Fn::Not`, `Fn::And`,
-/// `Fn::Or`, `Condition`), for `Fn::If` to choose by.
+/// `vars` with each of the template's conditions evaluated (by [`condition`]), for `Fn::If` to
+/// choose by.
 pub fn with_conditions(template: &Value, mut vars: Vars) -> Vars {
-    fn holds(condition: &Value, conditions: &Value, vars: &Vars) -> bool {
-        let (function, argument) = condition
-            .as_object()
-            .and_then(|object| object.iter().next())
-            .unwrap_or_else(|| panic!("a condition function, not {condition}"));
-        let each = || argument.as_array().expect("a list of conditions").iter();
-        match function.as_str() {
-            "Fn::Equals" => render(&argument[0], vars) == render(&argument[1], vars),
-            "Fn::Not" => !holds(&argument[0], conditions, vars),
-            "Fn::And" => each().all(|c| holds(c, conditions, vars)),
-            "Fn::Or" => each().any(|c| holds(c, conditions, vars)),
-            "Condition" => {
-                let name = argument.as_str().expect("a condition's name");
-                holds(&conditions[name], conditions, vars)
-            }
-            other => panic!("condition function {other} is not modelled"),
-        }
-    }
-    let conditions = &template["Conditions"];
-    let evaluated: Vec<(String, String)> = conditions
+    let names: Vec<String> = template["Conditions"]
         .as_object()
-        .map(|all| {
-            all.iter()
-                .map(|(name, condition)| {
-                    (
-                        condition_key(name),
-                        holds(condition, conditions, &vars).to_string(),
-                    )
-                })
-                .collect()
-        })
+        .map(|all| all.keys().cloned().collect())
         .unwrap_or_default();
-    vars.extend(evaluated);
+    for name in names {
+        let holds = condition(template, &name, &vars);
+        vars.insert(condition_key(&name), holds.to_string());
+    }
     vars
-}
-
-/// Whether the template's condition `name` holds, as [`with_conditions`] evaluated it.
-pub fn condition(vars: &Vars, name: &str) -> bool {
-    lookup(vars, &condition_key(name)) == "true"
 }
 
 /// A string value: a literal, `Ref`, `Fn::Sub` (either form), `Fn::Join`, `Fn::If` (after
@@ -120,7 +90,8 @@ pub fn render(value: &Value, vars: &Vars) -> String {
         _ if value.get("Ref").is_some() => lookup(vars, value["Ref"].as_str().unwrap()),
         _ if value.get("Fn::If").is_some() => {
             let branches = &value["Fn::If"];
-            let holds = condition(vars, branches[0].as_str().expect("a condition's name"));
+            let name = branches[0].as_str().expect("a condition's name");
+            let holds = lookup(vars, &condition_key(name)) == "true";
             render(&branches[if holds { 1 } else { 2 }], vars)
         }
         _ if value.get("Fn::GetAtt").is_some() => match &value["Fn::GetAtt"] {
@@ -171,6 +142,41 @@ pub fn render_list(value: &Value, vars: &Vars) -> Vec<String> {
         }
         single => vec![render(single, vars)],
     }
+}
+
+/// Whether the template's condition `name` holds: `Fn::Not`, `Fn::And`, `Fn::Or`, `Fn::Equals`
+/// (of two values rendered, a number as its digits) and `Condition`.
+pub fn condition(template: &Value, name: &str, vars: &Vars) -> bool {
+    fn holds(template: &Value, value: &Value, vars: &Vars) -> bool {
+        let each = |list: &Value| -> Vec<bool> {
+            list.as_array()
+                .expect("a list of conditions")
+                .iter()
+                .map(|inner| holds(template, inner, vars))
+                .collect()
+        };
+        let text = |value: &Value| match value {
+            Value::Number(number) => number.to_string(),
+            other => render(other, vars),
+        };
+        if let Some(inner) = value.get("Fn::Not") {
+            !each(inner)[0]
+        } else if let Some(inner) = value.get("Fn::And") {
+            each(inner).into_iter().all(|b| b)
+        } else if let Some(inner) = value.get("Fn::Or") {
+            each(inner).into_iter().any(|b| b)
+        } else if let Some(pair) = value.get("Fn::Equals") {
+            text(&pair[0]) == text(&pair[1])
+        } else if let Some(other) = value.get("Condition") {
+            condition(template, other.as_str().expect("a condition's name"), vars)
+        } else {
+            panic!("cannot evaluate the condition {value}")
+        }
+    }
+    let body = template["Conditions"]
+        .get(name)
+        .unwrap_or_else(|| panic!("no condition {name}"));
+    holds(template, body, vars)
 }
 
 /// IAM's `*` (any run) and `?` (one character) match.

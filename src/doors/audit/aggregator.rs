@@ -14,13 +14,13 @@ use crate::core::aggregate::{self, Fetched, Filter, Listed, Listing, Place, Read
 use crate::core::coverage::{self, RuleResults};
 use crate::core::resource::SCHEDULE_TYPE;
 use crate::core::verdict::Reading;
-use crate::error::Error;
+use crate::doors::exit::Stop;
 use aws_smithy_types::DateTime;
 use futures::StreamExt;
 use tracing::Instrument;
 
 /// Reads, judges and prints; returns the exit code.
-pub async fn run(args: &AuditArgs, name: &str, format: Format) -> Result<i32, Error> {
+pub async fn run(args: &AuditArgs, name: &str, format: Format) -> Result<i32, Stop> {
     let clients = sdk::load().await?;
     let reads = AggregatorReads::of(&clients, name);
     let concurrency = usize::from(args.concurrency);
@@ -70,12 +70,13 @@ pub async fn run(args: &AuditArgs, name: &str, format: Format) -> Result<i32, Er
     let mut out = std::io::stdout().lock();
     aggregator_output::print(
         &mut out,
+        &mut std::io::stderr(),
         &assessment,
         &read,
         args.rule.is_some(),
         format,
         &calls,
-    );
+    )?;
     let tally = assessment.tally();
     let everything_read =
         read.failures().next().is_none() && tally.unjudged == 0 && assessment.rule_read();

@@ -7,40 +7,43 @@
 
 use super::Format;
 use crate::core::aggregate::{Line, Read};
+use crate::core::calls::CallCounts;
 use crate::core::coverage::{Assessment, Coverage, Drift};
-use crate::doors::escaping;
-use crate::rule::report::CallCounts;
+use crate::escaping;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::io::{self, Write};
 
 const CSV_HEADER: &str = "AccountId,Region,MonitoringScheduleName,ComplianceType,Annotation";
 const CSV_RULE_HEADER: &str = ",RuleResult,Agrees";
 const CSV_COVERAGE_HEADER: &str = "AccountId,Region,schedules,judged,rule_results,oldest_result_age_hours,missing_types,rule_deployed";
 
-/// Prints everything; `with_rule`: a rule was given, so each line carries its result.
+/// Prints everything: rows on `out`, the errors and total on `err` unless they are part of a
+/// table; the first write that fails stops it. `with_rule`: a rule was given, so each line
+/// carries its result.
 pub fn print(
     out: &mut impl Write,
+    err: &mut impl Write,
     assessment: &Assessment,
     read: &Read,
     with_rule: bool,
     format: Format,
     calls: &CallCounts,
-) {
+) -> io::Result<()> {
     let errors = errors(read, assessment);
     match format {
-        Format::Table => table(out, assessment, with_rule),
+        Format::Table => table(out, assessment, with_rule)?,
         Format::Json => {
             for (line, drift) in &assessment.lines {
-                let _ = writeln!(
+                writeln!(
                     out,
                     "{}",
                     escaping::json(json_line(line, drift).to_string())
-                );
+                )?;
             }
             for row in &assessment.coverage {
                 let line = json!({ "Coverage": coverage_json(row) }).to_string();
-                let _ = writeln!(out, "{}", escaping::json(line));
+                writeln!(out, "{}", escaping::json(line))?;
             }
         }
         Format::Csv => {
@@ -49,29 +52,30 @@ pub fn print(
             } else {
                 CSV_HEADER.to_owned()
             };
-            let _ = writeln!(out, "{header}");
+            writeln!(out, "{header}")?;
             for (line, drift) in &assessment.lines {
-                let _ = writeln!(out, "{}", csv_line(line, drift));
+                writeln!(out, "{}", csv_line(line, drift))?;
             }
-            let _ = writeln!(out);
-            let _ = writeln!(out, "{CSV_COVERAGE_HEADER}");
+            writeln!(out)?;
+            writeln!(out, "{CSV_COVERAGE_HEADER}")?;
             for row in &assessment.coverage {
-                let _ = writeln!(out, "{}", csv_coverage(row));
+                writeln!(out, "{}", csv_coverage(row))?;
             }
         }
     }
     let total = total(assessment, calls);
     if format == Format::Table {
         for error in &errors {
-            let _ = writeln!(out, "error: {}", escaping::text(error));
+            writeln!(out, "error: {}", escaping::text(error))?;
         }
-        let _ = writeln!(out, "{total}");
+        writeln!(out, "{total}")?;
     } else {
         for error in &errors {
-            eprintln!("error: {}", escaping::text(error));
+            writeln!(err, "error: {}", escaping::text(error))?;
         }
-        eprintln!("{total}");
+        writeln!(err, "{total}")?;
     }
+    Ok(())
 }
 
 /// What could not be read: each failed listing, and each account and region whose rule
@@ -185,7 +189,7 @@ fn csv_coverage(row: &Coverage) -> String {
 }
 
 /// Rows of cells, each column as wide as its widest cell, the last column as it is.
-fn columns(out: &mut impl Write, rows: &[Vec<String>]) {
+fn columns(out: &mut impl Write, rows: &[Vec<String>]) -> io::Result<()> {
     let count = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..count)
         .map(|i| {
@@ -209,12 +213,13 @@ fn columns(out: &mut impl Write, rows: &[Vec<String>]) {
                 }
             })
             .collect();
-        let _ = writeln!(out, "{}", text.join("  ").trim_end());
+        writeln!(out, "{}", text.join("  ").trim_end())?;
     }
+    Ok(())
 }
 
 /// The table: a row per schedule starting with its verdict, the coverage rows, and the grid.
-fn table(out: &mut impl Write, assessment: &Assessment, with_rule: bool) {
+fn table(out: &mut impl Write, assessment: &Assessment, with_rule: bool) -> io::Result<()> {
     let mut rows = vec![
         ["VERDICT", "ACCOUNT", "REGION", "SCHEDULE"]
             .into_iter()
@@ -249,8 +254,8 @@ fn table(out: &mut impl Write, assessment: &Assessment, with_rule: bool) {
         row.push(escaping::text(line.finding.annotation()).into_owned());
         rows.push(row);
     }
-    columns(out, &rows);
-    let _ = writeln!(out);
+    columns(out, &rows)?;
+    writeln!(out)?;
     let mut rows = vec![
         [
             "COVERAGE",
@@ -293,13 +298,13 @@ fn table(out: &mut impl Write, assessment: &Assessment, with_rule: bool) {
             dash(row.missing_types.join(" ")),
         ]);
     }
-    columns(out, &rows);
-    let _ = writeln!(out);
-    grid(out, &assessment.coverage);
+    columns(out, &rows)?;
+    writeln!(out)?;
+    grid(out, &assessment.coverage)
 }
 
 /// Accounts by regions: `NON_COMPLIANT/schedules` in each cell, `!` where coverage is missing.
-fn grid(out: &mut impl Write, coverage: &[Coverage]) {
+fn grid(out: &mut impl Write, coverage: &[Coverage]) -> io::Result<()> {
     let regions: BTreeSet<&str> = coverage.iter().map(|row| row.place.region()).collect();
     let mut by_account: BTreeMap<&str, BTreeMap<&str, &Coverage>> = BTreeMap::new();
     for row in coverage {
@@ -308,10 +313,10 @@ fn grid(out: &mut impl Write, coverage: &[Coverage]) {
             .or_default()
             .insert(row.place.region(), row);
     }
-    let _ = writeln!(
+    writeln!(
         out,
         "GRID  NON_COMPLIANT/schedules in each account and region; ! where coverage is missing"
-    );
+    )?;
     let mut rows = vec![
         std::iter::once("ACCOUNT".to_owned())
             .chain(regions.iter().map(|r| (*r).to_owned()))
@@ -332,5 +337,5 @@ fn grid(out: &mut impl Write, coverage: &[Coverage]) {
     if let Some(header) = rows.first_mut() {
         header.push(String::new());
     }
-    columns(out, &rows);
+    columns(out, &rows)
 }

@@ -7,26 +7,27 @@
 use super::{Format, Read, TargetResult};
 use crate::core::params::Control;
 use crate::core::resource::SCHEDULE_TYPE;
-use crate::doors::escaping;
-use crate::rule::Handled;
-use crate::rule::recorder::Row;
+use crate::escaping;
 use crate::rule::report::Tally;
+use crate::rule::{Handled, Row};
 use aws_smithy_types::date_time::Format as TimeFormat;
-use std::io::Write;
+use std::io::{self, Write};
 
 const CSV_HEADER: &str = "AccountId,Region,ComplianceResourceType,Name,ComplianceResourceId,ComplianceType,Annotation,OrderingTimestamp";
 
-/// Prints everything. `single`: one account and region, shown exactly as before there were
-/// more (no group heading; the summary on stderr).
+/// Prints everything: rows on `out`, summaries that are not part of a table on `err`; the
+/// first write that fails stops it. `single`: one account and region, shown exactly as before
+/// there were more (no group heading; the summary on `err`).
 pub fn print(
     out: &mut impl Write,
+    err: &mut impl Write,
     results: &[TargetResult],
     control: Control,
     format: Format,
     single: bool,
-) {
+) -> io::Result<()> {
     if format == Format::Csv {
-        let _ = writeln!(out, "{CSV_HEADER}");
+        writeln!(out, "{CSV_HEADER}")?;
     }
     for result in results {
         let target = &result.target;
@@ -35,52 +36,53 @@ pub fn print(
         let heading = escaping::text(&format!("{} {}: {summary}", target.account, target.region))
             .into_owned();
         if multi_table {
-            let _ = writeln!(out, "== {heading}");
+            writeln!(out, "== {heading}")?;
         } else if !single {
-            eprintln!("{heading}");
+            writeln!(err, "{heading}")?;
         }
         let handled = match &result.read {
             Read::Swept(handled) => handled,
             Read::Unread(reason) => {
                 if single {
-                    eprintln!("error: {}", escaping::text(reason));
+                    writeln!(err, "error: {}", escaping::text(reason))?;
                 }
                 continue;
             }
         };
         let rows = sorted(handled);
         match format {
-            Format::Table => table(out, handled, &rows, control),
+            Format::Table => table(out, handled, &rows, control)?,
             Format::Json => {
                 for row in rows {
                     let line = escaping::json(json_line(row, result).to_string());
-                    let _ = writeln!(out, "{line}");
+                    writeln!(out, "{line}")?;
                 }
             }
             Format::Csv => {
                 for row in rows {
-                    let _ = writeln!(out, "{}", csv_line(row, result));
+                    writeln!(out, "{}", csv_line(row, result))?;
                 }
             }
         }
         if multi_table {
-            let _ = writeln!(out);
+            writeln!(out)?;
         }
         if single {
-            eprintln!("{}", escaping::text(&handled.report.human_line(true)));
+            writeln!(err, "{}", escaping::text(&handled.report.human_line(true)))?;
             if let Err(error) = handled.report.outcome() {
-                eprintln!("error: {}", escaping::text(&error.to_string()));
+                writeln!(err, "error: {}", escaping::text(&error.to_string()))?;
             }
         }
     }
     if !single {
         let total = escaping::text(&total(results)).into_owned();
         if format == Format::Table {
-            let _ = writeln!(out, "{total}");
+            writeln!(out, "{total}")?;
         } else {
-            eprintln!("{total}");
+            writeln!(err, "{total}")?;
         }
     }
+    Ok(())
 }
 
 fn sorted(handled: &Handled) -> Vec<&Row> {
@@ -117,7 +119,12 @@ pub fn total(results: &[TargetResult]) -> String {
 }
 
 /// The table: a row per resource, starting with its verdict, each cell escaped.
-fn table(out: &mut impl Write, handled: &Handled, rows: &[&Row], control: Control) {
+fn table(
+    out: &mut impl Write,
+    handled: &Handled,
+    rows: &[&Row],
+    control: Control,
+) -> io::Result<()> {
     let heading = match control {
         Control::MonitoringSchedules => "SCHEDULE",
         Control::JobDefinitions => "JOB DEFINITION",
@@ -145,10 +152,11 @@ fn table(out: &mut impl Write, handled: &Handled, rows: &[&Row], control: Contro
         .max()
         .unwrap_or(0)
         .max(heading.len());
-    let _ = writeln!(out, "{:14}  {heading:width$}  ANNOTATION", "VERDICT");
+    writeln!(out, "{:14}  {heading:width$}  ANNOTATION", "VERDICT")?;
     for (verdict, name, annotation) in &cells {
-        let _ = writeln!(out, "{verdict:14}  {name:width$}  {annotation}");
+        writeln!(out, "{verdict:14}  {name:width$}  {annotation}")?;
     }
+    Ok(())
 }
 
 /// The evaluation with the API's field names, the resource's name under

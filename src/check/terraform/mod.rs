@@ -19,20 +19,26 @@
 //! configuration holds an expression's references, not the expression, so
 //! `"${aws_x.y.name}-v2"` cannot be told from `aws_x.y.name` when both names are known only
 //! after apply.
+//!
+//! Two jobs, a file each: `planned` reads the planned values into the CloudFormation shape;
+//! `references` follows an expression's references through modules. This file matches what
+//! they found and judges it.
+
+mod planned;
+mod references;
 
 use crate::check::finding::{Assessment, ByReference, Outcome};
-use crate::check::intrinsics::{generated_name, is_complete_name};
+use crate::check::names::{generated_name, is_complete_name};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind};
-use crate::core::schedule::{Network, network_from};
+use crate::core::schedule::Network;
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
-use serde_json::{Map, Value, json};
-use std::collections::{HashMap, HashSet};
+use planned::{definition_of, planned_resources, schedule_configurations};
+use references::Configuration;
+use serde_json::Value;
+use std::collections::HashMap;
 
 pub const SCHEDULE: &str = "aws_sagemaker_monitoring_schedule";
 pub const DATA_QUALITY: &str = "aws_sagemaker_data_quality_job_definition";
-
-/// How far references are followed through modules.
-const MAX_HOPS: usize = 16;
 
 /// Whether a JSON document is a Terraform plan (or state) as `terraform show -json` writes it.
 pub fn is_plan(value: &Value) -> bool {
@@ -45,18 +51,6 @@ pub fn is_plan(value: &Value) -> bool {
         ]
         .iter()
         .any(|member| value.get(member).is_some())
-}
-
-/// A resource as it will be after apply.
-struct Planned<'a> {
-    address: String,
-    /// The address without instance keys: `module.a.aws_x.y`.
-    base: String,
-    /// The module calls from the root to the resource's module.
-    module: Vec<String>,
-    resource_type: String,
-    after: &'a Value,
-    unknown: &'a Value,
 }
 
 /// A data quality job definition of the plan: its planned name (`None`: known only after
@@ -155,293 +149,6 @@ pub fn assess(plan: &Value, text: &str, job_definitions: bool) -> Result<Vec<Ass
     Ok(assessments)
 }
 
-fn definition_of(resource: &Planned) -> Definition {
-    Definition {
-        base: resource.base.clone(),
-        name: resource
-            .after
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned),
-        network: network(resource.after, resource.unknown).and_then(|network| {
-            network_from(network.as_ref(), "network_config").map_err(|e| format!("{e}"))
-        }),
-    }
-}
-
-/// The schedules and data quality job definitions the plan creates or keeps: from
-/// `resource_changes` (with what is unknown until apply), else from `planned_values` (or a
-/// state's `values`).
-fn planned_resources(plan: &Value) -> Vec<Planned<'_>> {
-    static NOTHING: Value = Value::Null;
-    let wanted = |resource_type: &str| resource_type == SCHEDULE || resource_type == DATA_QUALITY;
-    let mut found = Vec::new();
-    if let Some(changes) = plan.get("resource_changes").and_then(Value::as_array) {
-        for change in changes {
-            let resource_type = change.get("type").and_then(Value::as_str).unwrap_or("");
-            let managed = change
-                .get("mode")
-                .and_then(Value::as_str)
-                .unwrap_or("managed")
-                == "managed";
-            let after = change.pointer("/change/after").unwrap_or(&NOTHING);
-            if !managed || !wanted(resource_type) || !after.is_object() {
-                continue;
-            }
-            let module = change
-                .get("module_address")
-                .and_then(Value::as_str)
-                .map(module_calls)
-                .unwrap_or_default();
-            let name = change.get("name").and_then(Value::as_str).unwrap_or("");
-            found.push(Planned {
-                address: change
-                    .get("address")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                base: base_address(&module, resource_type, name),
-                module,
-                resource_type: resource_type.to_owned(),
-                after,
-                unknown: change.pointer("/change/after_unknown").unwrap_or(&NOTHING),
-            });
-        }
-        return found;
-    }
-    let root = plan
-        .pointer("/planned_values/root_module")
-        .or_else(|| plan.pointer("/values/root_module"));
-    let mut modules: Vec<&Value> = root.into_iter().collect();
-    while let Some(module) = modules.pop() {
-        for resource in module
-            .get("resources")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let resource_type = resource.get("type").and_then(Value::as_str).unwrap_or("");
-            let managed = resource
-                .get("mode")
-                .and_then(Value::as_str)
-                .unwrap_or("managed")
-                == "managed";
-            let Some(after) = resource.get("values").filter(|v| v.is_object()) else {
-                continue;
-            };
-            if !managed || !wanted(resource_type) {
-                continue;
-            }
-            let address = resource
-                .get("address")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            let module_path = module
-                .get("address")
-                .and_then(Value::as_str)
-                .map(module_calls)
-                .unwrap_or_default();
-            let name = resource.get("name").and_then(Value::as_str).unwrap_or("");
-            found.push(Planned {
-                address,
-                base: base_address(&module_path, resource_type, name),
-                module: module_path,
-                resource_type: resource_type.to_owned(),
-                after,
-                unknown: &NOTHING,
-            });
-        }
-        modules.extend(
-            module
-                .get("child_modules")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        );
-    }
-    found.sort_by(|a, b| a.address.cmp(&b.address));
-    found
-}
-
-/// The module call names in a module address: `module.a[0].module.b["k"]` gives `[a, b]`.
-fn module_calls(address: &str) -> Vec<String> {
-    let mut calls = Vec::new();
-    let mut rest = address;
-    while let Some(after) = rest.strip_prefix("module.") {
-        let end = after.find(['.', '[']).unwrap_or(after.len());
-        calls.push(after[..end].to_owned());
-        rest = &after[end..];
-        if rest.starts_with('[') {
-            rest = skip_key(rest);
-        }
-        rest = rest.strip_prefix('.').unwrap_or(rest);
-    }
-    calls
-}
-
-/// What follows an instance key (`[0]`, `["a.b"]`).
-fn skip_key(text: &str) -> &str {
-    let mut quoted = false;
-    let mut escaped = false;
-    for (index, c) in text.char_indices().skip(1) {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ']' if !quoted => return &text[index + 1..],
-            _ => {}
-        }
-    }
-    ""
-}
-
-fn base_address(module: &[String], resource_type: &str, name: &str) -> String {
-    let mut base: String = module.iter().map(|m| format!("module.{m}.")).collect();
-    base.push_str(&format!("{resource_type}.{name}"));
-    base
-}
-
-/// Whether the value at `path` is known only after apply (`after_unknown` marks an unknown
-/// leaf, or a whole unknown block, with `true`).
-fn unknown_at(unknown: &Value, path: &[&str]) -> bool {
-    let mut here = unknown;
-    for step in path {
-        if here == &Value::Bool(true) {
-            return true;
-        }
-        here = match step.parse::<usize>() {
-            Ok(index) => here.get(index),
-            Err(_) => here.get(*step),
-        }
-        .unwrap_or(&Value::Null);
-    }
-    here == &Value::Bool(true)
-}
-
-/// The one object of a single-item block (a list of one), if set.
-fn block<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
-    match value.get(key)? {
-        Value::Array(items) => items.first(),
-        object @ Value::Object(_) => Some(object),
-        _ => None,
-    }
-}
-
-/// A block's `network_config` in the CloudFormation shape (`None` when it has none).
-fn network(parent: &Value, unknown: &Value) -> Result<Option<Value>, String> {
-    if unknown_at(unknown, &["network_config"])
-        || unknown_at(
-            unknown,
-            &["network_config", "0", "enable_network_isolation"],
-        )
-    {
-        return Err(
-            "network_config.enable_network_isolation is known only after apply, so the plan cannot show isolation."
-                .into(),
-        );
-    }
-    let Some(config) = block(parent, "network_config") else {
-        return Ok(None);
-    };
-    let mut network = Map::new();
-    if let Some(flag) = config
-        .get("enable_network_isolation")
-        .filter(|v| !v.is_null())
-    {
-        network.insert("EnableNetworkIsolation".into(), flag.clone());
-    }
-    if block(config, "vpc_config").is_some() {
-        network.insert("VpcConfig".into(), json!({}));
-    }
-    Ok(Some(Value::Object(network)))
-}
-
-/// A schedule's planned values in the CloudFormation shape: one configuration, or, when its
-/// job definition's name is known only after apply, one per job definition its name's
-/// expression can refer to.
-fn schedule_configurations(
-    resource: &Planned,
-    referenced: &[&Definition],
-) -> Result<Vec<Value>, String> {
-    let unknown = resource.unknown;
-    if unknown_at(unknown, &["monitoring_schedule_config"]) {
-        return Err("monitoring_schedule_config is known only after apply.".into());
-    }
-    let Some(config) = block(resource.after, "monitoring_schedule_config") else {
-        return Ok(vec![json!({})]);
-    };
-    let config_unknown = unknown
-        .pointer("/monitoring_schedule_config/0")
-        .unwrap_or(&Value::Null);
-    if unknown_at(config_unknown, &["monitoring_job_definition"]) {
-        return Err("monitoring_job_definition is known only after apply.".into());
-    }
-    if let Some(embedded) = block(config, "monitoring_job_definition") {
-        let embedded_unknown = config_unknown
-            .pointer("/monitoring_job_definition/0")
-            .unwrap_or(&Value::Null);
-        let mut definition = Map::new();
-        if let Some(network) = network(embedded, embedded_unknown)? {
-            definition.insert("NetworkConfig".into(), network);
-        }
-        return Ok(vec![json!({"MonitoringScheduleConfig": {
-            "MonitoringJobDefinition": definition
-        }})]);
-    }
-    if unknown_at(config_unknown, &["monitoring_type"]) {
-        return Err("monitoring_type is known only after apply.".into());
-    }
-    let monitoring_type = config
-        .get("monitoring_type")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let written = config
-        .get("monitoring_job_definition_name")
-        .and_then(Value::as_str)
-        .filter(|name| !name.is_empty());
-    // A plan without `after_unknown` (planned values only) leaves out what apply decides.
-    let later = unknown_at(config_unknown, &["monitoring_job_definition_name"])
-        || resource.unknown.is_null();
-    let names: Vec<String> = match written {
-        Some(name) if is_complete_name(name) => vec![name.to_owned()],
-        // Not a name SageMaker accepts, nor one a placeholder below could stand for.
-        Some(name) => {
-            return Err(format!(
-                "monitoring_job_definition_name '{name}' is not a valid job definition name."
-            ));
-        }
-        None if !later => Vec::new(),
-        None if referenced.is_empty() => {
-            return Err("monitoring_job_definition_name is known only after apply, and its expression refers to no job definition in this plan.".into());
-        }
-        None => {
-            if let Some(named) = referenced.iter().find(|d| d.name.is_some()) {
-                return Err(format!(
-                    "monitoring_job_definition_name is known only after apply, though {} it refers to has a known name: the name is built from something else.",
-                    named.base
-                ));
-            }
-            referenced.iter().map(|d| generated_name(&d.base)).collect()
-        }
-    };
-    if names.is_empty() {
-        return Ok(vec![
-            json!({"MonitoringScheduleConfig": {"MonitoringType": monitoring_type}}),
-        ]);
-    }
-    Ok(names
-        .into_iter()
-        .map(|name| {
-            json!({"MonitoringScheduleConfig": {
-                "MonitoringJobDefinitionName": name,
-                "MonitoringType": monitoring_type,
-            }})
-        })
-        .collect())
-}
-
 fn judge_schedule(
     configuration: &Value,
     by_key: &HashMap<String, Vec<&Definition>>,
@@ -494,135 +201,6 @@ fn judge_schedule(
     })
 }
 
-/// The plan's configuration, with each resource's by its base address.
-struct Configuration<'v> {
-    root: &'v Value,
-    resources: HashMap<String, &'v Value>,
-}
-
-impl<'v> Configuration<'v> {
-    fn of(root: &'v Value) -> Self {
-        let mut resources = HashMap::new();
-        let mut modules = vec![(String::new(), root)];
-        while let Some((prefix, module)) = modules.pop() {
-            for resource in module
-                .get("resources")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(address) = resource.get("address").and_then(Value::as_str) {
-                    resources.insert(format!("{prefix}{address}"), resource);
-                }
-            }
-            if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
-                for (call, value) in calls {
-                    if let Some(child) = value.get("module") {
-                        modules.push((format!("{prefix}module.{call}."), child));
-                    }
-                }
-            }
-        }
-        Configuration { root, resources }
-    }
-
-    /// The data quality job definitions (by base address) a schedule's
-    /// `monitoring_job_definition_name` expression refers to, through module variables and
-    /// outputs; a reason when they lead further than [`MAX_HOPS`].
-    fn referenced(&self, resource: &Planned) -> Result<Vec<String>, String> {
-        let expression = self.resources.get(&resource.base).and_then(|r| {
-            r.pointer("/expressions/monitoring_schedule_config/0/monitoring_job_definition_name")
-        });
-        let mut walk = References::default();
-        if let Some(expression) = expression {
-            self.follow(&resource.module, expression, 0, &mut walk);
-        }
-        if walk.too_far {
-            return Err(format!(
-                "monitoring_job_definition_name refers through more than {MAX_HOPS} module variables and outputs."
-            ));
-        }
-        Ok(walk.found)
-    }
-
-    fn follow(&self, module: &[String], expression: &Value, hops: usize, walk: &mut References) {
-        if hops > MAX_HOPS {
-            walk.too_far = true;
-            return;
-        }
-        let references = expression
-            .get("references")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str);
-        for reference in references {
-            // Each reference of each module is followed once, however many paths lead to it.
-            if !walk
-                .followed
-                .insert((module.to_vec(), reference.to_owned()))
-            {
-                continue;
-            }
-            let head = |text: &str| -> String {
-                let end = text.find(['.', '[']).unwrap_or(text.len());
-                text[..end].to_owned()
-            };
-            if let Some(rest) = reference.strip_prefix(&format!("{DATA_QUALITY}.")) {
-                let base = base_address(module, DATA_QUALITY, &head(rest));
-                if !walk.found.contains(&base) {
-                    walk.found.push(base);
-                }
-            } else if let Some(rest) = reference.strip_prefix("var.") {
-                // A module variable: the argument its module call passes, in the calling module.
-                let Some((call, parent)) = module.split_last() else {
-                    continue;
-                };
-                let argument = module_config(self.root, parent)
-                    .and_then(|m| m.get("module_calls"))
-                    .and_then(|calls| calls.get(call))
-                    .and_then(|call| call.get("expressions"))
-                    .and_then(|expressions| expressions.get(head(rest)));
-                if let Some(argument) = argument {
-                    self.follow(parent, argument, hops + 1, walk);
-                }
-            } else if let Some(rest) = reference.strip_prefix("module.") {
-                // A module output: its expression, in that module.
-                let child = head(rest);
-                let Some(output) = rest[child.len()..].strip_prefix('.').map(head) else {
-                    continue;
-                };
-                let mut path = module.to_vec();
-                path.push(child);
-                let value = module_config(self.root, &path)
-                    .and_then(|m| m.get("outputs"))
-                    .and_then(|outputs| outputs.get(&output))
-                    .and_then(|output| output.get("expression"));
-                if let Some(value) = value {
-                    self.follow(&path, value, hops + 1, walk);
-                }
-            }
-        }
-    }
-}
-
-/// What following one expression's references found.
-#[derive(Default)]
-struct References {
-    found: Vec<String>,
-    followed: HashSet<(Vec<String>, String)>,
-    too_far: bool,
-}
-
-/// A module's configuration, by the module calls from the root.
-fn module_config<'v>(root: &'v Value, calls: &[String]) -> Option<&'v Value> {
-    let mut module = root;
-    for call in calls {
-        module = module.get("module_calls")?.get(call)?.get("module")?;
-    }
-    Some(module)
-}
-
 /// The line (from 1) where each address first appears in the plan as a JSON string, in one
 /// pass over the text; an address that does not appear is left out (a plan on one line: 1).
 fn first_lines<'a>(
@@ -660,38 +238,10 @@ fn first_lines<'a>(
 
 #[cfg(test)]
 mod tests {
+    use super::references::MAX_HOPS;
     use super::*;
     use crate::check::finding::Status;
-    use crate::core::resource::{JobDefinitionRef, MonitoringKind};
-
-    #[test]
-    fn module_addresses_give_their_calls() {
-        assert_eq!(module_calls("module.a"), ["a"]);
-        assert_eq!(module_calls("module.a[0].module.b[\"x.y]\"]"), ["a", "b"]);
-        assert!(module_calls("").is_empty());
-    }
-
-    #[test]
-    fn unknown_leaves_and_blocks_are_unknown() {
-        let unknown =
-            json!({"monitoring_schedule_config": [{"monitoring_job_definition_name": true}]});
-        assert!(unknown_at(
-            &unknown,
-            &[
-                "monitoring_schedule_config",
-                "0",
-                "monitoring_job_definition_name"
-            ]
-        ));
-        assert!(!unknown_at(
-            &unknown,
-            &["monitoring_schedule_config", "0", "monitoring_type"]
-        ));
-        assert!(unknown_at(
-            &json!({"network_config": true}),
-            &["network_config", "0", "enable_network_isolation"]
-        ));
-    }
+    use serde_json::json;
 
     #[test]
     fn an_unknown_flag_is_unresolved_not_absent() {

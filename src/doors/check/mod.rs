@@ -1,22 +1,24 @@
 //! The `check` command: templates and plans judged before deployment, reported as a table,
 //! JSON lines or SARIF 2.1.0, with an exit code a pipeline can gate on. The judging is pure
 //! (`check/`); this door reads the files, optionally describes unresolved job definitions in
-//! the account (read-only), and prints, every text from the input through `escaping`: a table
-//! row starts with its verdict, never with a path or a logical id.
+//! the account (read-only), and reports, every text from the input through `escaping`. What
+//! it prints on stdout, in each format, is `output`.
 
+mod output;
+
+use super::exit::{self, Stop};
 use crate::aws::sagemaker::AwsSageMaker;
 use crate::aws::sdk;
 use crate::check::finding::{Assessment, Finding, Outcome, Status};
 use crate::check::{self, InputError, Options};
-use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
+use crate::core::resource::JobDefinitionRef;
 use crate::core::verdict::{JobDefinitionState, fit, judge_job_definition};
-use crate::doors::escaping;
 use crate::error::ApiFailure;
+use crate::escaping;
 use crate::rule::ports::SageMakerReads;
-use clap::{Args, ValueEnum};
-use serde_json::{Value, json};
+use clap::Args;
+use output::Format;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Judge monitoring schedules in CloudFormation/SAM templates and Terraform plans before
@@ -48,13 +50,6 @@ pub struct CheckArgs {
     fail_on_unresolved: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Table,
-    Json,
-    Sarif,
-}
-
 fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -70,8 +65,9 @@ struct Source {
     found: bool,
 }
 
-/// Runs `check` and returns the exit code.
-pub async fn run(args: CheckArgs) -> i32 {
+/// Runs `check` and returns the exit code; a write to standard output that fails stops it (a
+/// closed pipe is a normal end, `exit`).
+pub async fn run(args: CheckArgs) -> Result<i32, Stop> {
     let options = Options {
         job_definitions: args.job_definitions,
         parameters: args.parameters.iter().cloned().collect(),
@@ -94,30 +90,30 @@ pub async fn run(args: CheckArgs) -> i32 {
         match check::read(&text).and_then(|input| check::assess(&input, &options)) {
             Ok(assessments) => checked.push((source.shown.clone(), assessments)),
             Err(InputError::NotAnInput(reason)) if source.found => {
-                eprintln!(
+                exit::note(&format!(
                     "skipped {}: {}",
                     escaping::text(&source.shown),
                     escaping::text(&reason)
-                );
+                ));
             }
             Err(error) => errors.push(format!("{}: {error}", source.shown)),
         }
     }
     if !errors.is_empty() {
         for error in &errors {
-            eprintln!("error: {}", escaping::text(error));
+            exit::note(&format!("error: {}", escaping::text(error)));
         }
-        return 2;
+        return Ok(2);
     }
     if args.resolve_live && has_lookups(&checked) {
         let clients = match sdk::load().await {
             Ok(clients) => clients,
             Err(error) => {
-                eprintln!(
+                exit::note(&format!(
                     "error: --resolve-live: {}",
                     escaping::text(&error.to_string())
-                );
-                return 2;
+                ));
+                return Ok(2);
             }
         };
         resolve_live(&AwsSageMaker::of(&clients), &mut checked).await;
@@ -126,42 +122,31 @@ pub async fn run(args: CheckArgs) -> i32 {
         .iter()
         .flat_map(|(file, assessments)| assessments.iter().map(|a| a.finding(file)))
         .collect();
-    let mut out = std::io::stdout().lock();
-    let _ = match args.format {
-        Format::Table => write_table(&mut out, &findings),
-        Format::Json => findings.iter().try_for_each(|finding| {
-            writeln!(out, "{}", escaping::json(json_line(finding).to_string()))
-        }),
-        Format::Sarif => writeln!(
-            out,
-            "{}",
-            escaping::json(serde_json::to_string_pretty(&sarif(&findings)).expect("serialisable"))
-        ),
-    };
+    output::write(&mut std::io::stdout().lock(), args.format, &findings)?;
     let count = |status: Status| findings.iter().filter(|f| f.status == status).count();
-    eprintln!(
+    exit::note(&format!(
         "{} resource(s) in {} file(s): {} COMPLIANT, {} NON_COMPLIANT, {} UNRESOLVED",
         findings.len(),
         checked.len(),
         count(Status::Compliant),
         count(Status::NonCompliant),
         count(Status::Unresolved)
-    );
+    ));
     if count(Status::Unresolved) > 0 {
-        eprintln!(
+        exit::note(&format!(
             "UNRESOLVED is not an AWS Config result: the verdict depends on what the input does not say{}.",
             if args.resolve_live {
                 ""
             } else {
                 " (--resolve-live judges named job definitions by the account's)"
             }
-        );
+        ));
     }
     if count(Status::NonCompliant) > 0 || (args.fail_on_unresolved && count(Status::Unresolved) > 0)
     {
-        1
+        Ok(1)
     } else {
-        0
+        Ok(0)
     }
 }
 
@@ -231,10 +216,10 @@ impl Walk {
             if kind.is_symlink() {
                 // Said only of a link that would have been read: to a directory, or by its name.
                 if wanted || child.is_dir() {
-                    eprintln!(
+                    exit::note(&format!(
                         "skipped {}: a symbolic link (links are followed only when named on the command line)",
                         escaping::text(&shown(&child))
-                    );
+                    ));
                 }
             } else if kind.is_dir() {
                 self.directory(&child, errors);
@@ -314,178 +299,6 @@ async fn resolve_live<S: SageMakerReads>(reads: &S, checked: &mut [(String, Vec<
     }
 }
 
-/// The resource type without its `AWS::SageMaker::` prefix.
-fn short_type(resource_type: &str) -> &str {
-    resource_type.rsplit("::").next().unwrap_or(resource_type)
-}
-
-/// The table: a row per finding, starting with its verdict (so no line starts with text from
-/// the input), each cell escaped.
-fn write_table(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
-    if findings.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<[String; 4]> = findings
-        .iter()
-        .map(|f| {
-            [
-                format!("{}:{}", escaping::text(&f.file), f.line),
-                escaping::text(&f.resource).into_owned(),
-                escaping::text(short_type(&f.resource_type)).into_owned(),
-                escaping::text(&f.annotation).into_owned(),
-            ]
-        })
-        .collect();
-    let width = |column: usize, heading: &str| {
-        rows.iter()
-            .map(|row| row[column].chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(heading.len())
-    };
-    let (w_location, w_resource, w_type) =
-        (width(0, "LOCATION"), width(1, "RESOURCE"), width(2, "TYPE"));
-    writeln!(
-        out,
-        "{:14}  {:w_location$}  {:w_resource$}  {:w_type$}  ANNOTATION",
-        "VERDICT", "LOCATION", "RESOURCE", "TYPE"
-    )?;
-    for (finding, [location, resource, kind, annotation]) in findings.iter().zip(&rows) {
-        writeln!(
-            out,
-            "{:14}  {location:w_location$}  {resource:w_resource$}  {kind:w_type$}  {annotation}",
-            finding.status.as_str(),
-        )?;
-    }
-    Ok(())
-}
-
-fn json_line(finding: &Finding) -> Value {
-    json!({
-        "file": finding.file,
-        "resource": finding.resource,
-        "type": finding.resource_type,
-        "ComplianceType": finding.status.as_str(),
-        "Annotation": finding.annotation,
-        "line": finding.line,
-    })
-}
-
-/// A SARIF rule: one per resource type this command judges.
-struct Rule {
-    id: &'static str,
-    name: &'static str,
-    short: &'static str,
-    full: &'static str,
-}
-
-const RULES: [Rule; 5] = [
-    Rule {
-        id: "SageMaker.14",
-        name: "MonitoringScheduleNetworkIsolation",
-        short: "SageMaker monitoring schedules should have network isolation enabled",
-        full: "A monitoring schedule is compliant only when the job definition it runs (embedded, or the standalone job definition it names) sets NetworkConfig.EnableNetworkIsolation to true.",
-    },
-    Rule {
-        id: "SageMaker.11",
-        name: "DataQualityJobDefinitionNetworkIsolation",
-        short: "SageMaker data quality job definitions should have network isolation enabled",
-        full: "A data quality job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
-    },
-    Rule {
-        id: "SageMaker.12",
-        name: "ModelBiasJobDefinitionNetworkIsolation",
-        short: "SageMaker model bias job definitions should have network isolation enabled",
-        full: "A model bias job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
-    },
-    Rule {
-        id: "model-quality-job-definition-isolation",
-        name: "ModelQualityJobDefinitionNetworkIsolation",
-        short: "SageMaker model quality job definitions should have network isolation enabled",
-        full: "A model quality job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
-    },
-    Rule {
-        id: "model-explainability-job-definition-isolation",
-        name: "ModelExplainabilityJobDefinitionNetworkIsolation",
-        short: "SageMaker model explainability job definitions should have network isolation enabled",
-        full: "A model explainability job definition is compliant only when NetworkConfig.EnableNetworkIsolation is true.",
-    },
-];
-
-const HELP: &str = "Set NetworkConfig.EnableNetworkIsolation to true on the job definition the resource runs (job definitions are immutable: a named one is replaced by an isolated copy). Isolated jobs reach their inputs and outputs only through VPC endpoints or staged data. UNRESOLVED means the verdict depends on a value the input does not hold: pass it with --parameter, or use --resolve-live.";
-
-/// The index into [`RULES`] of a resource type.
-fn rule_index(resource_type: &str) -> usize {
-    let kind = match resource_type {
-        SCHEDULE_TYPE | check::terraform::SCHEDULE => return 0,
-        check::terraform::DATA_QUALITY => MonitoringKind::DataQuality,
-        other => match ResourceKind::of(other) {
-            ResourceKind::JobDefinition(kind) => kind,
-            _ => return 0,
-        },
-    };
-    match kind {
-        MonitoringKind::DataQuality => 1,
-        MonitoringKind::ModelBias => 2,
-        MonitoringKind::ModelQuality => 3,
-        MonitoringKind::ModelExplainability => 4,
-    }
-}
-
-/// SARIF 2.1.0 as GitHub code scanning reads it: NON_COMPLIANT findings as errors, UNRESOLVED
-/// ones as warnings, each at its file and line.
-fn sarif(findings: &[Finding]) -> Value {
-    let rules: Vec<Value> = RULES
-        .iter()
-        .map(|rule| {
-            json!({
-                "id": rule.id,
-                "name": rule.name,
-                "shortDescription": {"text": rule.short},
-                "fullDescription": {"text": rule.full},
-                "help": {"text": HELP},
-                "defaultConfiguration": {"level": "error"},
-                "properties": {"tags": ["security", "sagemaker", "network-isolation"]},
-            })
-        })
-        .collect();
-    let results: Vec<Value> = findings
-        .iter()
-        .filter_map(|finding| {
-            let level = match finding.status {
-                Status::NonCompliant => "error",
-                Status::Unresolved => "warning",
-                Status::Compliant | Status::NotApplicable => return None,
-            };
-            let index = rule_index(&finding.resource_type);
-            Some(json!({
-                "ruleId": RULES[index].id,
-                "ruleIndex": index,
-                "level": level,
-                "message": {"text": format!("{} ({}): {}", finding.resource, finding.status, finding.annotation)},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": finding.file},
-                    "region": {"startLine": finding.line},
-                }}],
-                "properties": {"resourceType": finding.resource_type, "complianceType": finding.status.as_str()},
-            }))
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "monitoring-schedule-isolation",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://docs.aws.amazon.com/securityhub/latest/userguide/sagemaker-controls.html",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,26 +317,5 @@ mod tests {
         assert_eq!(key_value("A=b=c"), Ok(("A".into(), "b=c".into())));
         assert!(key_value("=x").is_err());
         assert!(key_value("novalue").is_err());
-    }
-
-    #[test]
-    fn each_resource_type_has_its_rule() {
-        assert_eq!(RULES[rule_index(SCHEDULE_TYPE)].id, "SageMaker.14");
-        assert_eq!(
-            RULES[rule_index("aws_sagemaker_monitoring_schedule")].id,
-            "SageMaker.14"
-        );
-        assert_eq!(
-            RULES[rule_index("aws_sagemaker_data_quality_job_definition")].id,
-            "SageMaker.11"
-        );
-        assert_eq!(
-            RULES[rule_index("AWS::SageMaker::ModelBiasJobDefinition")].id,
-            "SageMaker.12"
-        );
-        assert_eq!(
-            RULES[rule_index("AWS::SageMaker::ModelExplainabilityJobDefinition")].id,
-            "model-explainability-job-definition-isolation"
-        );
     }
 }

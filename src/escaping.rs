@@ -3,8 +3,9 @@
 //! return or an ANSI escape rewrites what a terminal shows (a line reading COMPLIANT), a
 //! right-to-left override reorders it, a line break starts a line that GitHub Actions runs as
 //! a workflow command (`::error`, `::stop-commands::`), and a CSV cell starting `=` is a
-//! formula to a spreadsheet. Every text output goes through here; the doors also never start
-//! a line with such text (their lines start with a verdict or a word of their own).
+//! formula to a spreadsheet. Every text output goes through here (the doors', and the dry
+//! run's JSON lines); the doors also never start a line with such text (their lines start
+//! with a verdict or a word of their own).
 
 use std::borrow::Cow;
 
