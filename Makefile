@@ -27,7 +27,7 @@ help:
 	@echo "make invoke EVENT=events/...   one event through the Lambda runtime, locally"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials)"
 	@echo "make deploy-org REGIONS=\"us-east-1 eu-west-1\" ORG_ID=o-... OUS=ou-...   the organization, every region (scripts/deploy-org)"
-	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up, check on adversarial 1 MB inputs)"
+	@echo "make bench   benchmarks (verdict, sweep at 100/1,000/10,000 schedules, start-up, check on adversarial 1 MB inputs, audit --aggregator beside --organization)"
 	@echo "make fuzz    fuzz event parsing for FUZZ_SECONDS (default 120)"
 	@echo "make tools   the pinned Python tools (cfn-lint, cargo-lambda, aws-sam-cli, pre-commit) into .venv"
 	@echo "make cargo   says whether cargo is installed (every Rust target needs it)"
@@ -91,6 +91,7 @@ bench: cargo
 	cargo bench --locked --bench verdict
 	cargo bench --locked --bench sweep
 	cargo bench --locked --bench check
+	cargo bench --locked --bench aggregator
 
 # Bounded fuzzing of event parsing (FUZZ_SECONDS, default 120). cargo-fuzz needs nightly flags;
 # RUSTC_BOOTSTRAP lets the stable toolchain accept them.

@@ -13,11 +13,13 @@
 //!   closed pipe is a normal end).
 //! * `rule/` and `core/`: the rule itself. `core/` is pure data and decisions: the event parsed
 //!   once (`event`), the decision table (`plan`), the verdict (`verdict`) over one view of a
-//!   schedule (`schedule`). `rule/` carries a plan out through four ports (`ports`: SageMaker
-//!   reads, AWS Config reads, the delivery of evaluations, the fixer): a sweep (`sweep`, over
-//!   an `inventory`) or one changed item (`change`) hands back outcomes (`outcome`), which the
-//!   service alone records (`recorder`, through `delivery`) against what Config holds
-//!   (`held`); remediation (`fix`) and the report (`report`) read what was recorded.
+//!   schedule (`schedule`); a Config aggregator's records judged the same way (`aggregate`),
+//!   with the coverage and drift beside a rule's results (`coverage`). `rule/` carries a plan
+//!   out through four ports (`ports`: SageMaker reads, AWS Config reads, the delivery of
+//!   evaluations, the fixer): a sweep (`sweep`, over an `inventory`) or one changed item
+//!   (`change`) hands back outcomes (`outcome`), which the service alone records (`recorder`,
+//!   through `delivery`) against what Config holds (`held`); remediation (`fix`) and the
+//!   report (`report`) read what was recorded.
 //! * `aws/`: the edges. Each implements a port with the AWS SDK; reads and writes stay apart,
 //!   so a dry run holds nothing that can write.
 //! * `check/`: the same verdict before deployment, pure: CloudFormation templates (`template`,

@@ -1,4 +1,4 @@
-//! A closed pipe (`audit --json | head -1`) is the reader's choice, not a failure: the command
+//! A closed pipe (`audit --json | head -1`, with `--aggregator` too) is the reader's choice, not a failure: the command
 //! line stops writing there and exits 0, without a panic or a message.
 
 mod support;
@@ -39,13 +39,13 @@ fn many_open_schedules() -> Seed {
     .unwrap()
 }
 
-#[test]
-fn audit_into_a_pipe_closed_after_one_line_exits_zero_quietly() {
-    let fake = start(many_open_schedules());
+/// Runs `audit` with `args` into a pipe closed after one line, as `head -1` does; asserts the
+/// line is a NON_COMPLIANT row and the run ended with 0, no panic and no message.
+fn closed_after_one_line(fake: &fake_aws::FakeAws, args: &[&str]) {
     let mut child = Command::new(BINARY)
-        .args(["audit", "--json"])
+        .args(args)
         .env_clear()
-        .envs(aws_env(&fake))
+        .envs(aws_env(fake))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -65,8 +65,26 @@ fn audit_into_a_pipe_closed_after_one_line_exits_zero_quietly() {
         .unwrap();
     let status = child.wait().unwrap();
     let row: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
-    assert_eq!(row["ComplianceType"], "NON_COMPLIANT", "{row}");
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!stderr.contains("error"), "{stderr}");
+    assert_eq!(row["ComplianceType"], "NON_COMPLIANT", "{args:?}: {row}");
+    assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+}
+
+#[test]
+fn audit_into_a_pipe_closed_after_one_line_exits_zero_quietly() {
+    let fake = start(many_open_schedules());
+    closed_after_one_line(&fake, &["audit", "--json"]);
+}
+
+#[test]
+fn audit_aggregator_into_a_pipe_closed_after_one_line_exits_zero_quietly() {
+    let fake = start(many_open_schedules());
+    fake.with_state(|state| {
+        state
+            .aggregators
+            .owners
+            .insert("org".into(), ACCOUNT.into())
+    });
+    closed_after_one_line(&fake, &["audit", "--aggregator", "org", "--json"]);
 }

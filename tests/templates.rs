@@ -24,7 +24,7 @@ use support::lambda_policy::{
 };
 use support::policy::{
     Principal, Request, Vars, actions, allowed, condition, conditions, deployed_statements,
-    parameters, render, role_statements,
+    parameters, render, role_statements, with_conditions,
 };
 use support::{root, run, sample_seed, start};
 
@@ -301,6 +301,7 @@ fn member_roles_trust_every_regions_function_role_and_no_other_role() {
     impostors.extend(
         names(&audited, &audited_vars)
             .into_iter()
+            .chain(names(&global, &with_audit))
             .map(|named| role_arn(ADMIN, &named.name)),
     );
     for impostor in impostors {
@@ -325,24 +326,30 @@ fn the_audit_role_trusts_exactly_the_audit_principals() {
         &BTreeMap::from([("AuditPrincipalArns".to_owned(), principals.join(","))]),
     );
     let (member, member_vars) = member_stack(&global, &vars);
-    let statements = trust(&member, "AuditRole");
-    for principal in &principals {
-        assert!(
-            may_assume(&statements, principal, &member_vars),
-            "{principal}"
-        );
-    }
     let prefix = &vars["FunctionRolePrefix"];
-    for other in [
-        format!("arn:aws:iam::{ADMIN}:role/SecurityAudit-copy"),
-        format!("arn:aws:iam::{ADMIN}:role/{prefix}-us-east-1"),
-        format!("arn:aws:iam::{ADMIN}:role/{prefix}-anything"),
-        format!("arn:aws:iam::{MEMBER}:role/SecurityAudit"),
+    // The audit role in every member, and the aggregator's in the administrator account.
+    for (stack, role, vars) in [
+        (&member, "AuditRole", &member_vars),
+        (&global, "AggregatorAuditRole", &vars),
     ] {
-        assert!(
-            !may_assume(&statements, &other, &member_vars),
-            "{other} is trusted"
-        );
+        let statements = trust(stack, role);
+        for principal in &principals {
+            assert!(
+                may_assume(&statements, principal, vars),
+                "{role}: {principal}"
+            );
+        }
+        for other in [
+            format!("arn:aws:iam::{ADMIN}:role/SecurityAudit-copy"),
+            format!("arn:aws:iam::{ADMIN}:role/{prefix}-us-east-1"),
+            format!("arn:aws:iam::{ADMIN}:role/{prefix}-anything"),
+            format!("arn:aws:iam::{MEMBER}:role/SecurityAudit"),
+        ] {
+            assert!(
+                !may_assume(&statements, &other, vars),
+                "{role}: {other} is trusted"
+            );
+        }
     }
 }
 
@@ -449,7 +456,10 @@ fn iam_action(operation: &str) -> Option<String> {
         "ListDiscoveredResources"
         | "GetResourceConfigHistory"
         | "GetComplianceDetailsByConfigRule"
-        | "PutEvaluations" => "config",
+        | "PutEvaluations"
+        | "ListAggregateDiscoveredResources"
+        | "BatchGetAggregateResourceConfig"
+        | "GetAggregateComplianceDetailsByConfigRule" => "config",
         sagemaker
             if sagemaker.contains("MonitoringSchedule")
                 || sagemaker.contains("JobDefinition")
@@ -460,6 +470,15 @@ fn iam_action(operation: &str) -> Option<String> {
         other => panic!("which service answers {other}?"),
     };
     Some(format!("{service}:{operation}"))
+}
+
+/// The IAM actions behind the calls the fake answered in `account`.
+fn actions_called(fake: &fake_aws::FakeAws, account: &str) -> BTreeSet<String> {
+    fake.calls()
+        .into_iter()
+        .filter(|call| call.account == account)
+        .filter_map(|call| iam_action(&call.operation))
+        .collect()
 }
 
 #[test]
@@ -498,12 +517,7 @@ fn the_audit_role_may_make_every_call_audit_makes() {
             audited.stderr
         );
     }
-    let called: BTreeSet<String> = fake
-        .calls()
-        .into_iter()
-        .filter(|call| call.account == MEMBER)
-        .filter_map(|call| iam_action(&call.operation))
-        .collect();
+    let called = actions_called(&fake, MEMBER);
     assert!(
         called.contains("sagemaker:ListModelBiasJobDefinitions"),
         "the job-definition audit listed job definitions: {called:?}"
@@ -513,6 +527,94 @@ fn the_audit_role_may_make_every_call_audit_makes() {
         .filter(|action| !granted.iter().any(|g| g.eq_ignore_ascii_case(action)))
         .collect();
     assert!(missing.is_empty(), "the audit role cannot call {missing:?}");
+}
+
+#[test]
+fn the_aggregator_audit_role_may_make_every_call_audit_aggregator_makes_on_that_aggregator_only() {
+    let global = template("template-org-global.yaml");
+    let aggregator = |id: &str| {
+        format!(
+            "arn:aws:config:{}:{ADMIN}:config-aggregator/config-aggregator-{id}",
+            REGIONS[0]
+        )
+    };
+    let principals = (
+        "AuditPrincipalArns".to_owned(),
+        format!("arn:aws:iam::{ADMIN}:role/SecurityAudit"),
+    );
+    let context = |overrides: &[(String, String)]| {
+        let mut vars = global_context(&global, &overrides.iter().cloned().collect());
+        // Known once CloudFormation has created it.
+        vars.insert(
+            "OrganizationAggregator.ConfigurationAggregatorArn".into(),
+            aggregator("deployed1"),
+        );
+        with_conditions(&global, vars)
+    };
+    // The role exists only for audit principals and an aggregator to read.
+    let deploy = ("DeployAggregator".to_owned(), "true".to_owned());
+    let existing = ("AuditAggregatorArn".to_owned(), aggregator("existing1"));
+    for alone in [&principals, &deploy] {
+        let vars = context(std::slice::from_ref(alone));
+        assert!(
+            !condition(&global, "HasAggregatorAudit", &vars),
+            "{alone:?}"
+        );
+    }
+
+    // Every call `audit --aggregator --rule` makes, as the fake saw them.
+    let fake = start(sample_seed());
+    fake.with_state(|state| {
+        state
+            .aggregators
+            .owners
+            .insert("org".into(), support::ACCOUNT.into())
+    });
+    let audited = run(
+        &fake,
+        &["audit", "--aggregator", "org", "--rule", "r", "--json"],
+        None,
+        &[],
+    );
+    assert!(
+        matches!(audited.code, 0 | 3),
+        "read everything: {}",
+        audited.stderr
+    );
+    let called = actions_called(&fake, support::ACCOUNT);
+    assert_eq!(called.len(), 3, "{called:?}");
+
+    let role = &global["Resources"]["AggregatorAuditRole"];
+    assert_eq!(role["Condition"], "HasAggregatorAudit");
+    for (overrides, arn) in [
+        (vec![principals.clone(), deploy], aggregator("deployed1")),
+        (vec![principals.clone(), existing], aggregator("existing1")),
+    ] {
+        let vars = context(&overrides);
+        assert!(
+            condition(&global, "HasAggregatorAudit", &vars),
+            "{overrides:?}"
+        );
+        let statements = role_statements(role);
+        for action in &called {
+            let on =
+                |resource: &str| allowed(&statements, &Request::new(action).on(resource), &vars);
+            assert!(on(&arn), "{action} on {arn}");
+            assert!(
+                !on(&aggregator("another1")),
+                "{action} on another aggregator"
+            );
+        }
+        for action in [
+            "config:PutEvaluations",
+            "config:SelectAggregateResourceConfig",
+        ] {
+            assert!(
+                !allowed(&statements, &Request::new(action).on(&arn), &vars),
+                "{action}"
+            );
+        }
+    }
 }
 
 /// Values each parameter admits: from its AllowedPattern (anchors dropped: CloudFormation
@@ -574,6 +676,7 @@ fn every_allowed_name_renders_valid_names_that_do_not_collide() {
             "FunctionRolePrefix",
             "AuditRoleName",
             "AggregatorName",
+            "AggregatorAuditRoleName",
         ],
     );
     let regional_names = strategy(&regional, &["RuleName", "FunctionRolePrefix"]);

@@ -417,22 +417,7 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
         })
         .map(|(_, result)| result)
         .collect();
-    let render = |result: &&Value| {
-        json!({
-            "EvaluationResultIdentifier": {
-                "EvaluationResultQualifier": {
-                    "ConfigRuleName": rule,
-                    "ResourceType": result["ResourceType"],
-                    "ResourceId": result["ResourceId"],
-                },
-                "OrderingTimestamp": result.get("OrderingTimestamp").cloned().unwrap_or(Value::from(0)),
-            },
-            "ComplianceType": result["ComplianceType"],
-            "ResultRecordedTime": result.get("ResultRecordedTime").cloned().unwrap_or(Value::from(1_795_860_000)),
-            "ConfigRuleInvokedTime": result.get("ResultRecordedTime").cloned().unwrap_or(Value::from(1_795_860_000)),
-            "Annotation": result.get("Annotation").cloned().unwrap_or(Value::Null),
-        })
-    };
+    let render = |result: &&Value| evaluation_result(rule, result);
     Reply::Json(paginate(
         &all,
         start,
@@ -441,6 +426,28 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
         "EvaluationResults",
         "NextToken",
     ))
+}
+
+/// A result Config holds, as its `EvaluationResult` shape says it (the aggregator's adds where).
+pub(crate) fn evaluation_result(rule: &str, result: &Value) -> Value {
+    let recorded = result
+        .get("ResultRecordedTime")
+        .cloned()
+        .unwrap_or(Value::from(1_795_860_000));
+    json!({
+        "EvaluationResultIdentifier": {
+            "EvaluationResultQualifier": {
+                "ConfigRuleName": rule,
+                "ResourceType": result["ResourceType"],
+                "ResourceId": result["ResourceId"],
+            },
+            "OrderingTimestamp": result.get("OrderingTimestamp").cloned().unwrap_or(Value::from(0)),
+        },
+        "ComplianceType": result["ComplianceType"],
+        "ResultRecordedTime": recorded,
+        "ConfigRuleInvokedTime": recorded,
+        "Annotation": result.get("Annotation").cloned().unwrap_or(Value::Null),
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! signatures, enforces the API limits the rule must respect (page sizes, batch sizes,
 //! annotation length), records what it was asked, and injects faults on request.
 
+pub mod aggregator;
 pub mod cargo_lambda;
 pub mod config;
 pub mod faults;
@@ -54,6 +55,8 @@ pub struct Account {
     /// Security Hub's findings here (ASFF), as GetFindings returns them.
     pub findings: Vec<Value>,
     pub security_hub_disabled: bool,
+    /// Resource types the recorder does not record here: an aggregator shows none of them.
+    pub unrecorded_types: Vec<String>,
 }
 
 /// A credential the fake accepts, and the account it acts in.
@@ -137,6 +140,8 @@ pub struct State {
     pub gate_open: bool,
     /// Evaluations accepted but not recorded: older than the result Config held.
     pub superseded: Vec<Value>,
+    /// Config aggregators over every account and region the fake holds.
+    pub aggregators: aggregator::Aggregators,
 }
 
 impl State {
@@ -191,6 +196,7 @@ impl State {
             next_lifetimes: Default::default(),
             gate_open: false,
             superseded: Vec::new(),
+            aggregators: aggregator::Aggregators::default(),
         })
     }
 
@@ -247,6 +253,7 @@ fn account_from(
     account.config_items = seed.config_items;
     account.discovered = seed.discovered;
     account.config_ids_are_arns = seed.config_ids_are_arns;
+    account.unrecorded_types = seed.unrecorded_types;
     for result in seed.results {
         let field = |name: &str| {
             result
@@ -909,10 +916,16 @@ fn dispatch(
                         securityhub::SERVICE => {
                             securityhub::handle(&mut state, context, operation, &input)
                         }
+                        _ if aggregator::serves(operation) => {
+                            aggregator::handle(&mut state, context, operation, &input)
+                        }
                         _ => config::handle(&mut state, context, operation, &input),
                     }
                 }
                 "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
+                "StarlingDoveService" if aggregator::serves(operation) => {
+                    aggregator::handle(&mut state, context, operation, &input)
+                }
                 "StarlingDoveService" => config::handle(&mut state, context, operation, &input),
                 "AWSOrganizationsV20161128" | "Account" => {
                     organizations::handle(&mut state, operation, &input)

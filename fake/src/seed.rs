@@ -44,6 +44,8 @@ pub struct AccountSeed {
     pub findings: Vec<Value>,
     /// Security Hub is not enabled here: its calls answer InvalidAccessException.
     pub security_hub_disabled: bool,
+    /// Resource types the recorder does not record in this account and region.
+    pub unrecorded_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

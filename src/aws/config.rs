@@ -9,7 +9,7 @@ use crate::core::verdict::Compliance;
 use crate::error::ApiFailure;
 use crate::rule::ports::{ConfigReads, Deliver, FetchedItem, HeldResult, RecordedIds};
 use aws_sdk_config::Client;
-use aws_sdk_config::types::{ComplianceType, ResourceType};
+use aws_sdk_config::types::{ComplianceType, EvaluationResultIdentifier, ResourceType};
 use aws_smithy_types::DateTime;
 use serde_json::Value;
 use std::sync::Arc;
@@ -179,18 +179,13 @@ impl ConfigReads for AwsConfig {
                 .evaluation_results()
                 .iter()
                 .filter_map(|result| {
-                    let qualifier = result
-                        .evaluation_result_identifier()?
-                        .evaluation_result_qualifier()?;
-                    let compliance = match result.compliance_type()? {
-                        ComplianceType::Compliant => Compliance::Compliant,
-                        ComplianceType::NonCompliant => Compliance::NonCompliant,
-                        ComplianceType::NotApplicable => Compliance::NotApplicable,
-                        _ => return None,
-                    };
+                    let (resource_type, resource_id, compliance) = evaluated(
+                        result.evaluation_result_identifier(),
+                        result.compliance_type(),
+                    )?;
                     Some(HeldResult {
-                        resource_type: qualifier.resource_type()?.to_owned(),
-                        resource_id: qualifier.resource_id()?.to_owned(),
+                        resource_type,
+                        resource_id,
                         compliance,
                         annotation: result.annotation().unwrap_or_default().to_owned(),
                         recorded_at: result
@@ -203,4 +198,24 @@ impl ConfigReads for AwsConfig {
         })
         .await
     }
+}
+
+/// The resource and the compliance of a result Config holds; `None` for one without them, or
+/// INSUFFICIENT_DATA, which no rule reports.
+pub(crate) fn evaluated(
+    identifier: Option<&EvaluationResultIdentifier>,
+    compliance: Option<&ComplianceType>,
+) -> Option<(String, String, Compliance)> {
+    let qualifier = identifier?.evaluation_result_qualifier()?;
+    let compliance = match compliance? {
+        ComplianceType::Compliant => Compliance::Compliant,
+        ComplianceType::NonCompliant => Compliance::NonCompliant,
+        ComplianceType::NotApplicable => Compliance::NotApplicable,
+        _ => return None,
+    };
+    Some((
+        qualifier.resource_type()?.to_owned(),
+        qualifier.resource_id()?.to_owned(),
+        compliance,
+    ))
 }

@@ -1,9 +1,11 @@
 //! The edges to AWS: each implements a port of `rule/` with the AWS SDK. Reads and writes are
 //! kept apart: `sagemaker` and `config` read (Config's `put` is the one delivery), `remediate`
 //! holds SageMaker's writes, `security_hub` reads findings and, apart, updates them, and
-//! `dry_run` stands in for every writer so that nothing is written.
+//! `dry_run` stands in for every writer so that nothing is written. `aggregator` reads a Config
+//! aggregator for `audit --aggregator`, and writes nothing.
 
 pub mod accounts;
+pub mod aggregator;
 pub mod calls;
 pub mod config;
 pub mod dry_run;

@@ -1,7 +1,10 @@
 //! The pure core: plain data and decisions, no I/O. The event parsed once, the rule's decision
-//! table, the verdict, and the small values the edges pass back and forth.
+//! table, the verdict, and the small values the edges pass back and forth; an aggregator's
+//! records judged the same way, with the coverage and drift beside them.
 
+pub mod aggregate;
 pub mod calls;
+pub mod coverage;
 pub mod evaluation;
 pub mod event;
 pub mod exempt;

@@ -1,7 +1,8 @@
 //! `audit`: the periodic sweep, writing nothing, for the current account and region or for a
 //! whole estate (`--accounts`/`--organization`, `--regions`, `--role`). Each account and region
 //! is swept on its own with its own clients; one that cannot be read is named with the reason,
-//! and the rest is still reported.
+//! and the rest is still reported. `--aggregator` reads every account and region from a Config
+//! aggregator instead (`aggregator`).
 
 use super::exit::Stop;
 use crate::aws::accounts::{assume_role, role_arn};
@@ -20,6 +21,8 @@ use aws_smithy_types::DateTime;
 use futures::StreamExt;
 use tracing::Instrument;
 
+mod aggregator;
+mod aggregator_output;
 mod output;
 
 /// Accounts and regions read at once unless `--parallel` says otherwise.
@@ -39,15 +42,17 @@ pub struct AuditArgs {
     /// Judge the standalone job definitions instead (SageMaker.11, .12 and their twins)
     #[arg(long)]
     job_definitions: bool,
-    /// Describes in flight at once, in each account and region
+    /// Describes in flight at once, in each account and region (with --aggregator: aggregator
+    /// calls in flight at once)
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=MAX_CONCURRENCY as i64))]
     concurrency: u16,
     /// Regions to read, comma-separated, or `all` for every region each account has enabled
-    /// (default: the configured region)
+    /// (default: the configured region; with --aggregator: every region it holds)
     #[arg(long, value_delimiter = ',', value_parser = region_name)]
     regions: Vec<String>,
-    /// Accounts to read, comma-separated 12-digit ids (default: the caller's)
+    /// Accounts to read, comma-separated 12-digit ids (default: the caller's; with
+    /// --aggregator: every account it holds)
     #[arg(long, value_delimiter = ',', value_parser = account_id, conflicts_with = "organization")]
     accounts: Vec<String>,
     /// Every active account of the organization (organizations:ListAccounts)
@@ -65,6 +70,15 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = DEFAULT_PARALLEL,
           value_parser = clap::value_parser!(u16).range(1..=32))]
     parallel: u16,
+    /// Read every account and region from this AWS Config aggregator (its name) instead: its
+    /// recorded schedules and job definitions, with no role assumed and no call in any member
+    #[arg(long, value_parser = aggregator_name,
+          conflicts_with_all = ["organization", "role", "job_definitions", "parallel"])]
+    aggregator: Option<String>,
+    /// With --aggregator: the Config rule (its name in the member accounts) whose result for
+    /// each schedule is shown beside the verdict, with coverage of where it has reported
+    #[arg(long, requires = "aggregator", value_parser = config_rule_name)]
+    rule: Option<String>,
 }
 
 /// How the rows are printed.
@@ -102,6 +116,33 @@ fn region_name(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("a region name such as eu-west-1, or all".into())
+    }
+}
+
+/// `ConfigurationAggregatorName`: 1 to 256 of letters, digits, `_` and `-`.
+fn aggregator_name(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let valid = (1..=256).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("an aggregator name: 1 to 256 letters, digits, _ and -".into())
+    }
+}
+
+/// `ConfigRuleName` as `GetAggregateComplianceDetailsByConfigRule` takes it: 1 to 128
+/// characters, not all blank, none a control character.
+fn config_rule_name(value: &str) -> Result<String, String> {
+    let valid = (1..=128).contains(&value.chars().count())
+        && !value.trim().is_empty()
+        && !value.chars().any(char::is_control);
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("a Config rule name of 1 to 128 characters".into())
     }
 }
 
@@ -174,6 +215,9 @@ pub async fn run(args: AuditArgs) -> Result<i32, Stop> {
         (_, true) => Format::Csv,
         _ => Format::Table,
     };
+    if let Some(name) = &args.aggregator {
+        return aggregator::run(&args, name, format).await;
+    }
     let control = if args.job_definitions {
         Control::JobDefinitions
     } else {
@@ -462,5 +506,12 @@ mod tests {
         assert_eq!(role_name("/ops/sm14-reader").unwrap(), "ops/sm14-reader");
         assert!(role_name("arn:aws:iam::111111111111:role/r").is_err());
         assert!(role_name("a role").is_err());
+        assert_eq!(aggregator_name("org-config_1").unwrap(), "org-config_1");
+        assert!(aggregator_name("org config").is_err());
+        assert!(aggregator_name(&"a".repeat(257)).is_err());
+        assert!(config_rule_name(&"r".repeat(128)).is_ok());
+        assert!(config_rule_name(&"r".repeat(129)).is_err());
+        assert!(config_rule_name("  ").is_err());
+        assert!(config_rule_name("rule\n").is_err());
     }
 }

@@ -62,56 +62,60 @@ fn substitute(text: &str, vars: &Vars) -> String {
     out
 }
 
-/// The branch of an `Fn::If` that a stack with these [`conditions`] takes.
+/// The branch of an `Fn::If` that a stack with these [`with_conditions`] takes.
 fn branch<'v>(form: &'v Value, vars: &Vars) -> &'v Value {
     let name = form[0].as_str().expect("Fn::If names a condition");
-    match lookup(vars, &format!("Condition::{name}")).as_str() {
+    match lookup(vars, &condition_key(name)).as_str() {
         "true" => &form[1],
         _ => &form[2],
     }
 }
 
-/// `vars` with each of the template's conditions as `Condition::<name>`, `true` or `false`:
-/// `Fn::Equals` of rendered values, `Fn::Not`, `Fn::And`, `Fn::Or` and `Condition`.
-pub fn conditions(template: &Value, vars: &Vars) -> Vars {
-    fn holds(condition: &Value, template: &Value, vars: &Vars) -> bool {
-        let object = condition.as_object().expect("a condition is an object");
-        let (function, arguments) = object.iter().next().expect("a condition function");
-        let each = || arguments.as_array().expect("a list of arguments").iter();
-        match function.as_str() {
-            "Fn::Equals" => {
-                let values: Vec<String> = each().map(|value| render(value, vars)).collect();
-                values[0] == values[1]
-            }
-            "Fn::Not" => !holds(&arguments[0], template, vars),
-            "Fn::And" => each().all(|c| holds(c, template, vars)),
-            "Fn::Or" => each().any(|c| holds(c, template, vars)),
-            "Condition" => holds(
-                &template["Conditions"][arguments.as_str().unwrap()],
-                template,
-                vars,
-            ),
-            other => panic!("condition function {other} is not modelled"),
-        }
-    }
-    let mut with = vars.clone();
-    if let Some(defined) = template["Conditions"].as_object() {
-        for (name, condition) in defined {
-            let value = holds(condition, template, vars);
-            with.insert(format!("Condition::{name}"), value.to_string());
-        }
-    }
-    with
+/// The key under which [`with_conditions`] puts a condition's value.
+fn condition_key(name: &str) -> String {
+    format!("Condition::{name}")
 }
 
-/// A scalar value: a literal, `Ref`, `Fn::Sub` (either form), `Fn::Join` or `Fn::If` (with the
-/// stack's [`conditions`] in `vars`).
+/// `vars` with each of the template's conditions evaluated (by [`condition`]), for `Fn::If` to
+/// choose by.
+pub fn with_conditions(template: &Value, mut vars: Vars) -> Vars {
+    let names: Vec<String> = template["Conditions"]
+        .as_object()
+        .map(|all| all.keys().cloned().collect())
+        .unwrap_or_default();
+    for name in names {
+        let holds = condition(template, &name, &vars);
+        vars.insert(condition_key(&name), holds.to_string());
+    }
+    vars
+}
+
+/// [`with_conditions`] for a borrowed `vars`.
+pub fn conditions(template: &Value, vars: &Vars) -> Vars {
+    with_conditions(template, vars.clone())
+}
+
+/// A string value: a literal, `Ref`, `Fn::Sub` (either form), `Fn::Join`, `Fn::If` (after
+/// [`with_conditions`]) or `Fn::GetAtt` (whose value `vars` holds as `Resource.Attribute`: it is
+/// known only once deployed).
 pub fn render(value: &Value, vars: &Vars) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Number(_) | Value::Bool(_) => value.to_string(),
         _ if value.get("Fn::If").is_some() => render(branch(&value["Fn::If"], vars), vars),
         _ if value.get("Ref").is_some() => lookup(vars, value["Ref"].as_str().unwrap()),
+        _ if value.get("Fn::GetAtt").is_some() => match &value["Fn::GetAtt"] {
+            Value::String(dotted) => lookup(vars, dotted),
+            Value::Array(parts) => lookup(
+                vars,
+                &format!(
+                    "{}.{}",
+                    parts[0].as_str().unwrap(),
+                    parts[1].as_str().unwrap()
+                ),
+            ),
+            other => panic!("cannot render Fn::GetAtt {other}"),
+        },
         _ if value.get("Fn::Sub").is_some() => match &value["Fn::Sub"] {
             Value::String(text) => substitute(text, vars),
             Value::Array(form) => {
