@@ -70,6 +70,8 @@ pub struct CallRecord {
     pub region: String,
     /// The fault that answered it, `Injected::None` when its handler did.
     pub injected: Injected,
+    #[serde(skip)]
+    pub arrived: std::time::Instant,
 }
 
 /// One evaluation Config accepted.
@@ -695,15 +697,19 @@ async fn inject(
     let (injected, latency, slow) = {
         let mut state = shared.state.lock().expect("fake state lock");
         let state = &mut *state;
-        let injected = state
-            .faults
-            .decide(operation, &mut state.dice, &mut state.limiter);
+        let injected = state.faults.decide(
+            operation,
+            (&context.account, &context.region),
+            &mut state.dice,
+            &mut state.limiter,
+        );
         state.calls.push(CallRecord {
             operation: operation.to_owned(),
             access_key: context.access_key.clone(),
             account: context.account.clone(),
             region: context.region.clone(),
             injected,
+            arrived: std::time::Instant::now(),
         });
         (
             injected,
