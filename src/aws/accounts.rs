@@ -9,6 +9,7 @@
 //! Credentials renew themselves: the SDK's `AssumeRoleProvider` behind an identity cache that
 //! fetches new ones before the old expire, so a sweep longer than a session never lapses.
 
+use crate::aws::pacing::Pacer;
 use crate::aws::sdk::{Clients, clients_for};
 use crate::core::event::Invocation;
 use crate::error::{AccountError, ApiFailure};
@@ -19,6 +20,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -197,20 +199,29 @@ impl Accounts {
         if let Some(clients) = assumed.get(&role) {
             return Ok((clients.clone(), Some(role)));
         }
-        let clients = self.assume(&role).await?;
+        let config = assume_role(&self.home_clients.sdk_config, &role).await?;
+        let home = &self.home_clients;
+        let pacer = self.pacer_for(&account_of(&role), &assumed);
+        let clients = clients_for(config, home.counter.clone(), pacer, home.paced());
         assumed.insert(role.clone(), clients.clone());
         Ok((clients, Some(role)))
     }
 
-    async fn assume(&self, role: &str) -> Result<Clients, AccountError> {
-        let config = assume_role(&self.home_clients.sdk_config, role).await?;
+    /// The pacer of calls in `account` (all in this function's region): one per account, kept
+    /// for every later invocation there and shared by its roles; the function's own for its own
+    /// account. An account's limits are its own, and so is what its throttling taught.
+    fn pacer_for(&self, account: &str, assumed: &HashMap<String, Clients>) -> Arc<Pacer> {
         let home = &self.home_clients;
-        Ok(clients_for(
-            config,
-            home.counter.clone(),
-            home.pacer.clone(),
-            home.paced(),
-        ))
+        if self.home.get().is_some_and(|own| own.account == account) {
+            return home.pacer.clone();
+        }
+        assumed
+            .iter()
+            .find(|(role, _)| account_of(role) == account)
+            .map_or_else(
+                || Arc::new(Pacer::new(home.pacer.attempts())),
+                |(_, clients)| clients.pacer.clone(),
+            )
     }
 }
 
