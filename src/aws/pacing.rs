@@ -39,6 +39,12 @@ const WINDOW_ATTEMPTS: u32 = 10;
 /// a small sample hides the fall a cut below a bucket's rate makes.
 const TRIAL_ATTEMPTS: u32 = 8 * WINDOW_ATTEMPTS;
 const TRIAL_LONGEST: Duration = Duration::from_secs(4);
+/// While no rate is set, a window cuts one only with this many attempts, some of them sent
+/// side by side, unless nearly all of them (`REFUSED`) were throttled: an operation called a
+/// few times, or one call after another (list pages, deliveries), cannot send faster than its
+/// answers come, so a cut only slows it, while its throttles cost little.
+const FIRST_CUT_ATTEMPTS: u32 = 4 * WINDOW_ATTEMPTS;
+const REFUSED: f64 = 0.9;
 /// A throttled share below this is clean: the rate may rise.
 const CLEAN: f64 = 0.02;
 /// A rate is never cut below this, calls per second.
@@ -47,8 +53,8 @@ const FLOOR: f64 = 0.5;
 /// no noise is known.
 const HEAVY: f64 = 0.5;
 const QUICK_WINDOW: Duration = Duration::from_millis(20);
-/// How many standard errors apart two windows' shares must be to differ (one time in 700 by
-/// chance).
+/// How many standard errors apart two windows' shares must be to differ (chance puts them that
+/// far apart about once in 400 comparisons).
 const SURE: f64 = 3.0;
 
 /// What a window has seen so far.
@@ -61,6 +67,8 @@ struct Window {
     fresh: bool,
     /// When its first throttle came, and how many attempts came before it.
     first_throttle: Option<(Instant, u32)>,
+    /// The most attempts that were in flight at once.
+    most_in_flight: u32,
 }
 
 impl Window {
@@ -71,6 +79,7 @@ impl Window {
             throttles: 0,
             fresh,
             first_throttle: None,
+            most_in_flight: 0,
         }
     }
 
@@ -148,13 +157,24 @@ impl Change {
     }
 }
 
-/// A cut on trial: the window that caused it, the rate to go back to if it does not help, and
-/// whether the last clean window's rate held it up.
+/// A cut on trial: the window that caused it, the rate to go back to if it does not help,
+/// whether the last clean window's rate held it up, and where its chain of cuts began (the
+/// window and the rate before the first).
 #[derive(Debug, Clone, Copy)]
 struct Trial {
     before: Judged,
     restore: Option<f64>,
     floored: bool,
+    origin: (Judged, Option<f64>),
+}
+
+/// A cut whose trial showed a fall too small to be sure of beside the window before it (a
+/// short one): the old rate is back for a window, measured afresh beside the window at the cut.
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    at_cut: Judged,
+    cut_rate: Option<f64>,
+    origin: (Judged, Option<f64>),
 }
 
 #[derive(Debug)]
@@ -165,10 +185,13 @@ struct Controller {
     next_send: Instant,
     window: Window,
     trial: Option<Trial>,
+    probe: Option<Probe>,
     /// A throttled share that cutting the rate did not lower, decaying window by window.
     noise: f64,
     /// What the last clean window admitted, per second, since the last idle gap.
     clean: Option<f64>,
+    /// Attempts sent and not yet answered.
+    in_flight: u32,
 }
 
 impl Controller {
@@ -178,8 +201,10 @@ impl Controller {
             next_send: now,
             window: Window::new(now, true),
             trial: None,
+            probe: None,
             noise: 0.0,
             clean: None,
+            in_flight: 0,
         }
     }
 
@@ -200,6 +225,8 @@ impl Controller {
             (Some(rate), Some(max)) => Some(rate.min(max)),
             (rate, max) => rate.or(max),
         };
+        self.in_flight += 1;
+        self.window.most_in_flight = self.window.most_in_flight.max(self.in_flight);
         let at = self.next_send.max(now);
         self.next_send =
             at + rate.map_or(Duration::ZERO, |rate| Duration::from_secs_f64(1.0 / rate));
@@ -213,7 +240,18 @@ impl Controller {
             .max(CLEAN)
     }
 
+    /// Whether `judged` (what the current window saw) is throttled enough, and says enough,
+    /// to cut the rate.
+    fn calls_for_a_cut(&self, judged: &Judged) -> bool {
+        let side_by_side = self.window.most_in_flight > 1;
+        judged.share() > self.threshold()
+            && (self.rate.is_some()
+                || judged.share() >= REFUSED
+                || (side_by_side && judged.attempts >= FIRST_CUT_ATTEMPTS))
+    }
+
     fn observe(&mut self, now: Instant, throttled: bool, max_rate: Option<f64>) {
+        self.in_flight = self.in_flight.saturating_sub(1);
         self.wake(now);
         self.window.count(now, throttled);
         let window = self.window;
@@ -223,20 +261,36 @@ impl Controller {
             Some(_) if elapsed < TRIAL_LONGEST => TRIAL_ATTEMPTS,
             _ => WINDOW_ATTEMPTS,
         };
-        let full = elapsed >= WINDOW && window.attempts >= needed;
+        // A cut after which the share is no lower at all has been answered: only a fall too
+        // small to be sure of needs the longer watch.
+        let no_fall = self.trial.is_some_and(|trial| {
+            judged.attempts >= 4 * WINDOW_ATTEMPTS
+                && (judged.share() >= trial.before.share()
+                    || judged.share() >= trial.origin.0.share())
+        });
+        let full = elapsed >= WINDOW && (window.attempts >= needed || no_fall);
         // Heavy throttling, or a cut whose effect is already plain, is answered within a few
         // calls; looked at after 20, 40, 80... attempts, so that chance has few tries.
         let checks = window.attempts / (2 * WINDOW_ATTEMPTS);
-        let checkpoint = elapsed >= QUICK_WINDOW
-            && window.attempts.is_multiple_of(2 * WINDOW_ATTEMPTS)
-            && checks.is_power_of_two();
+        let counted =
+            window.attempts.is_multiple_of(2 * WINDOW_ATTEMPTS) && checks.is_power_of_two();
+        // A rate needs some time to measure; a probe compares counts only.
+        let checkpoint = counted && (elapsed >= QUICK_WINDOW || self.probe.is_some());
         let early = checkpoint
-            && match &self.trial {
-                Some(trial) => Change::between(&trial.before, &judged) != Change::Same,
-                None => {
-                    judged.share() >= HEAVY
-                        && self.noise < CLEAN
-                        && judged.share() > self.threshold()
+            && match (&self.trial, &self.probe) {
+                (Some(trial), _) => {
+                    no_fall
+                        || (trial.before.share() >= REFUSED
+                            && judged.share() < trial.before.share())
+                        || Change::between(&trial.before, &judged) != Change::Same
+                }
+                (None, Some(probe)) => {
+                    (judged.attempts >= 4 * WINDOW_ATTEMPTS
+                        && judged.share() <= probe.at_cut.share())
+                        || Change::between(&probe.at_cut, &judged) != Change::Same
+                }
+                (None, None) => {
+                    judged.share() >= HEAVY && self.noise < CLEAN && self.calls_for_a_cut(&judged)
                 }
             };
         if full || early {
@@ -250,32 +304,73 @@ impl Controller {
 
     fn judge(&mut self, window: Judged, max_rate: Option<f64>) {
         let share = window.share();
+        if let Some(probe) = self.probe.take() {
+            if Change::between(&probe.at_cut, &window) == Change::Rose {
+                // Higher at the old rate than at the cut: the limit is this rate's after all.
+                self.rate = probe.cut_rate;
+                if probe.at_cut.share() > CLEAN {
+                    self.cut(&probe.at_cut, probe.cut_rate, None, Some(probe.origin));
+                }
+            } else {
+                self.noise = self.noise.max(share);
+                tracing::debug!(share, "slowing down did not help; rate restored");
+            }
+            return;
+        }
         match self.trial.take() {
             Some(trial) => match Change::between(&trial.before, &window) {
                 // Sending slower lowered the share: the limit is this rate's. The cut stays, and
                 // the next may go below what was admitted cleanly.
-                Change::Fell if share > CLEAN => self.cut(&window, self.rate, None),
+                Change::Fell if share > CLEAN => {
+                    self.cut(&window, self.rate, None, Some(trial.origin));
+                }
                 Change::Fell => {}
                 // The window before admitted more than this rate does (a bucket's stored
                 // tokens), or others' load grew: a step further tells which.
-                Change::Rose => self.cut(&window, trial.restore, None),
+                Change::Rose => self.cut(&window, trial.restore, None, Some(trial.origin)),
+                // Nearly everything refused, and the cut did not slow the sending (the callers
+                // were sending less than that anyway): nothing was tried, so a step further.
+                Change::Same
+                    if trial.before.share() >= HEAVY
+                        && share >= trial.before.share()
+                        && window.sent() > 0.8 * trial.before.sent() =>
+                {
+                    self.cut(&window, trial.restore, None, Some(trial.origin));
+                }
                 // Clean at the cut rate: it stays, and clean windows raise it again.
                 Change::Same if share < CLEAN => {}
                 // The rate that was clean is clean no more, so that figure is stale: only a cut
                 // below it tells whether the throttling is this rate's.
                 Change::Same if trial.floored => {
                     self.clean = None;
-                    self.cut(&window, trial.restore, None);
+                    self.cut(&window, trial.restore, None, Some(trial.origin));
+                }
+                // Lower after nearly everything was refused: what got through then was mostly a
+                // bucket's store (or chance), so the comparison says little; a step further.
+                Change::Same if trial.before.share() >= REFUSED && share < trial.before.share() => {
+                    self.cut(&window, trial.restore, None, Some(trial.origin));
+                }
+                // Lower, but too little to be sure of: the old rate again, measured afresh.
+                Change::Same if share < trial.before.share() => {
+                    self.probe = Some(Probe {
+                        at_cut: window,
+                        cut_rate: self.rate,
+                        origin: trial.origin,
+                    });
+                    self.rate = Self::undone(&trial, &window);
                 }
                 // Sending slower did not lower the share: the throttling is not this rate's
                 // doing, so slowing down would only make the sweep slower.
                 Change::Same => {
-                    self.rate = trial.restore;
+                    self.rate = Self::undone(&trial, &window);
                     self.noise = self.noise.max(share);
                     tracing::debug!(share, "slowing down did not help; rate restored");
                 }
             },
-            None if share > self.threshold() => self.cut(&window, self.rate, self.clean),
+            None if self.calls_for_a_cut(&window) => {
+                self.cut(&window, self.rate, self.clean, None);
+            }
+            None if share > self.threshold() => {}
             None if share < CLEAN => {
                 self.clean = Some(window.admitted());
                 self.rate = self.rate.map(|rate| {
@@ -288,8 +383,26 @@ impl Controller {
         }
     }
 
-    /// Cuts the rate to just under what `window` admitted (no lower than `floor`), on trial.
-    fn cut(&mut self, window: &Judged, restore: Option<f64>, floor: Option<f64>) {
+    /// The rate to go back to when `trial`'s cut did not help: the one before it, or if the
+    /// share is no lower than where the chain of cuts began either (an earlier "lower" was
+    /// chance, a short window after a high one), the one before the whole chain.
+    fn undone(trial: &Trial, window: &Judged) -> Option<f64> {
+        let (origin, origin_rate) = trial.origin;
+        match Change::between(&origin, window) {
+            Change::Fell => trial.restore,
+            _ => origin_rate,
+        }
+    }
+
+    /// Cuts the rate to just under what `window` admitted (no lower than `floor`), on trial; a
+    /// step of the chain that began at `origin`, or the first.
+    fn cut(
+        &mut self,
+        window: &Judged,
+        restore: Option<f64>,
+        floor: Option<f64>,
+        origin: Option<(Judged, Option<f64>)>,
+    ) {
         let mut cut = (window.admitted() * 0.95).min(window.sent() * 0.9);
         if window.share() >= HEAVY {
             // When nearly everything is refused, at least halve; a short window may admit
@@ -303,6 +416,7 @@ impl Controller {
             before: *window,
             restore,
             floored,
+            origin: origin.unwrap_or((*window, restore)),
         });
         tracing::debug!(
             share = window.share(),
@@ -358,6 +472,7 @@ impl Pacer {
     }
 
     fn observe(&self, operation: &'static str, throttled: bool) {
+        let _span = tracing::debug_span!("pacing", operation).entered();
         let max_rate = *self.max_rate.lock().expect("never poisoned");
         let now = Instant::now();
         let mut controllers = self.controllers.lock().expect("never poisoned");
@@ -629,6 +744,35 @@ mod tests {
             assert!(ratio <= within, "{share}: {ratio:.2}x, {swept:?}");
             assert_eq!(swept.failed, 0, "{swept:?}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_run_of_others_throttling_ratchets_the_rate_down() {
+        // Chance sometimes makes a short window look much better than the one before; across
+        // many runs, none may keep a cut for it.
+        let latency = Duration::from_millis(20);
+        let quiet = sweep(&Pacer::new(ATTEMPTS), 1000, 8, latency, |_| false).await;
+        for seed in 0..50 {
+            for (share, within) in [(0.55, 4.0), (0.6, 6.0)] {
+                let swept =
+                    sweep(&Pacer::new(ATTEMPTS), 1000, 8, latency, random(share, seed)).await;
+                let ratio = swept.elapsed.as_secs_f64() / quiet.elapsed.as_secs_f64();
+                assert!(
+                    ratio <= within,
+                    "seed {seed}, {share}: {ratio:.2}x, {swept:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pages_read_one_after_another_under_others_throttling_are_not_slowed_further() {
+        let latency = Duration::from_millis(20);
+        let quiet = sweep(&Pacer::new(ATTEMPTS), 30, 1, latency, |_| false).await;
+        let swept = sweep(&Pacer::new(ATTEMPTS), 30, 1, latency, random(0.6, 3)).await;
+        // 2.5 attempts a page at 60%, and the pauses between them: no slower rate on top.
+        let ratio = swept.elapsed.as_secs_f64() / quiet.elapsed.as_secs_f64();
+        assert!(ratio <= 3.5, "{ratio:.2}x, {swept:?}");
     }
 
     #[tokio::test(start_paused = true)]
