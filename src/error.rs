@@ -1,15 +1,19 @@
 //! Errors the operator sees, each with enough context to act on.
 //!
-//! Two types, because they meet different people. [`ApiFailure`] is one AWS call that gave no
-//! usable answer, classified so the rule can decide whether to retry it and name it in a
-//! report; it travels inside reports, one per resource. [`Error`] is why a whole invocation did
-//! not finish its job: it decides the command line's exit code and the Lambda error type in one
-//! place. An enum (not a boxed error) so each door can match on the cause.
+//! Two kinds, because they meet different people. [`ApiFailure`] (with its [`FailureKind`]) is
+//! one AWS call that gave no usable answer, classified so the rule can decide whether to retry
+//! it and name it in a report; it travels inside reports, one per resource. [`Error`] is why a
+//! whole invocation did not finish its job: it decides the command line's exit code and the
+//! Lambda error type in one place, and holds the two causes found before any work starts,
+//! [`SetupError`] (no clients can be made) and [`AccountError`] (the event's account cannot be
+//! entered). Enums (not boxed errors) so each door can match on the cause.
 
 use crate::core::event::EventError;
 use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
 use std::fmt;
 
 /// Why an AWS call did not give an answer, reduced to what decides retry and reporting.
@@ -58,15 +62,40 @@ impl fmt::Display for FailureKind {
     }
 }
 
-/// A failed AWS call, after the SDK's own retries.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation}: {kind}{}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), if message.is_empty() { String::new() } else { format!(": {message}") })]
+/// A failed AWS call, after the SDK's own retries. Every AWS error a person sees (in the command
+/// line's output, in logs, in an invocation's error) is one of these, shown by its `Display`:
+/// the operation, what kind of failure, AWS's error code and message, and the request id to
+/// quote to AWS Support or look up in CloudTrail. Never the SDK's `Debug`, which is the whole
+/// HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiFailure {
     pub operation: &'static str,
     pub kind: FailureKind,
     pub code: Option<String>,
     pub message: String,
+    /// `x-amzn-RequestId` of AWS's answer; `None` when no answer came.
+    pub request_id: Option<String>,
 }
+
+/// `DescribeMonitoringSchedule: access denied (AccessDeniedException): User ... is not
+/// authorized ... (request id 7f0c...)`.
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.operation, self.kind)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " (request id {request_id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiFailure {}
 
 impl ApiFailure {
     /// The service refused the request as written, or its answer says the request cannot be
@@ -77,6 +106,7 @@ impl ApiFailure {
             kind: FailureKind::Refused,
             code: None,
             message: message.into(),
+            request_id: None,
         }
     }
 
@@ -87,54 +117,67 @@ impl ApiFailure {
             kind: FailureKind::Unusable,
             code: None,
             message: message.into(),
+            request_id: None,
         }
     }
 
-    pub fn from_sdk<E, R>(operation: &'static str, error: &SdkError<E, R>) -> Self
+    /// Still waiting for the answer when the Lambda deadline came, so given up.
+    pub fn abandoned(operation: &'static str) -> Self {
+        ApiFailure {
+            operation,
+            kind: FailureKind::Timeout,
+            code: None,
+            message: "no answer before the Lambda deadline".into(),
+            request_id: None,
+        }
+    }
+
+    /// What an SDK call's error says, without the response it came in.
+    pub fn from_sdk<E>(operation: &'static str, error: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
     {
-        match error {
+        let request_id = error.request_id().map(str::to_owned);
+        let (kind, code, message) = match error {
             SdkError::ServiceError(context) => {
                 let service = context.err();
                 let code = service.code().map(str::to_owned);
-                let message = service.message().unwrap_or_default().to_owned();
-                ApiFailure {
-                    operation,
-                    kind: classify(code.as_deref()),
-                    code,
-                    message,
-                }
+                let message = match service.message() {
+                    Some(message) => message.to_owned(),
+                    // An answer with no error code or message (a proxy's or load balancer's
+                    // page): its status is all there is to say.
+                    None if code.is_none() => format!("HTTP {}", context.raw().status()),
+                    None => String::new(),
+                };
+                (classify(code.as_deref()), code, message)
             }
-            SdkError::TimeoutError(_) => ApiFailure {
-                operation,
-                kind: FailureKind::Timeout,
-                code: None,
-                message: "no response within the configured timeout".into(),
-            },
-            SdkError::DispatchFailure(failure) => ApiFailure {
-                operation,
-                kind: if failure.is_timeout() {
+            SdkError::TimeoutError(_) => (
+                FailureKind::Timeout,
+                None,
+                "no response within the configured timeout".into(),
+            ),
+            SdkError::DispatchFailure(failure) => (
+                if failure.is_timeout() {
                     FailureKind::Timeout
                 } else {
                     FailureKind::Transport
                 },
-                code: None,
-                message: source_chain(error),
-            },
-            SdkError::ResponseError(_) => ApiFailure {
-                operation,
-                kind: FailureKind::Server,
-                code: None,
-                message: format!("unreadable response: {}", source_chain(error)),
-            },
-            _ => ApiFailure {
-                operation,
-                kind: FailureKind::Refused,
-                code: None,
-                message: source_chain(error),
-            },
+                None,
+                source_chain(error),
+            ),
+            SdkError::ResponseError(_) => (
+                FailureKind::Server,
+                None,
+                format!("unreadable response: {}", source_chain(error)),
+            ),
+            _ => (FailureKind::Refused, None, source_chain(error)),
+        };
+        ApiFailure {
+            operation,
+            kind,
+            code,
+            message,
+            request_id,
         }
     }
 }
@@ -170,7 +213,9 @@ pub fn is_expired_credentials(code: &str) -> bool {
     code.starts_with("ExpiredToken") || code == "RequestExpired"
 }
 
-fn source_chain(error: &dyn std::error::Error) -> String {
+/// Every message in an error's chain of causes, joined by `: ` (what `DisplayErrorContext`
+/// writes, without the `Debug` dump it appends).
+pub fn source_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -202,14 +247,13 @@ pub enum SetupError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
     #[error(
-        "cannot assume {role} in account {account}: {}: {}. The caller (the function's role; on the command line, your credentials) needs sts:AssumeRole on {role}, and that role must trust it.",
-        failure.code.as_deref().unwrap_or("error"),
-        failure.message
+        "cannot assume {role} in account {account}: {failure}.{}",
+        permission_hint(failure, role)
     )]
     AssumeRole {
         account: String,
         role: String,
-        failure: ApiFailure,
+        failure: Box<ApiFailure>,
     },
     #[error(
         "the event is for account {event_account}, but the function runs in {own_account} and no role to assume is configured: set the ExecutionRoleName rule parameter (or AssumeExecutionRole=true)"
@@ -232,14 +276,24 @@ pub enum AccountError {
         role: String,
         role_account: String,
     },
-    #[error("cannot tell which partition this runs in (sts:GetCallerIdentity): {0}")]
-    Partition(String),
+    #[error("cannot tell which partition this runs in: {0}")]
+    Partition(ApiFailure),
     #[error("cannot tell whose credentials these are: {0}")]
     Caller(ApiFailure),
     #[error(
         "cannot list the organization's accounts: {0}. --organization needs organizations:ListAccounts, from the management account or a delegated administrator"
     )]
     Organization(ApiFailure),
+}
+
+/// What to check when STS refused a role; nothing when it did not answer in time.
+fn permission_hint(failure: &ApiFailure, role: &str) -> String {
+    match failure.kind {
+        FailureKind::AccessDenied | FailureKind::Refused => format!(
+            " The caller (the function's role; on the command line, your credentials) needs sts:AssumeRole on {role}, and that role must trust it."
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Why an invocation did not finish its job.
@@ -338,10 +392,11 @@ mod tests {
             kind: FailureKind::AccessDenied,
             code: Some("AccessDeniedException".into()),
             message: "not authorized".into(),
+            request_id: Some("4b2f".into()),
         };
         assert_eq!(
             failure.to_string(),
-            "DescribeMonitoringSchedule: access denied (AccessDeniedException): not authorized"
+            "DescribeMonitoringSchedule: access denied (AccessDeniedException): not authorized (request id 4b2f)"
         );
     }
 }

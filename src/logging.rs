@@ -31,6 +31,14 @@ const CAPPED: [&str; 14] = [
     "rustls",
 ];
 
+/// Where `aws-config` warns of a failure with `DisplayErrorContext`, which ends in a `Debug` dump
+/// of the whole error, and the rule reports the same failure itself, readably (an AssumeRole
+/// refused, credentials not found): only their errors are shown.
+const DUMPING: [&str; 2] = [
+    "aws_config::sts::assume_role",
+    "aws_config::meta::credentials::chain",
+];
+
 fn caps() -> Targets {
     Targets::new()
         .with_default(Level::TRACE)
@@ -38,6 +46,7 @@ fn caps() -> Targets {
         .with_targets(
             ["aws_sdk_sagemaker", "aws_sdk_config", "aws_sdk_sts"].map(|t| (t, Level::INFO)),
         )
+        .with_targets(DUMPING.map(|target| (target, Level::ERROR)))
 }
 
 pub fn init_lambda() {
@@ -84,5 +93,7 @@ mod tests {
         assert!(!caps.would_enable("lambda_runtime::layers", &Level::DEBUG));
         assert!(!caps.would_enable("aws_smithy_runtime::client", &Level::TRACE));
         assert!(caps.would_enable("monitoring_schedule_isolation::sweep", &Level::TRACE));
+        assert!(!caps.would_enable("aws_config::sts::assume_role", &Level::WARN));
+        assert!(caps.would_enable("aws_config::sts::assume_role", &Level::ERROR));
     }
 }

@@ -132,7 +132,7 @@ fn access_denied_on_assume_role_names_the_account_the_role_and_the_permission() 
     let message = error["errorMessage"].as_str().unwrap();
     assert!(
         message.starts_with(&format!(
-            "cannot assume {} in account {B}: AccessDenied:",
+            "cannot assume {} in account {B}: AssumeRole: access denied (AccessDenied):",
             role(B)
         )),
         "{message}"
@@ -151,6 +151,39 @@ fn access_denied_on_assume_role_names_the_account_the_role_and_the_permission() 
         .invoke(&member_event(C), Duration::from_secs(60), WAIT)
         .expect("success");
     assert_eq!(response["delivered"], 1);
+}
+
+#[test]
+fn an_assume_role_that_hangs_is_given_up_at_the_deadline_and_named() {
+    // Real time: the function runs as its own process under the fake's Runtime API.
+    let fake = start(organization());
+    fake.set_faults(Faults {
+        slow: 1.0,
+        slow_ms: 30_000,
+        operations: vec!["AssumeRole".into()],
+        ..Faults::default()
+    });
+    let _function = function(&fake);
+    let deadline = Duration::from_secs(3);
+    let started = std::time::Instant::now();
+    let error = fake
+        .invoke(&member_event(B), deadline, Duration::from_secs(20))
+        .expect_err("refused");
+    let elapsed = started.elapsed();
+    assert!(elapsed < deadline, "answered {elapsed:?} after the start");
+    assert_eq!(error["errorType"], "AccountAccess", "{error}");
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "cannot assume {} in account {B}: AssumeRole: timed out: no answer before the Lambda deadline",
+            role(B)
+        )),
+        "{message}"
+    );
+    assert!(
+        !fake.calls().iter().any(|c| c.operation != "AssumeRole"),
+        "nothing was called in the account"
+    );
 }
 
 #[test]

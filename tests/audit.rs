@@ -230,7 +230,7 @@ fn the_table_groups_by_account_and_region_with_a_summary_each_and_a_total() {
     let names: Vec<&str> = block
         .lines()
         .skip(2)
-        .map(|row| row.split_whitespace().next().unwrap())
+        .map(|row| row.split_whitespace().nth(1).unwrap())
         .collect();
     assert_eq!(names, ["b-eu-isolated", "b-eu-open"], "{block}");
     assert!(
@@ -307,7 +307,7 @@ fn an_account_whose_role_cannot_be_assumed_and_a_region_not_enabled_are_named_th
         let refused = heading(C, region);
         assert!(
             refused.contains(&format!(
-                "NOT READ: cannot assume {} in account {C}: AccessDenied",
+                "NOT READ: cannot assume {} in account {C}: AssumeRole: access denied (AccessDenied)",
                 role(C)
             )),
             "{refused}"
@@ -444,4 +444,90 @@ fn accounts_and_regions_are_read_at_most_parallel_at_a_time() {
     let run = audit(&fake, &args("4"));
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(fake.most_in_flight("ListMonitoringSchedules"), 4);
+}
+
+#[test]
+fn names_from_aws_reach_no_output_unescaped_and_no_csv_cell_is_a_formula() {
+    // The fake stores whatever it is given; SageMaker's own names are tamer, but the output
+    // does not rely on that.
+    let names = [
+        "evil\r\u{1b}[2K\n::error file=README.md::forged\u{9b}\u{202e}",
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+1",
+        "-2+3",
+        "@SUM(1)",
+        "\t=1+1",
+        "\r=1+1",
+    ];
+    let schedules: Vec<Value> = names
+        .iter()
+        .map(|name| schedule(ACCOUNT, US, name, false))
+        .collect();
+    let fake = start(Seed::from_json(&json!({ "schedules": schedules }).to_string()).unwrap());
+    for format in [&[][..], &["--json"][..], &["--csv"][..]] {
+        let run = audit(&fake, format);
+        assert_eq!(run.code, 3, "{format:?}: {}", run.stderr);
+        assert_inert(&run.stdout, &format!("audit {format:?} stdout"));
+        assert_inert(&run.stderr, &format!("audit {format:?} stderr"));
+    }
+    // JSON lines keep the names as they are.
+    let run = audit(&fake, &["--json"]);
+    let mut listed: Vec<String> = run
+        .lines()
+        .iter()
+        .map(|l| l["MonitoringScheduleName"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    let mut wanted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    wanted.sort();
+    assert_eq!(listed, wanted);
+    // CSV: a cell that a spreadsheet would run as a formula starts with a quote mark instead.
+    let run = audit(&fake, &["--csv"]);
+    let cells: Vec<String> = run
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|row| csv_cells(row)[3].clone())
+        .collect();
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} in {}",
+            run.stdout
+        );
+    }
+    for name in [
+        "'=HYPERLINK(\"http://x\",\"y\")",
+        "'+1",
+        "'-2+3",
+        "'@SUM(1)",
+        "'\\t=1+1",
+        "'\\r=1+1",
+    ] {
+        assert!(cells.iter().any(|c| c == name), "{name} not in {cells:?}");
+    }
+    // The table starts every row with the verdict.
+    let run = audit(&fake, &[]);
+    for row in run.stdout.lines().skip(1) {
+        assert!(row.starts_with("NON_COMPLIANT "), "{row}");
+    }
+}
+
+/// The cells of one RFC 4180 row.
+fn csv_cells(row: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = row.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
 }

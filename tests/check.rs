@@ -7,30 +7,83 @@ mod support;
 use fake_aws::faults::Faults;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 use support::*;
 
-/// Runs `check` from the repository root (so paths are relative, as in CI), with no AWS
+/// `check` from the repository root (so paths are relative, as in CI), with no AWS
 /// environment unless `env` gives one.
-fn check(args: &[&str], env: &[(String, String)]) -> Run {
-    let output = Command::new(BINARY)
+fn check_command(args: &[&str], env: &[(String, String)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
         .arg("check")
         .args(args)
         .current_dir(root())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env.iter().cloned())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary starts");
+        .stdin(Stdio::null());
+    command
+}
+
+fn finished(code: Option<i32>, stdout: &[u8], stderr: &[u8]) -> Run {
     let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: code.unwrap_or(-1),
+        stdout: String::from_utf8_lossy(stdout).into_owned(),
+        stderr: String::from_utf8_lossy(stderr).into_owned(),
     };
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     run
+}
+
+fn check(args: &[&str], env: &[(String, String)]) -> Run {
+    let output = check_command(args, env)
+        .output()
+        .expect("the binary starts");
+    finished(output.status.code(), &output.stdout, &output.stderr)
+}
+
+/// `check` on input that once made it run for minutes or forever, killed if it has not
+/// finished after `KILL_AFTER`. The only real-time limit in these tests, and far above what
+/// the run takes (milliseconds): it keeps a regression from blocking the suite.
+fn check_or_kill(args: &[&str]) -> Run {
+    const KILL_AFTER: Duration = Duration::from_secs(60);
+    let mut child = check_command(args, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let (sent, outputs) = mpsc::channel();
+    let pipes: [Box<dyn Read + Send>; 2] = [
+        Box::new(child.stdout.take().unwrap()),
+        Box::new(child.stderr.take().unwrap()),
+    ];
+    for (index, mut pipe) in pipes.into_iter().enumerate() {
+        let sent = sent.clone();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = sent.send((index, bytes));
+        });
+    }
+    // Each pipe closes when the process ends.
+    let mut read = [Vec::new(), Vec::new()];
+    for _ in 0..2 {
+        match outputs.recv_timeout(KILL_AFTER) {
+            Ok((index, bytes)) => read[index] = bytes,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("check {args:?} was still running after {KILL_AFTER:?}");
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    let [stdout, stderr] = &read;
+    finished(status.code(), stdout, stderr)
 }
 
 /// `--format json`: each resource's ComplianceType, by resource.
@@ -52,6 +105,14 @@ fn line_for(run: &Run, resource: &str) -> Value {
         .into_iter()
         .find(|line| line["resource"] == resource)
         .unwrap_or_else(|| panic!("no line for {resource}: {}", run.stdout))
+}
+
+/// `--format json`: the annotation of one resource.
+fn annotation_of(run: &Run, resource: &str) -> String {
+    line_for(run, resource)["Annotation"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -77,6 +138,9 @@ const ISOLATED_JSON: &str = "events/check/cloudformation-isolated.json";
 const LIVE: &str = "events/check/cloudformation-live.yaml";
 const MODULES_PLAN: &str = "events/check/terraform-modules.plan.json";
 const ISOLATED_PLAN: &str = "events/check/terraform-isolated.plan.json";
+const PLANNED_NAMES: &str = "events/check/terraform-planned-names.plan.json";
+const CHAINED_NAMES: &str = "events/check/cloudformation-chained-names.yaml";
+const ALIAS_BOMB: &str = "events/check/cloudformation-alias-bomb.yaml";
 
 #[test]
 fn every_cloudformation_fixture_gets_its_verdict() {
@@ -279,12 +343,7 @@ fn every_way_a_template_names_a_job_definition_is_resolved_or_said_to_be_unresol
             ("ImportedName", "UNRESOLVED"),
         ])
     );
-    let annotation = |resource: &str| {
-        line_for(&run, resource)["Annotation"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let annotation = |resource: &str| annotation_of(&run, resource);
     assert!(annotation("RefParameter").contains(
         "'open-data-quality' sets EnableNetworkIsolation=false. A VpcConfig is not isolation."
     ));
@@ -459,6 +518,68 @@ fn plans_resolve_through_modules_and_leave_unknowns_unresolved() {
 }
 
 #[test]
+fn a_schedule_in_a_plan_runs_the_job_definition_its_planned_name_names() {
+    // Each schedule's expression refers to the isolated job definition, but three plan another
+    // name: a literal branch of a condition, a suffix, and a variable that coalesce prefers.
+    let run = check(&["--format", "json", PLANNED_NAMES], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        verdicts(&run),
+        expect(&[
+            ("aws_sagemaker_monitoring_schedule.legacy", "NON_COMPLIANT"),
+            ("aws_sagemaker_monitoring_schedule.versioned", "UNRESOLVED"),
+            ("aws_sagemaker_monitoring_schedule.overridden", "UNRESOLVED"),
+            ("aws_sagemaker_monitoring_schedule.defaulted", "COMPLIANT"),
+        ])
+    );
+    let annotation = |resource: &str| annotation_of(&run, resource);
+    assert!(
+        annotation("aws_sagemaker_monitoring_schedule.legacy").starts_with(
+            "DataQuality job definition 'legacy-open-jd' sets EnableNetworkIsolation=false"
+        )
+    );
+    assert!(
+        annotation("aws_sagemaker_monitoring_schedule.versioned")
+            .contains("'dq-isolated-v2', which this plan does not create")
+    );
+
+    // Code scanning sees all three.
+    let run = check(&["--format", "sarif", PLANNED_NAMES], &[]);
+    assert_eq!(run.code, 1);
+    let sarif: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let mut results: Vec<(String, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let message = r["message"]["text"].as_str().unwrap();
+            (
+                message.split(' ').next().unwrap().to_owned(),
+                r["level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            (
+                "aws_sagemaker_monitoring_schedule.legacy".into(),
+                "error".into()
+            ),
+            (
+                "aws_sagemaker_monitoring_schedule.overridden".into(),
+                "warning".into()
+            ),
+            (
+                "aws_sagemaker_monitoring_schedule.versioned".into(),
+                "warning".into()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn resolve_live_describes_named_job_definitions_in_the_account_read_only() {
     let fake = start(sample_seed());
     let env = aws_env(&fake);
@@ -558,7 +679,7 @@ fn a_describe_that_fails_leaves_the_schedule_unresolved_with_the_failure() {
 }
 
 #[test]
-fn the_table_shows_location_resource_type_verdict_and_annotation() {
+fn the_table_shows_verdict_location_resource_type_and_annotation() {
     let run = check(&[RESOLUTION], &[]);
     assert_eq!(run.code, 1);
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -571,7 +692,7 @@ fn the_table_shows_location_resource_type_verdict_and_annotation() {
     let heading: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
         heading,
-        ["LOCATION", "RESOURCE", "TYPE", "VERDICT", "ANNOTATION"]
+        ["VERDICT", "LOCATION", "RESOURCE", "TYPE", "ANNOTATION"]
     );
     let row = lines
         .iter()
@@ -581,10 +702,10 @@ fn the_table_shows_location_resource_type_verdict_and_annotation() {
     assert_eq!(
         cells,
         [
+            "NON_COMPLIANT",
             format!("{RESOLUTION}:{}", key_line(RESOLUTION, "GetAttName")).as_str(),
             "GetAttName",
             "MonitoringSchedule",
-            "NON_COMPLIANT"
         ]
     );
     assert!(
@@ -592,14 +713,18 @@ fn the_table_shows_location_resource_type_verdict_and_annotation() {
             "Job definitions are immutable: use a copy with EnableNetworkIsolation=true."
         )
     );
-    // The columns line up: every verdict starts where the heading's does.
-    let column = lines[0].find("VERDICT").unwrap();
+    // The columns line up: every row starts with its verdict (never with text from the
+    // input), and every annotation starts where the heading's does.
+    let column = lines[0].find("ANNOTATION").unwrap();
     for line in &lines[1..] {
-        let verdict = &line[column..];
         assert!(
-            ["COMPLIANT", "NON_COMPLIANT", "UNRESOLVED"]
+            ["COMPLIANT ", "NON_COMPLIANT ", "UNRESOLVED "]
                 .iter()
-                .any(|v| verdict.starts_with(v)),
+                .any(|v| line.starts_with(v)),
+            "{line}"
+        );
+        assert!(
+            line[column..].ends_with('.') && !line[column..].starts_with(' '),
             "{line}"
         );
     }
@@ -847,7 +972,187 @@ fn every_sample_in_events_check_is_used_here() {
         .filter(|name| !name.ends_with("README.md"))
         .collect();
     samples.sort();
-    let mut used = vec![RESOLUTION, ISOLATED_JSON, LIVE, MODULES_PLAN, ISOLATED_PLAN];
+    let mut used = vec![
+        RESOLUTION,
+        ISOLATED_JSON,
+        LIVE,
+        MODULES_PLAN,
+        ISOLATED_PLAN,
+        PLANNED_NAMES,
+        CHAINED_NAMES,
+        ALIAS_BOMB,
+    ];
     used.sort();
     assert_eq!(samples, used);
+}
+
+#[test]
+fn names_built_from_names_end_unresolved_at_a_limit_not_after_minutes() {
+    let run = check_or_kill(&["--format", "json", "--job-definitions", CHAINED_NAMES]);
+    assert_eq!(run.code, 0, "UNRESOLVED alone exits 0: {}", run.stderr);
+    let found = verdicts(&run);
+    assert_eq!(found.len(), 18);
+    assert!(found.values().all(|v| v == "UNRESOLVED"), "{found:?}");
+    assert!(
+        annotation_of(&run, "Schedule").contains("longer than 4,096 characters"),
+        "{}",
+        run.stdout
+    );
+    let run = check_or_kill(&["--fail-on-unresolved", CHAINED_NAMES]);
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn a_template_with_yaml_aliases_is_refused_without_expanding_them() {
+    let run = check_or_kill(&[ALIAS_BOMB]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: {ALIAS_BOMB}: line 5: YAML aliases are not allowed in CloudFormation templates"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    // YAML that is no template may use aliases: in a directory it is skipped as before.
+    let dir = scratch("aliases");
+    write(&dir, "compose.yaml", b"x: &base {replicas: 2}\ny: *base\n");
+    write(
+        &dir,
+        "stack.yaml",
+        &std::fs::read(root().join(ISOLATED_JSON)).unwrap(),
+    );
+    let run = check_or_kill(&["--format", "json", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("compose.yaml: neither"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.lines().len(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_walk_follows_no_link_and_reports_each_file_once() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("links");
+    write(
+        &dir,
+        "t.yaml",
+        &std::fs::read(root().join(ISOLATED_JSON)).unwrap(),
+    );
+    // Two links to the directory itself: 2^40 paths when followed. A link to a file, and one
+    // to a device that never ends.
+    symlink(".", dir.join("a")).unwrap();
+    symlink(".", dir.join("b")).unwrap();
+    symlink("t.yaml", dir.join("again.yaml")).unwrap();
+    symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+    let shown = dir.to_string_lossy().into_owned();
+    let run = check_or_kill(&["--format", "json", &shown]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let files: Vec<String> = run
+        .lines()
+        .iter()
+        .map(|l| l["file"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        files,
+        vec![format!("{shown}/t.yaml"); 3],
+        "each resource once"
+    );
+    for link in ["a", "b", "again.yaml", "zero.yaml"] {
+        assert!(
+            run.stderr
+                .contains(&format!("skipped {shown}/{link}: a symbolic link")),
+            "{link}: {}",
+            run.stderr
+        );
+    }
+    // A file named twice, or named and found in a directory, is still checked once; a link
+    // named on the command line is followed.
+    let t = format!("{shown}/t.yaml");
+    let again = format!("{shown}/again.yaml");
+    let run = check_or_kill(&["--format", "json", &t, &shown, &again]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.lines().len(), 3, "{}", run.stdout);
+    let run = check_or_kill(&["--format", "json", &again]);
+    assert_eq!(run.lines().len(), 3, "{}", run.stderr);
+    assert_eq!(run.lines()[0]["file"], again);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Audit N11's logical id (a carriage return and ANSI escapes that rewrite the line as
+/// COMPLIANT, with a C1 control and a right-to-left override) and job definition name (GitHub
+/// Actions workflow commands on lines of their own).
+const EVIL_ID: &str = "Evil\r\u{1b}[2K\u{1b}[1A\u{2026} COMPLIANT\u{9b}\u{202e}";
+const EVIL_NAME: &str = "x\n::error file=README.md,line=1::forged\n::stop-commands::tok";
+
+#[test]
+fn text_from_the_input_reaches_no_output_unescaped() {
+    let dir = scratch("hijack");
+    let template = serde_json::json!({"Resources": {EVIL_ID: {
+        "Type": "AWS::SageMaker::MonitoringSchedule",
+        "Properties": {"MonitoringScheduleConfig": {
+            "MonitoringType": "DataQuality", "MonitoringJobDefinitionName": EVIL_NAME}}
+    }}});
+    // The file's name is input too: a line of its own that is a workflow command.
+    let file = "\n::warning::forged\u{1b}[31m.json";
+    write(&dir, file, template.to_string().as_bytes());
+    write(&dir, "\n::error::broken.yaml", b"Resources: [unclosed");
+    let shown = dir.to_string_lossy().into_owned();
+    let path = format!("{shown}/{file}");
+    for format in ["table", "json", "sarif"] {
+        let run = check(&["--format", format, &path], &[]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        assert_inert(&run.stdout, &format!("{format} stdout"));
+        assert_inert(&run.stderr, &format!("{format} stderr"));
+    }
+    // JSON keeps every character, escaped: what is read back is what the template said.
+    let run = check(&["--format", "json", &path], &[]);
+    let line = &run.lines()[0];
+    assert_eq!(line["resource"], EVIL_ID);
+    assert_eq!(line["file"], path);
+    assert!(
+        line["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains("::stop-commands::tok")
+    );
+    let run = check(&["--format", "sarif", &path], &[]);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(EVIL_ID)
+    );
+    // The table shows the escapes, and starts each line with what check itself writes.
+    let run = check(&[&path], &[]);
+    assert!(
+        run.stdout
+            .contains("Evil\\r\\u{1b}[2K\\u{1b}[1A\u{2026} COMPLIANT\\u{9b}\\u{202e}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("'x\\n::error file=README.md"),
+        "{}",
+        run.stdout
+    );
+    for row in run.stdout.lines().skip(1) {
+        assert!(row.starts_with("UNRESOLVED "), "{row}");
+    }
+    // stderr quotes input too: a file that cannot be read, named in the error.
+    let run = check(&[&shown], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("\\n::error::broken.yaml: not YAML"),
+        "{}",
+        run.stderr
+    );
+    assert_inert(&run.stderr, "stderr of an error");
+    let _ = std::fs::remove_dir_all(&dir);
 }

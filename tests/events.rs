@@ -375,13 +375,13 @@ fn audit_prints_a_table_and_json_lines_without_writing() {
     let table = run(&fake, &["audit"], None, &[]);
     assert_eq!(table.code, 3, "NON_COMPLIANT found: {}", table.stderr);
     let mut rows = table.stdout.lines();
-    assert!(rows.next().unwrap().starts_with("SCHEDULE"));
+    assert!(rows.next().unwrap().starts_with("VERDICT         SCHEDULE"));
     let hourly = table
         .stdout
         .lines()
-        .find(|row| row.starts_with("churn-data-quality-hourly "))
+        .find(|row| row.split_whitespace().nth(1) == Some("churn-data-quality-hourly"))
         .unwrap();
-    assert!(hourly.contains("COMPLIANT"), "{hourly}");
+    assert!(hourly.starts_with("COMPLIANT "), "{hourly}");
     assert_eq!(table.stdout.lines().count(), 16);
 
     let json_run = run(&fake, &["audit", "--json", "--strict"], None, &[]);

@@ -90,8 +90,8 @@ fn a_named_job_definition_is_described_in_the_account() {
         "ModelQuality job definition 'recsys-model-quality-isolated' has NetworkConfig.EnableNetworkIsolation=true."
     );
     assert!(answer.get("errorCode").is_none());
-    // No token in the request, none in the answer.
-    assert!(answer.get("clientRequestToken").is_none(), "{answer}");
+    // The answer always carries the token; a request without one gets an empty one.
+    assert_eq!(answer["clientRequestToken"], "", "{answer}");
     assert_eq!(operations(&fake), ["DescribeModelQualityJobDefinition"]);
 
     let answer = hook(&fake, "create-schedule-named-open.json");
@@ -164,6 +164,58 @@ fn job_definitions_deletions_and_other_types() {
 }
 
 #[test]
+fn what_the_hook_cannot_read_fails_closed_and_cloud_control_is_judged() {
+    let fake = start(sample_seed());
+    let _function = Function::start(&fake);
+    // (sample, token, error code, what the message says)
+    let cases = [
+        (
+            "create-schedule-without-target-name.json",
+            "11",
+            "InternalFailure",
+            "names no resource type",
+        ),
+        (
+            "create-schedule-without-target-model.json",
+            "12",
+            "InternalFailure",
+            "no targetModel.resourceProperties",
+        ),
+        (
+            "schedule-unknown-invocation-point.json",
+            "13",
+            "InternalFailure",
+            "actionInvocationPoint 'DELETE_PRE_PROVISION_X'",
+        ),
+        (
+            "update-stack.json",
+            "14",
+            "InternalFailure",
+            "A STACK request: this hook reads resource requests only",
+        ),
+        (
+            "create-schedule-cloud-control.json",
+            "10",
+            "NonCompliant",
+            "Embedded MonitoringJobDefinition sets EnableNetworkIsolation=false",
+        ),
+    ];
+    for (sample, token, code, said) in cases {
+        let answer = hook(&fake, sample);
+        assert_eq!(answer["hookStatus"], "FAILED", "{sample}: {answer}");
+        assert_eq!(answer["errorCode"], code, "{sample}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(said), "{sample}: {message}");
+        assert_eq!(
+            answer["clientRequestToken"],
+            format!("3f1c9f4e-0000-4000-8000-0000000000{token}"),
+            "{sample}"
+        );
+    }
+    assert!(operations(&fake).is_empty(), "nothing was described");
+}
+
+#[test]
 fn the_same_function_serves_hooks_and_config_events() {
     let fake = start(sample_seed());
     let _function = Function::start(&fake);
@@ -198,11 +250,16 @@ fn every_sample_in_events_hook_is_used_here() {
         [
             "create-job-definition-open.json",
             "create-other-type.json",
+            "create-schedule-cloud-control.json",
             "create-schedule-embedded-isolated.json",
             "create-schedule-named-isolated.json",
             "create-schedule-named-open.json",
+            "create-schedule-without-target-model.json",
+            "create-schedule-without-target-name.json",
             "delete-schedule.json",
+            "schedule-unknown-invocation-point.json",
             "update-schedule-embedded-open.json",
+            "update-stack.json",
         ]
     );
 }

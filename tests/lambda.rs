@@ -3,43 +3,11 @@
 
 mod support;
 
-use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use fake_aws::seed::DEFAULT_SECRET_KEY;
 use serde_json::{Value, json};
-use std::io::Read;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
-
-struct Function {
-    child: Child,
-}
-
-impl Function {
-    fn start(fake: &FakeAws) -> Function {
-        let child = lambda_command(fake)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the function starts");
-        Function { child }
-    }
-
-    /// Stops the function and returns what it wrote to stdout (its CloudWatch log stream).
-    fn logs(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        let _ = self.child.wait();
-        out.lines().map(str::to_owned).collect()
-    }
-}
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -78,6 +46,10 @@ fn a_change_event_is_judged_and_delivered_through_the_runtime_api() {
                 .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"))
         })
         .collect();
+    // The first line says which build is running; every metrics record carries the version.
+    assert_eq!(records[0]["fields"]["message"], "starting", "{logs:#?}");
+    assert_eq!(records[0]["fields"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(records[0]["fields"]["commit"], built_from());
     let summaries: Vec<&Value> = records
         .iter()
         .filter(|r| r["fields"]["message"] == "summary")
@@ -94,6 +66,9 @@ fn a_change_event_is_judged_and_delivered_through_the_runtime_api() {
     assert_eq!(emf.len(), 2);
     assert_eq!(emf[1]["Compliant"], 5);
     assert_eq!(emf[1]["NonCompliant"], 10);
+    for record in &emf {
+        assert_eq!(record["Version"], env!("CARGO_PKG_VERSION"));
+    }
     // The dimension the templates' alarms watch.
     assert_eq!(emf[1]["FunctionName"], "monitoring-schedule-isolation");
     assert!(

@@ -556,3 +556,32 @@ fn the_lambda_remediates_only_when_the_parameter_says_so() {
     assert_eq!(writes.len(), 1);
     assert_eq!(writes[0].0, "UpdateMonitoringSchedule");
 }
+
+#[test]
+fn a_rule_name_longer_than_config_reads_back_is_named_with_the_limit() {
+    // A rule may be named with 128 characters; Config's GetComplianceDetailsByConfigRule takes
+    // at most 64, so such a rule's held results cannot be read at all.
+    let rule = "r".repeat(65);
+    let fake = start(sample_seed());
+    let run = evaluate(&fake, &rule_event(&rule, "{}"), false, &[]);
+    assert_eq!(
+        run.code, 0,
+        "the sweep still judges and delivers: {}",
+        run.stderr
+    );
+    assert!(!fake.evaluations().is_empty());
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("64 characters"))
+        .collect();
+    assert_eq!(said.len(), 1, "one line names the limit: {}", run.stderr);
+    for consequence in ["every verdict is reported again", "never cleared"] {
+        assert!(said[0].contains(consequence), "{}", said[0]);
+    }
+    assert_eq!(
+        served(&fake).get("GetComplianceDetailsByConfigRule"),
+        None,
+        "a read Config must refuse is not sent"
+    );
+}

@@ -385,6 +385,12 @@ fn compliance_details(state: &mut State, context: &Context, input: &Value) -> Re
     let Some(rule) = input.get("ConfigRuleName").and_then(Value::as_str) else {
         return validation("ConfigRuleName is required");
     };
+    // The API model's StringWithCharLimit64, although a rule may be named with 128.
+    if rule.chars().count() > 64 {
+        return validation(format!(
+            "1 validation error detected: Value '{rule}' at 'configRuleName' failed to satisfy constraint: Member must have length less than or equal to 64"
+        ));
+    }
     let (limit, start) = match (limit(input, "Limit"), offset(input, "NextToken")) {
         (Ok(limit), Ok(start)) => (limit, start),
         (Err(reply), _) | (_, Err(reply)) => return reply,

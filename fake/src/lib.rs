@@ -72,6 +72,8 @@ pub struct CallRecord {
     pub injected: Injected,
     #[serde(skip)]
     pub arrived: std::time::Instant,
+    /// The `x-amzn-RequestId` of its answer.
+    pub request_id: String,
 }
 
 /// One evaluation Config accepted.
@@ -710,6 +712,7 @@ async fn inject(
             region: context.region.clone(),
             injected,
             arrived: std::time::Instant::now(),
+            request_id: request_id.to_owned(),
         });
         (
             injected,
@@ -749,9 +752,13 @@ async fn inject(
             Bytes::from_static(b"{\"this is\": not json"),
             request_id,
         ))),
+        // STS (awsQuery) says AccessDenied, with 403; the JSON services AccessDeniedException.
         Injected::Denied => error(
-            StatusCode::BAD_REQUEST,
-            "AccessDeniedException",
+            match protocol {
+                Protocol::Query => StatusCode::FORBIDDEN,
+                Protocol::Json(_) => StatusCode::BAD_REQUEST,
+            },
+            protocol.code("AccessDenied", "AccessDeniedException"),
             &format!(
                 "User: arn:aws:sts::{}:assumed-role/fake is not authorized to perform: {operation}",
                 context.account
@@ -771,7 +778,7 @@ fn dispatch(
 ) -> HttpResponse {
     let mut state = shared.state.lock().expect("fake state lock");
     let reply = match protocol {
-        Protocol::Query => sts::handle(&mut state, operation, body, context),
+        Protocol::Query => sts::handle(&mut state, operation, body, context, request_id),
         Protocol::Json(service) => match serde_json::from_slice::<Value>(body) {
             Err(error) => Reply::client_error("SerializationException", error.to_string()),
             Ok(mut input) => match service.as_str() {

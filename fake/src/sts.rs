@@ -80,14 +80,21 @@ pub fn iso(seconds: u64) -> String {
     )
 }
 
-pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context) -> Reply {
+/// Answers one STS call; `request_id` is the one the answer's header carries too, as STS's does.
+pub fn handle(
+    state: &mut State,
+    operation: &str,
+    body: &[u8],
+    caller: &Context,
+    request_id: &str,
+) -> Reply {
     let params = form(body);
     match operation {
         "AssumeRole" => {
             let Some(role) = params.get("RoleArn") else {
                 return Reply::Xml(
                     StatusCode::BAD_REQUEST,
-                    error_xml("ValidationError", "RoleArn is required", "sts"),
+                    error_xml("ValidationError", "RoleArn is required", request_id),
                 );
             };
             let account = role.split(':').nth(4).unwrap_or("").to_owned();
@@ -97,7 +104,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context)
                     error_xml(
                         "ValidationError",
                         &format!("{role} is not a valid role ARN"),
-                        "sts",
+                        request_id,
                     ),
                 );
             }
@@ -110,7 +117,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context)
                             "User: arn:aws:sts::{}:assumed-role/caller/session is not authorized to perform: sts:AssumeRole on resource: {role}",
                             caller.account
                         ),
-                        "sts",
+                        request_id,
                     ),
                 );
             }
@@ -150,7 +157,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context)
             Reply::Xml(
                 StatusCode::OK,
                 format!(
-                    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId><Arn>arn:aws:sts::{account}:assumed-role/{role_name}/{session}</Arn></AssumedRoleUser><Credentials><AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>sts</RequestId></ResponseMetadata></AssumeRoleResponse>",
+                    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId><Arn>arn:aws:sts::{account}:assumed-role/{role_name}/{session}</Arn></AssumedRoleUser><Credentials><AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></AssumeRoleResponse>",
                     iso(expiration)
                 ),
             )
@@ -158,7 +165,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context)
         "GetCallerIdentity" => Reply::Xml(
             StatusCode::OK,
             format!(
-                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{0}:user/fake</Arn><UserId>AIDAFAKE</UserId><Account>{0}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>sts</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{0}:user/fake</Arn><UserId>AIDAFAKE</UserId><Account>{0}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
                 caller.account
             ),
         ),
@@ -167,7 +174,7 @@ pub fn handle(state: &mut State, operation: &str, body: &[u8], caller: &Context)
             error_xml(
                 "InvalidAction",
                 &format!("{other} is not implemented by the fake"),
-                "sts",
+                request_id,
             ),
         ),
     }

@@ -12,13 +12,13 @@
 use crate::aws::pacing::Pacer;
 use crate::aws::sdk::{Clients, clients_for};
 use crate::core::event::Invocation;
-use crate::error::{AccountError, ApiFailure};
+use crate::error::{AccountError, ApiFailure, source_chain};
+use crate::rule::deadline::{Abandoned, Deadline, within};
 use aws_config::SdkConfig;
 use aws_config::identity::IdentityCache;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -152,28 +152,40 @@ impl Accounts {
     async fn home(&self) -> Result<&Home, AccountError> {
         self.home
             .get_or_try_init(|| async {
+                const OPERATION: &str = "GetCallerIdentity";
                 let sts = aws_sdk_sts::Client::new(&self.home_clients.sdk_config);
                 let identity = sts.get_caller_identity().send().await.map_err(|error| {
-                    AccountError::Partition(DisplayErrorContext(&error).to_string())
+                    AccountError::Partition(ApiFailure::from_sdk(OPERATION, &error))
                 })?;
-                identity
-                    .arn()
-                    .and_then(Home::from_arn)
-                    .ok_or_else(|| AccountError::Partition("no caller ARN in the answer".into()))
+                identity.arn().and_then(Home::from_arn).ok_or_else(|| {
+                    AccountError::Partition(ApiFailure::unusable(
+                        OPERATION,
+                        "no caller ARN in the answer",
+                    ))
+                })
             })
             .await
     }
 
     /// The clients for one invocation, and the role they act as. On Lambda the function's own
-    /// account is known, to refuse events for other accounts that name no role.
+    /// account is known, to refuse events for other accounts that name no role, and STS is
+    /// given only the time left before the `deadline`.
     pub async fn clients_for(
         &self,
         invocation: &Invocation,
+        deadline: Option<Deadline>,
     ) -> Result<(Clients, Option<String>), AccountError> {
         let wants_role = invocation.params.execution_role_name.is_some()
             || invocation.params.assume_execution_role;
         let role = if wants_role {
-            let partition = self.home().await?.partition.clone();
+            let home = within(deadline, self.home())
+                .await
+                .unwrap_or_else(|Abandoned| {
+                    Err(AccountError::Partition(ApiFailure::abandoned(
+                        "GetCallerIdentity",
+                    )))
+                });
+            let partition = home?.partition.clone();
             role_for(invocation, &partition)?
         } else {
             None
@@ -199,12 +211,29 @@ impl Accounts {
         if let Some(clients) = assumed.get(&role) {
             return Ok((clients.clone(), Some(role)));
         }
-        let config = assume_role(&self.home_clients.sdk_config, &role).await?;
-        let home = &self.home_clients;
         let pacer = self.pacer_for(&account_of(&role), &assumed);
-        let clients = clients_for(config, home.counter.clone(), pacer, home.paced());
+        let clients = within(deadline, self.assume(&role, pacer))
+            .await
+            .unwrap_or_else(|Abandoned| {
+                Err(AccountError::AssumeRole {
+                    account: account_of(&role),
+                    role: role.clone(),
+                    failure: Box::new(ApiFailure::abandoned("AssumeRole")),
+                })
+            })?;
         assumed.insert(role.clone(), clients.clone());
         Ok((clients, Some(role)))
+    }
+
+    async fn assume(&self, role: &str, pacer: Arc<Pacer>) -> Result<Clients, AccountError> {
+        let config = assume_role(&self.home_clients.sdk_config, role).await?;
+        let home = &self.home_clients;
+        Ok(clients_for(
+            config,
+            home.counter.clone(),
+            pacer,
+            home.paced(),
+        ))
     }
 
     /// The pacer of calls in `account` (all in this function's region): one per account, kept
@@ -256,7 +285,7 @@ fn assume_error(role: &str, error: &provider::error::CredentialsError) -> Accoun
     type AssumeRoleSdkError =
         aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    let mut failure = ApiFailure::refused("AssumeRole", DisplayErrorContext(error).to_string());
+    let mut failure = ApiFailure::refused("AssumeRole", source_chain(error));
     while let Some(cause) = source {
         if let Some(sdk) = cause.downcast_ref::<AssumeRoleSdkError>() {
             failure = ApiFailure::from_sdk("AssumeRole", sdk);
@@ -267,7 +296,7 @@ fn assume_error(role: &str, error: &provider::error::CredentialsError) -> Accoun
     AccountError::AssumeRole {
         account: account_of(role),
         role: role.to_owned(),
-        failure,
+        failure: Box::new(failure),
     }
 }
 

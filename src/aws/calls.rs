@@ -1,6 +1,6 @@
 //! Counts of AWS calls, taken from the SDK itself so that retries are seen too.
 
-use crate::rule::report::CallCounts;
+use crate::core::calls::CallCounts;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{

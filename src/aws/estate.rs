@@ -13,6 +13,7 @@ use crate::error::ApiFailure;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_account::types::RegionOptStatus;
 use aws_sdk_organizations::types::{AccountState, AccountStatus};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::future::Future;
@@ -113,12 +114,11 @@ pub async fn enabled_regions(config: &SdkConfig) -> Result<Vec<String>, ApiFailu
 
 /// Every page of one SDK list call (`page` sends the request for a token), its failure
 /// classified like every other call's.
-async fn sdk_pages<T, E, R, F, Fut>(operation: &'static str, page: F) -> Result<Vec<T>, ApiFailure>
+async fn sdk_pages<T, E, F, Fut>(operation: &'static str, page: F) -> Result<Vec<T>, ApiFailure>
 where
     F: Fn(Option<String>) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), SdkError<E, R>>>,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     all_pages(operation, |token| {
         let sent = page(token);

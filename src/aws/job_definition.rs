@@ -3,10 +3,11 @@
 //! `ModelBiasAppSpecification`, ...), so the mapping is written once, as a table, and describe,
 //! compare and copy are each written once over it.
 
+use crate::aws::PAGE_SIZE;
 use crate::aws::pacing::{Pacer, send};
 use crate::core::resource::MonitoringKind;
 use crate::error::ApiFailure;
-use crate::rule::ports::{PAGE_SIZE, Page, Summary};
+use crate::rule::ports::{Page, Summary};
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_data_quality_job_definition::DescribeDataQualityJobDefinitionOutput;
 use aws_sdk_sagemaker::operation::describe_model_bias_job_definition::DescribeModelBiasJobDefinitionOutput;

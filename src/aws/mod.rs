@@ -12,3 +12,6 @@ pub mod pacing;
 pub mod remediate;
 pub mod sagemaker;
 pub mod sdk;
+
+/// The largest page the SageMaker list calls return (`MaxResults` 1..100).
+pub const PAGE_SIZE: i32 = 100;

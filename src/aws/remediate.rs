@@ -27,7 +27,7 @@ const NAME_LIMIT: usize = 63;
 const COPY_NAMES: usize = 9;
 
 /// The fix for one schedule, worked out by reading only.
-pub struct Plan {
+struct Fix {
     remediation: Remediation,
     /// The copy to create first, if any: its source and its name.
     copy: Option<(Definition, String)>,
@@ -50,7 +50,7 @@ impl Planner {
 
 impl Fixer for Planner {
     async fn fix(&self, schedule: &str) -> Result<Remediation, FixError> {
-        Ok(plan(&self.reads, schedule).await?.remediation)
+        Ok(work_out(&self.reads, schedule).await?.remediation)
     }
 }
 
@@ -73,11 +73,11 @@ impl Remediator {
 
 impl Fixer for Remediator {
     async fn fix(&self, schedule: &str) -> Result<Remediation, FixError> {
-        let Plan {
+        let Fix {
             mut remediation,
             copy,
             config,
-        } = plan(&self.reads, schedule).await?;
+        } = work_out(&self.reads, schedule).await?;
         if let Some((source, name)) = &copy {
             job_definition::create_isolated_copy(&self.writes, &self.pacer, source, name).await?;
         }
@@ -96,7 +96,7 @@ impl Fixer for Remediator {
 }
 
 /// Works out the fix for one schedule, reading only.
-pub async fn plan(reads: &AwsSageMaker, name: &str) -> Result<Plan, FixError> {
+async fn work_out(reads: &AwsSageMaker, name: &str) -> Result<Fix, FixError> {
     let described = reads
         .describe_output(name)
         .await?
@@ -137,7 +137,7 @@ pub async fn plan(reads: &AwsSageMaker, name: &str) -> Result<Plan, FixError> {
                 current.map_or("absent".to_owned(), |flag| flag.to_string())
             ),
         });
-        return Ok(Plan {
+        return Ok(Fix {
             remediation,
             copy: None,
             config: Some(new_config),
@@ -194,15 +194,15 @@ pub async fn plan(reads: &AwsSageMaker, name: &str) -> Result<Plan, FixError> {
     });
     let mut new_config = config;
     new_config.monitoring_job_definition_name = Some(copy_name.clone());
-    Ok(Plan {
+    Ok(Fix {
         remediation,
         copy: create.then_some((source, copy_name)),
         config: Some(new_config),
     })
 }
 
-fn nothing(remediation: Remediation) -> Plan {
-    Plan {
+fn nothing(remediation: Remediation) -> Fix {
+    Fix {
         remediation,
         copy: None,
         config: None,

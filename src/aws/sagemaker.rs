@@ -1,6 +1,7 @@
 //! Reading schedules and job definitions from SageMaker: the rule's read edge. It has no
 //! method that writes; remediation's writes are in `remediate.rs`.
 
+use crate::aws::PAGE_SIZE;
 use crate::aws::job_definition::{self, Definition};
 use crate::aws::pacing::{Pacer, send};
 use crate::aws::sdk::Clients;
@@ -9,7 +10,7 @@ use crate::core::resource::{JobDefinitionRef, MonitoringKind};
 use crate::core::schedule::{JobSpec, Network, ScheduleView};
 use crate::core::verdict::JobDefinitionState;
 use crate::error::ApiFailure;
-use crate::rule::ports::{PAGE_SIZE, Page, SageMakerReads, Summary};
+use crate::rule::ports::{Page, SageMakerReads, Summary};
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::operation::describe_monitoring_schedule::DescribeMonitoringScheduleOutput;
 use aws_sdk_sagemaker::types::{MonitoringNetworkConfig, MonitoringType};

@@ -7,16 +7,20 @@
 //! name and type, the isolation flag and whether a VPC is set), so an `!ImportValue` in an
 //! unrelated property changes nothing. A schedule that names a job definition is judged by the
 //! job-definition resource of the same template with that kind and name, however the template
-//! spells the name; a name that matches none is unresolved.
+//! spells the name; a name that matches none is unresolved, and so is a name longer than the 63
+//! characters a job definition name may have (CloudFormation would refuse the schedule, so
+//! nothing would run). When evaluation reaches one of its limits ([`Resolver::limit`]), every
+//! resource of the template that is not NON_COMPLIANT is unresolved with the limit's reason.
 
-use crate::check::finding::{Assessment, Outcome};
-use crate::check::intrinsics::{Alternatives, Resolver, combine, is_complete_name};
+use crate::check::finding::{Assessment, ByReference, Outcome, Status};
+use crate::check::intrinsics::{Alternatives, Resolver};
+use crate::check::names::{fixed_length, is_complete_name};
 use crate::check::template::{Template, escape};
 use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHEDULE_TYPE};
 use crate::core::schedule::{Network, network_from};
 use crate::core::verdict::{JobDefinitionState, judge_job_definition};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which members of a resource's properties decide, and how far to evaluate each.
 enum Spec {
@@ -103,6 +107,14 @@ pub fn assess(
         })
         .collect();
 
+    let mut by_name: HashMap<&str, Vec<&JobDefinition>> = HashMap::new();
+    for definition in &definitions {
+        for name in &definition.names {
+            by_name.entry(name).or_default().push(definition);
+        }
+    }
+
+    let mut named = ByReference::default();
     let mut assessments = Vec::new();
     for (logical_id, resource) in &resources {
         if logical_id.starts_with("Fn::ForEach::") {
@@ -126,7 +138,7 @@ pub fn assess(
             .into_iter()
             .flat_map(|alternative| match alternative {
                 Ok(configuration) => {
-                    judge_schedule(&booleans_from_strings(configuration), &definitions)
+                    judge_schedule(&booleans_from_strings(configuration), &by_name, &mut named)
                 }
                 Err(reason) => vec![Outcome::unresolved(reason)],
             })
@@ -161,43 +173,66 @@ pub fn assess(
             });
         }
     }
+    if let Some(reason) = resolver.limit() {
+        for assessment in &mut assessments {
+            if assessment
+                .outcomes
+                .iter()
+                .all(|outcome| outcome.status() != Status::NonCompliant)
+            {
+                assessment.outcomes = vec![Outcome::unresolved(format!("{reason}."))];
+            }
+        }
+    }
     assessments.sort_by_key(|assessment| assessment.line);
     assessments
 }
 
 /// One way a schedule can turn out, judged: by itself, or by the job definition it names.
-fn judge_schedule(configuration: &Value, definitions: &[JobDefinition]) -> Vec<Outcome> {
+fn judge_schedule(
+    configuration: &Value,
+    by_name: &HashMap<&str, Vec<&JobDefinition>>,
+    named: &mut ByReference,
+) -> Vec<Outcome> {
     let reference = match Outcome::of_schedule(configuration) {
         Ok(reference) => reference,
         Err(outcome) => return vec![outcome],
     };
-    let named: Vec<&JobDefinition> = definitions
-        .iter()
-        .filter(|definition| definition.names.contains(&reference.name))
-        .collect();
-    let matching: Vec<&&JobDefinition> = named
-        .iter()
-        .filter(|definition| definition.kind == reference.kind)
-        .collect();
-    if matching.is_empty() {
-        return vec![not_in_template(&reference, &named)];
+    let length = fixed_length(&reference.name);
+    if length > 63 {
+        return vec![Outcome::unresolved(format!(
+            "Names a {} job definition of {length} characters; a job definition name has at most 63, so CloudFormation would refuse this schedule.",
+            reference.kind
+        ))];
     }
-    let mut outcomes = Vec::new();
-    for definition in matching {
-        for network in &definition.networks {
-            outcomes.push(match network {
-                Ok(network) => Outcome::Judged(judge_job_definition(
-                    &reference,
-                    &JobDefinitionState::Found(*network),
-                )),
-                Err(reason) => Outcome::unresolved(format!(
-                    "The NetworkConfig of job definition {}: {reason}.",
-                    definition.logical_id
-                )),
-            });
+    named.judged(&reference, || {
+        let same_name: &[&JobDefinition] = by_name
+            .get(reference.name.as_str())
+            .map_or(&[], Vec::as_slice);
+        let matching: Vec<&&JobDefinition> = same_name
+            .iter()
+            .filter(|definition| definition.kind == reference.kind)
+            .collect();
+        if matching.is_empty() {
+            return vec![not_in_template(&reference, same_name)];
         }
-    }
-    outcomes
+        let mut outcomes = Vec::new();
+        for definition in matching {
+            for network in &definition.networks {
+                outcomes.push(match network {
+                    Ok(network) => Outcome::Judged(judge_job_definition(
+                        &reference,
+                        &JobDefinitionState::Found(*network),
+                    )),
+                    Err(reason) => Outcome::unresolved(format!(
+                        "The NetworkConfig of job definition {}: {reason}.",
+                        definition.logical_id
+                    )),
+                });
+            }
+        }
+        outcomes
+    })
 }
 
 /// A schedule naming a job definition this template does not define (with that kind).
@@ -263,7 +298,7 @@ fn select(resolver: &Resolver, value: Option<&Value>, spec: &Spec, path: &str) -
                                 select(resolver, object.get(*key), spec, &format!("{path}.{key}"))
                             })
                             .collect();
-                        out.extend(combine(parts, |values| {
+                        out.extend(resolver.combine(parts, |values| {
                             Ok(Value::Object(
                                 present
                                     .iter()
@@ -321,7 +356,6 @@ fn type_of(resource: &Value) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::finding::Status;
 
     fn findings(
         text: &str,
@@ -479,5 +513,48 @@ Resources:
         );
         assert_eq!(value["Other"]["EnableNetworkIsolation"], "TRUE");
         assert_eq!(value["Other"]["Name"], "true");
+    }
+
+    /// Audit N5's template: job definition `J0` is named `a`, each further `Jk` by `fan`
+    /// copies of the name before it, and a schedule runs the last.
+    pub(crate) fn chained_names(hops: usize, fan: usize) -> String {
+        let mut text = String::from(
+            "Resources:\n  J0:\n    Type: AWS::SageMaker::DataQualityJobDefinition\n    Properties:\n      JobDefinitionName: a\n      NetworkConfig: {EnableNetworkIsolation: true}\n",
+        );
+        for k in 1..=hops {
+            let name = format!("${{J{}.JobDefinitionName}}", k - 1).repeat(fan);
+            text.push_str(&format!("  J{k}:\n    Type: AWS::SageMaker::DataQualityJobDefinition\n    Properties:\n      JobDefinitionName: !Sub '{name}'\n      NetworkConfig: {{EnableNetworkIsolation: true}}\n"));
+        }
+        text.push_str(&format!("  Schedule:\n    Type: AWS::SageMaker::MonitoringSchedule\n    Properties:\n      MonitoringScheduleConfig:\n        MonitoringType: DataQuality\n        MonitoringJobDefinitionName: !GetAtt J{hops}.JobDefinitionName\n"));
+        text
+    }
+
+    #[test]
+    fn names_built_from_names_are_evaluated_once_and_bounded() {
+        // Short chains resolve: each name evaluated once, however often it is used.
+        let found = findings(&chained_names(2, 4), &[], false);
+        assert_eq!(found[0].0, "Schedule");
+        assert_eq!(found[0].1, Status::Compliant, "{}", found[0].2);
+        assert!(
+            found[0].2.contains(&format!("'{}'", "a".repeat(16))),
+            "{}",
+            found[0].2
+        );
+        // A name of 64 characters: no job definition can have it, so nothing can be judged.
+        let found = findings(&chained_names(3, 4), &[], false);
+        assert_eq!(found[0].1, Status::Unresolved, "{}", found[0].2);
+        assert!(found[0].2.contains("64 characters"), "{}", found[0].2);
+
+        // 16 hops of 4: a name of 4^16 characters. Evaluation stops at the first string
+        // longer than any template value can be, and nothing in the template is compliant.
+        let found = findings(&chained_names(16, 4), &[], true);
+        assert_eq!(found.len(), 18);
+        for (resource, status, annotation) in &found {
+            assert_eq!(*status, Status::Unresolved, "{resource}: {annotation}");
+            assert!(
+                annotation.contains("4,096 characters"),
+                "{resource}: {annotation}"
+            );
+        }
     }
 }

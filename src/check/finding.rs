@@ -2,10 +2,12 @@
 //! branches of an `Fn::If`), so a resource has one [`Outcome`] per way, and its [`Finding`] is
 //! the worst of them.
 
+use crate::check::intrinsics::MAX_ALTERNATIVES;
 use crate::core::resource::JobDefinitionRef;
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{Compliance, Judgement, Reading, Verdict, fit, judge};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A finding's status: one of AWS Config's compliance types, or `UNRESOLVED`, which is not one
@@ -92,6 +94,47 @@ impl Outcome {
             Outcome::Judged(verdict) => &verdict.annotation,
             Outcome::Unresolved { reason, .. } => reason,
         }
+    }
+}
+
+/// `outcomes` without repeats, at most [`MAX_ALTERNATIVES`] of them and then the worst of the
+/// rest: what decides the finding is kept, however many same-named job definitions an input
+/// holds.
+pub fn distinct(outcomes: impl IntoIterator<Item = Outcome>) -> Vec<Outcome> {
+    let mut out: Vec<Outcome> = Vec::new();
+    let mut worst_of_rest: Option<Outcome> = None;
+    for outcome in outcomes {
+        if out.contains(&outcome) {
+            continue;
+        }
+        if out.len() < MAX_ALTERNATIVES {
+            out.push(outcome);
+        } else if worst_of_rest
+            .as_ref()
+            .is_none_or(|worst| outcome.status() > worst.status())
+        {
+            worst_of_rest = Some(outcome);
+        }
+    }
+    out.extend(worst_of_rest);
+    out
+}
+
+/// What the job definitions a schedule names come to, judged once per input for each kind and
+/// name: thousands of schedules may name one job definition, and one name may be shared.
+#[derive(Default)]
+pub struct ByReference(BTreeMap<JobDefinitionRef, Vec<Outcome>>);
+
+impl ByReference {
+    pub fn judged(
+        &mut self,
+        reference: &JobDefinitionRef,
+        judge: impl FnOnce() -> Vec<Outcome>,
+    ) -> Vec<Outcome> {
+        self.0
+            .entry(reference.clone())
+            .or_insert_with(|| distinct(judge()))
+            .clone()
     }
 }
 
@@ -245,5 +288,21 @@ mod tests {
             Status::from(Compliance::NonCompliant).as_str(),
             "NON_COMPLIANT"
         );
+    }
+
+    #[test]
+    fn outcomes_are_kept_distinct_and_few_with_the_worst_never_dropped() {
+        let many = (0..200)
+            .map(|i| Outcome::unresolved(format!("reason {i}")))
+            .chain([judged(Compliance::NonCompliant, "open")])
+            .chain((0..200).map(|_| judged(Compliance::Compliant, "a")));
+        let kept = distinct(many);
+        assert_eq!(kept.len(), MAX_ALTERNATIVES + 1);
+        assert_eq!(
+            assessment(kept).finding("t.yaml").status,
+            Status::NonCompliant
+        );
+        let same = distinct((0..1000).map(|_| judged(Compliance::Compliant, "a")));
+        assert_eq!(same.len(), 1);
     }
 }

@@ -10,10 +10,18 @@
 //! whose `Ref` is their ARN), `Fn::GetAtt` of a job definition's `JobDefinitionName` or
 //! `JobDefinitionArn`, `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap` and
 //! `Fn::If`. Anything else is a reason.
+//!
+//! The work is bounded whatever the template: a job definition's name is evaluated once however
+//! often it is used, a string is never built past [`MAX_STRING`], and a template gets at most
+//! [`MAX_STEPS`] evaluation steps. Past a limit every value is the limit's reason, and
+//! [`Resolver::limit`] says which was reached: the caller must then call nothing in the
+//! template compliant.
 
+use crate::check::names::{arn, generated_name};
 use crate::core::resource::{MonitoringKind, ResourceKind};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 
 /// Each way a value can turn out: the value, or why it cannot be known.
 pub type Alternatives = Vec<Result<Value, String>>;
@@ -22,22 +30,15 @@ pub type Alternatives = Vec<Result<Value, String>>;
 pub const MAX_ALTERNATIVES: usize = 64;
 /// Deeper nesting than this is a reference cycle or a template this reader does not follow.
 const MAX_DEPTH: usize = 32;
-
-/// The name a job definition has when the template gives it none (CloudFormation generates
-/// one): its logical id in braces, which no real name can contain.
-pub fn generated_name(logical_id: &str) -> String {
-    format!("{{{logical_id}}}")
-}
-
-/// Whether `name` can be a SageMaker job definition name (`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`,
-/// at most 63 characters): only such a name can be described in an account.
-pub fn is_complete_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
+/// Names built from names built from names...: deeper than this is not followed.
+const MAX_HOPS: usize = 16;
+/// The longest string evaluated: a parameter value holds at most 4,096 bytes, and a name or an
+/// ARN far less (a job definition name at most 63 characters), so a longer string cannot
+/// become anything a schedule runs.
+pub const MAX_STRING: usize = 4_096;
+/// The evaluation steps (values visited, alternatives combined, 64 bytes of string written)
+/// one template may take: far above what a 1 MB template of ordinary resources needs.
+pub const MAX_STEPS: usize = 1_000_000;
 
 /// The pseudo parameters; their values are known only at deployment.
 const PSEUDO: [&str; 7] = [
@@ -64,6 +65,14 @@ pub struct Resolver<'a> {
     overrides: &'a BTreeMap<String, String>,
     resources: Map<String, Value>,
     mappings: Map<String, Value>,
+    /// Each job definition's names once evaluated; `None` while being evaluated (a cycle).
+    names: RefCell<HashMap<String, Option<Vec<String>>>>,
+    /// Names being evaluated inside one another.
+    hops: Cell<usize>,
+    /// The steps left of [`MAX_STEPS`].
+    steps: Cell<usize>,
+    /// The limit reached, once one is: every later value is this reason.
+    limit: RefCell<Option<String>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -111,7 +120,79 @@ impl<'a> Resolver<'a> {
             overrides,
             resources: section("Resources"),
             mappings: section("Mappings"),
+            names: RefCell::new(HashMap::new()),
+            hops: Cell::new(0),
+            steps: Cell::new(MAX_STEPS),
+            limit: RefCell::new(None),
         }
+    }
+
+    /// The limit evaluation reached, if it reached one: nothing this resolver evaluated may
+    /// then be taken as compliant.
+    pub fn limit(&self) -> Option<String> {
+        self.limit.borrow().clone()
+    }
+
+    /// Takes `steps` of the template's budget, or says that it is spent.
+    fn spend(&self, steps: usize) -> Result<(), String> {
+        if let Some(reason) = self.limit() {
+            return Err(reason);
+        }
+        match self.steps.get().checked_sub(steps) {
+            Some(left) => {
+                self.steps.set(left);
+                Ok(())
+            }
+            // MAX_STEPS, written as people read it.
+            None => Err(self.reach(
+                "the template needs more than 1,000,000 evaluation steps, so check stopped".into(),
+            )),
+        }
+    }
+
+    /// Records the first limit reached; its reason.
+    fn reach(&self, reason: String) -> String {
+        self.limit.borrow_mut().get_or_insert(reason).clone()
+    }
+
+    fn too_long(&self) -> String {
+        // MAX_STRING, written as people read it.
+        self.reach(
+            "a value is built longer than 4,096 characters (the most a parameter value holds; a job definition name holds at most 63), so check stopped".into(),
+        )
+    }
+
+    /// Every combination of one alternative from each part, through `join`, on the budget.
+    pub fn combine(
+        &self,
+        parts: Vec<Alternatives>,
+        join: impl Fn(Vec<Value>) -> Result<Value, String>,
+    ) -> Alternatives {
+        let size = parts.iter().map(Vec::len).sum::<usize>();
+        if let Err(reason) = self.spend(size.max(1)) {
+            return vec![Err(reason)];
+        }
+        combine(parts, join)
+    }
+
+    /// Strings joined, never past [`MAX_STRING`].
+    fn joined<'s>(
+        &self,
+        pieces: impl IntoIterator<Item = &'s str>,
+        delimiter: &str,
+    ) -> Result<String, String> {
+        let mut out = String::new();
+        for (index, piece) in pieces.into_iter().enumerate() {
+            if index > 0 {
+                out.push_str(delimiter);
+            }
+            if out.len() + piece.len() > MAX_STRING {
+                return Err(self.too_long());
+            }
+            out.push_str(piece);
+        }
+        self.spend(out.len() / 64)?;
+        Ok(out)
     }
 
     /// Evaluates `value` completely: every intrinsic function in it, at any depth.
@@ -130,12 +211,15 @@ impl<'a> Resolver<'a> {
         if depth > MAX_DEPTH {
             return vec![Err(too_deep())];
         }
+        if let Err(reason) = self.spend(1) {
+            return vec![Err(reason)];
+        }
         match intrinsic(value) {
             Some(("Fn::If", argument)) => match argument.as_array().map(Vec::as_slice) {
                 Some([_, yes, no]) => {
                     let mut both = self.head_at(yes, depth + 1);
                     both.extend(self.head_at(no, depth + 1));
-                    dedupe(both)
+                    capped(both)
                 }
                 _ => vec![Err(
                     "Fn::If needs [condition, value if true, value if false]".into(),
@@ -150,6 +234,9 @@ impl<'a> Resolver<'a> {
         if depth > MAX_DEPTH {
             return vec![Err(too_deep())];
         }
+        if let Err(reason) = self.spend(1) {
+            return vec![Err(reason)];
+        }
         if let Some((name, argument)) = intrinsic(value) {
             return self.apply(name, argument, depth + 1);
         }
@@ -159,7 +246,7 @@ impl<'a> Resolver<'a> {
                     .iter()
                     .map(|item| self.eval_at(item, depth + 1))
                     .collect();
-                combine(parts, |values| Ok(Value::Array(values)))
+                self.combine(parts, |values| Ok(Value::Array(values)))
             }
             Value::Object(object) => {
                 let keys: Vec<&String> = object.keys().collect();
@@ -167,7 +254,7 @@ impl<'a> Resolver<'a> {
                     .values()
                     .map(|member| self.eval_at(member, depth + 1))
                     .collect();
-                combine(parts, |values| {
+                self.combine(parts, |values| {
                     Ok(Value::Object(
                         keys.iter()
                             .map(|key| (*key).clone())
@@ -184,7 +271,7 @@ impl<'a> Resolver<'a> {
     fn apply(&self, name: &str, argument: &Value, depth: usize) -> Alternatives {
         match name {
             "Ref" => match argument {
-                Value::String(target) => self.reference(target, depth),
+                Value::String(target) => self.reference(target),
                 _ => vec![Err("Ref takes a name".into())],
             },
             "Fn::GetAtt" => self.get_att(argument, depth),
@@ -192,7 +279,7 @@ impl<'a> Resolver<'a> {
                 Some([_, yes, no]) => {
                     let mut both = self.eval_at(yes, depth);
                     both.extend(self.eval_at(no, depth));
-                    dedupe(both)
+                    capped(both)
                 }
                 _ => vec![Err(
                     "Fn::If needs [condition, value if true, value if false]".into(),
@@ -200,7 +287,7 @@ impl<'a> Resolver<'a> {
             },
             "Fn::Sub" => self.sub(argument, depth),
             "Fn::Join" => match argument.as_array().map(Vec::as_slice) {
-                Some([delimiter, list]) => combine(
+                Some([delimiter, list]) => self.combine(
                     vec![self.eval_at(delimiter, depth), self.eval_at(list, depth)],
                     |values| {
                         let delimiter = text(&values[0], "Fn::Join delimiter")?;
@@ -210,13 +297,14 @@ impl<'a> Resolver<'a> {
                             .filter(|item| !item.is_null())
                             .map(|item| text(item, "Fn::Join item"))
                             .collect::<Result<Vec<_>, _>>()?;
-                        Ok(Value::String(parts.join(&delimiter)))
+                        self.joined(parts.iter().map(String::as_str), &delimiter)
+                            .map(Value::String)
                     },
                 ),
                 _ => vec![Err("Fn::Join needs [delimiter, list]".into())],
             },
             "Fn::Select" => match argument.as_array().map(Vec::as_slice) {
-                Some([index, list]) => combine(
+                Some([index, list]) => self.combine(
                     vec![self.eval_at(index, depth), self.eval_at(list, depth)],
                     |values| {
                         let index = match &values[0] {
@@ -241,7 +329,7 @@ impl<'a> Resolver<'a> {
                 _ => vec![Err("Fn::Select needs [index, list]".into())],
             },
             "Fn::Split" => match argument.as_array().map(Vec::as_slice) {
-                Some([delimiter, source]) => combine(
+                Some([delimiter, source]) => self.combine(
                     vec![self.eval_at(delimiter, depth), self.eval_at(source, depth)],
                     |values| {
                         let delimiter = text(&values[0], "Fn::Split delimiter")?;
@@ -273,7 +361,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn reference(&self, target: &str, depth: usize) -> Alternatives {
+    fn reference(&self, target: &str) -> Alternatives {
         if target == "AWS::NoValue" {
             return vec![Ok(Value::Null)];
         }
@@ -290,11 +378,13 @@ impl<'a> Resolver<'a> {
             }];
         }
         match self.job_definition_kind(target) {
-            Some(Ok(kind)) => self
-                .job_definition_names_at(target, depth)
-                .into_iter()
-                .map(|name| Ok(Value::String(arn(kind, &name))))
-                .collect(),
+            Some(Ok(kind)) => match self.names_of(target) {
+                Ok(names) => names
+                    .into_iter()
+                    .map(|name| Ok(Value::String(arn(kind, &name))))
+                    .collect(),
+                Err(reason) => vec![Err(reason)],
+            },
             Some(Err(resource_type)) => vec![Err(format!(
                 "Ref {target} ({resource_type}) is known only after deployment"
             ))],
@@ -305,6 +395,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn get_att(&self, argument: &Value, depth: usize) -> Alternatives {
+        if let Err(reason) = self.spend(1) {
+            return vec![Err(reason)];
+        }
         let parts: Vec<Alternatives> = match argument {
             Value::Array(items) => items.iter().map(|i| self.eval_at(i, depth)).collect(),
             Value::String(dotted) => match dotted.split_once('.') {
@@ -316,7 +409,7 @@ impl<'a> Resolver<'a> {
             _ => return vec![Err("Fn::GetAtt needs [resource, attribute]".into())],
         };
         let mut out = Vec::new();
-        for pair in combine(parts, |values| Ok(Value::Array(values))) {
+        for pair in self.combine(parts, |values| Ok(Value::Array(values))) {
             let pair = match pair {
                 Ok(pair) => pair,
                 Err(reason) => {
@@ -332,16 +425,18 @@ impl<'a> Resolver<'a> {
                 continue;
             };
             match (self.job_definition_kind(resource), attribute) {
-                (Some(Ok(_)), "JobDefinitionName") => out.extend(
-                    self.job_definition_names_at(resource, depth)
-                        .into_iter()
-                        .map(|name| Ok(Value::String(name))),
-                ),
-                (Some(Ok(kind)), "JobDefinitionArn") => out.extend(
-                    self.job_definition_names_at(resource, depth)
-                        .into_iter()
-                        .map(|name| Ok(Value::String(arn(kind, &name)))),
-                ),
+                (Some(Ok(_)), "JobDefinitionName") => match self.names_of(resource) {
+                    Ok(names) => out.extend(names.into_iter().map(|name| Ok(Value::String(name)))),
+                    Err(reason) => out.push(Err(reason)),
+                },
+                (Some(Ok(kind)), "JobDefinitionArn") => match self.names_of(resource) {
+                    Ok(names) => out.extend(
+                        names
+                            .into_iter()
+                            .map(|name| Ok(Value::String(arn(kind, &name)))),
+                    ),
+                    Err(reason) => out.push(Err(reason)),
+                },
                 (Some(Ok(_)), _) | (Some(Err(_)), _) => out.push(Err(format!(
                     "Fn::GetAtt {resource}.{attribute} is known only after deployment"
                 ))),
@@ -350,7 +445,7 @@ impl<'a> Resolver<'a> {
                 ))),
             }
         }
-        dedupe(out)
+        capped(out)
     }
 
     fn sub(&self, argument: &Value, depth: usize) -> Alternatives {
@@ -382,16 +477,17 @@ impl<'a> Resolver<'a> {
             } else if name.contains('.') && !name.starts_with("AWS::") {
                 parts.push(self.get_att(&Value::String(name.to_owned()), depth));
             } else {
-                parts.push(self.reference(name, depth));
+                parts.push(self.reference(name));
             }
             rest = &after[end + 1..];
         }
         parts.push(vec![Ok(Value::String(rest.to_owned()))]);
-        combine(parts, |values| {
-            values
+        self.combine(parts, |values| {
+            let pieces = values
                 .iter()
                 .map(|value| text(value, "Fn::Sub variable"))
-                .collect::<Result<String, _>>()
+                .collect::<Result<Vec<_>, _>>()?;
+            self.joined(pieces.iter().map(String::as_str), "")
                 .map(Value::String)
         })
     }
@@ -413,7 +509,7 @@ impl<'a> Resolver<'a> {
             return vec![Err("Fn::FindInMap needs [map, key, key]".into())];
         }
         let mut out = Vec::new();
-        for found in combine(keys, |values| {
+        for found in self.combine(keys, |values| {
             let names = values
                 .iter()
                 .map(|value| text(value, "Fn::FindInMap key"))
@@ -438,7 +534,7 @@ impl<'a> Resolver<'a> {
                 other => out.push(other),
             }
         }
-        dedupe(out)
+        capped(out)
     }
 
     /// The kind of a job-definition resource; `Err(type)` for a resource of another type;
@@ -460,10 +556,34 @@ impl<'a> Resolver<'a> {
     /// [`generated_name`] where the template leaves the name to CloudFormation (or to
     /// something this reader cannot evaluate; the resource is still the same resource).
     pub fn job_definition_names(&self, logical_id: &str) -> Vec<String> {
-        self.job_definition_names_at(logical_id, 0)
+        self.names_of(logical_id)
+            .unwrap_or_else(|_| vec![generated_name(logical_id)])
     }
 
-    fn job_definition_names_at(&self, logical_id: &str, depth: usize) -> Vec<String> {
+    /// A job definition's names, evaluated once; a reason for a cycle, or for names built
+    /// from more than [`MAX_HOPS`] other names.
+    fn names_of(&self, logical_id: &str) -> Result<Vec<String>, String> {
+        if let Some(known) = self.names.borrow().get(logical_id) {
+            return known
+                .clone()
+                .ok_or_else(|| format!("the name of {logical_id} is built from itself"));
+        }
+        if self.hops.get() >= MAX_HOPS {
+            return Err(format!(
+                "names built from more than {MAX_HOPS} other names are not followed"
+            ));
+        }
+        self.names.borrow_mut().insert(logical_id.to_owned(), None);
+        self.hops.set(self.hops.get() + 1);
+        let names = self.evaluate_names(logical_id);
+        self.hops.set(self.hops.get() - 1);
+        self.names
+            .borrow_mut()
+            .insert(logical_id.to_owned(), Some(names.clone()));
+        Ok(names)
+    }
+
+    fn evaluate_names(&self, logical_id: &str) -> Vec<String> {
         let declared = self
             .resources
             .get(logical_id)
@@ -473,7 +593,7 @@ impl<'a> Resolver<'a> {
             return vec![generated_name(logical_id)];
         };
         let mut names = Vec::new();
-        for alternative in self.eval_at(declared, depth + 1) {
+        for alternative in self.eval(declared) {
             let name = match alternative {
                 Ok(Value::String(name)) if !name.is_empty() => name,
                 _ => generated_name(logical_id),
@@ -497,19 +617,6 @@ fn parameter_value(kind: &str, text: &str) -> Value {
     } else {
         Value::String(text.to_owned())
     }
-}
-
-/// A job definition's ARN, as its `Ref` gives it.
-fn arn(kind: MonitoringKind, name: &str) -> String {
-    let segment = match kind {
-        MonitoringKind::DataQuality => "data-quality",
-        MonitoringKind::ModelQuality => "model-quality",
-        MonitoringKind::ModelBias => "model-bias",
-        MonitoringKind::ModelExplainability => "model-explainability",
-    };
-    format!(
-        "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{segment}-job-definition/{name}"
-    )
 }
 
 /// The function and its argument, when `value` is an intrinsic function call.
@@ -551,44 +658,51 @@ fn dedupe(alternatives: Alternatives) -> Alternatives {
     out
 }
 
+/// Both branches' alternatives, or a reason when they are too many.
+fn capped(alternatives: Alternatives) -> Alternatives {
+    let alternatives = dedupe(alternatives);
+    if alternatives.len() > MAX_ALTERNATIVES {
+        return vec![Err(too_many())];
+    }
+    alternatives
+}
+
+fn too_many() -> String {
+    format!("more than {MAX_ALTERNATIVES} combinations of Fn::If branches")
+}
+
 /// Every combination of one alternative from each part, through `join`; a combination with a
-/// reason in it is that reason.
-pub fn combine(
+/// reason in it is that reason. Built one combination at a time, the first part varying
+/// slowest, so the work is the number of combinations times the number of parts.
+fn combine(
     parts: Vec<Alternatives>,
     join: impl Fn(Vec<Value>) -> Result<Value, String>,
 ) -> Alternatives {
+    if parts.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
     let total = parts
         .iter()
-        .try_fold(1usize, |total, part| total.checked_mul(part.len().max(1)));
-    if total.is_none_or(|total| total > MAX_ALTERNATIVES) {
-        return vec![Err(format!(
-            "more than {MAX_ALTERNATIVES} combinations of Fn::If branches"
-        ))];
-    }
-    let mut combinations: Vec<Result<Vec<Value>, String>> = vec![Ok(Vec::new())];
-    for part in parts {
-        let mut next = Vec::new();
-        for combination in &combinations {
-            for alternative in &part {
-                next.push(match (combination, alternative) {
-                    (Err(reason), _) => Err(reason.clone()),
-                    (Ok(_), Err(reason)) => Err(reason.clone()),
-                    (Ok(values), Ok(value)) => {
-                        let mut values = values.clone();
-                        values.push(value.clone());
-                        Ok(values)
-                    }
-                });
-            }
+        .try_fold(1usize, |total, part| total.checked_mul(part.len()));
+    let Some(total) = total.filter(|total| *total <= MAX_ALTERNATIVES) else {
+        return vec![Err(too_many())];
+    };
+    let mut out = Vec::with_capacity(total);
+    for index in 0..total {
+        let mut picks = vec![0; parts.len()];
+        let mut rest = index;
+        for (pick, part) in picks.iter_mut().zip(&parts).rev() {
+            *pick = rest % part.len();
+            rest /= part.len();
         }
-        combinations = next;
+        let chosen: Result<Vec<Value>, String> = picks
+            .iter()
+            .zip(&parts)
+            .map(|(pick, part)| part[*pick].clone())
+            .collect();
+        out.push(chosen.and_then(&join));
     }
-    dedupe(
-        combinations
-            .into_iter()
-            .map(|combination| combination.and_then(&join))
-            .collect(),
-    )
+    dedupe(out)
 }
 
 #[cfg(test)]
@@ -712,17 +826,67 @@ mod tests {
     }
 
     #[test]
-    fn complete_names_are_those_sagemaker_accepts() {
-        assert!(is_complete_name("data-quality-1"));
-        for name in [
-            "",
-            "{Unnamed}",
-            "${AWS::StackName}-jd",
-            "-x",
-            "a_b",
-            &"x".repeat(64),
-        ] {
-            assert!(!is_complete_name(name), "{name}");
+    fn the_work_per_template_is_bounded_and_the_limit_is_sticky() {
+        let overrides = BTreeMap::new();
+        let resolver = Resolver::new(&json!({}), &overrides);
+        assert_eq!(
+            resolver.eval(&json!({"Fn::Join": ["-", ["a", "b"]]})),
+            [Ok(json!("a-b"))]
+        );
+        assert_eq!(resolver.limit(), None);
+        let wide = Value::Array(vec![Value::Null; MAX_STEPS]);
+        let result = resolver.eval(&wide);
+        assert!(
+            result[0]
+                .clone()
+                .unwrap_err()
+                .contains("1,000,000 evaluation steps")
+        );
+        // Once reached, nothing more is evaluated.
+        let after = resolver.eval(&json!("plain"));
+        assert!(
+            after[0]
+                .clone()
+                .unwrap_err()
+                .contains("1,000,000 evaluation steps")
+        );
+        assert!(resolver.limit().is_some());
+
+        let resolver = Resolver::new(&json!({}), &overrides);
+        let long = "x".repeat(MAX_STRING);
+        assert_eq!(resolver.eval(&json!({"Fn::Sub": long})), [Ok(json!(long))]);
+        let result = resolver.eval(&json!({"Fn::Join": ["", [long, "y"]]}));
+        assert!(
+            result[0]
+                .clone()
+                .unwrap_err()
+                .contains("longer than 4,096 characters")
+        );
+        assert!(resolver.limit().is_some());
+    }
+
+    #[test]
+    fn names_built_through_many_others_end_in_a_placeholder_not_a_hang() {
+        let mut resources = Map::new();
+        resources.insert(
+            "J0".into(),
+            json!({"Type": "AWS::SageMaker::DataQualityJobDefinition", "Properties": {"JobDefinitionName": "a"}}),
+        );
+        for k in 1..=40 {
+            resources.insert(
+                format!("J{k:02}"),
+                json!({"Type": "AWS::SageMaker::DataQualityJobDefinition",
+                       "Properties": {"JobDefinitionName": {"Fn::Sub": format!("${{J{}.JobDefinitionName}}", if k == 1 { "0".to_owned() } else { format!("{:02}", k - 1) })}}}),
+            );
         }
+        let template = json!({"Resources": resources});
+        let overrides = BTreeMap::new();
+        let resolver = Resolver::new(&template, &overrides);
+        // Sixteen hops resolve. From J40 down, the sixteenth name in progress (J25) is not
+        // followed further and keeps its placeholder, which the names above it are built of.
+        assert_eq!(resolver.job_definition_names("J15"), ["a"]);
+        assert_eq!(resolver.job_definition_names("J40"), ["{J25}"]);
+        assert_eq!(resolver.job_definition_names("J25"), ["{J25}"]);
+        assert_eq!(resolver.limit(), None, "not a limit on the template's work");
     }
 }

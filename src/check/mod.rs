@@ -4,13 +4,17 @@
 //!
 //! * `template`: YAML or JSON templates read into CloudFormation's JSON form, with lines;
 //! * `intrinsics`: the intrinsic functions a template alone can evaluate;
+//! * `names`: SageMaker's naming rules, for templates and plans alike;
 //! * `cloudformation`: a template's schedules and job definitions judged;
 //! * `terraform`: a plan's schedules and job definitions judged;
-//! * `finding`: what is reported for one resource, `UNRESOLVED` included.
+//! * `finding`: what is reported for one resource, `UNRESOLVED` included;
+//! * `hook`: what a CloudFormation Lambda hook answers for one resource request.
 
 pub mod cloudformation;
 pub mod finding;
+pub mod hook;
 pub mod intrinsics;
+pub mod names;
 pub mod template;
 pub mod terraform;
 

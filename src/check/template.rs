@@ -2,10 +2,17 @@
 //! works on: the short-form tags spelled out (`!Ref x` becomes `{"Ref": "x"}`, `!GetAtt a.b`
 //! becomes `{"Fn::GetAtt": ["a", "b"]}`), with the line each mapping key stands on, so a finding
 //! can point at its resource.
+//!
+//! CloudFormation refuses YAML aliases ("YAML aliases are not allowed in CloudFormation
+//! templates"), so does this reader, and it never expands one: the parser's alias events are
+//! replaced by a null before the loader sees them, so nested anchors cannot multiply into
+//! billions of nodes. YAML that is no template (a compose file beside the templates) keeps
+//! its aliases as nulls, for `check` to skip it.
 
 use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A template: its JSON form, and the line (from 1) of every mapping key by its JSON pointer
@@ -29,22 +36,56 @@ pub enum TemplateError {
 impl Template {
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
         let mut parser = Parser::new_from_str(text);
-        let mut loader: YamlLoader<MarkedYaml> = YamlLoader::default();
+        let mut loader = WithoutAliases {
+            loader: YamlLoader::default(),
+            first_alias: None,
+        };
         // CloudFormation keeps the last of two equal keys; so does this reader.
-        loader.allow_duplicate_keys(true);
+        loader.loader.allow_duplicate_keys(true);
         parser
             .load(&mut loader, true)
             .map_err(|error| TemplateError::Syntax(error.to_string()))?;
-        let documents = loader.into_documents();
+        if let Some(error) = loader.loader.error() {
+            return Err(TemplateError::Syntax(error.to_string()));
+        }
+        let documents = loader.loader.into_documents();
         let document = documents.first().ok_or(TemplateError::Empty)?;
         let mut lines = HashMap::new();
         let root = convert(document, "", &mut lines)?;
-        Ok(Template { root, lines })
+        let template = ["Resources", "AWSTemplateFormatVersion"]
+            .iter()
+            .any(|section| root.get(section).is_some());
+        match loader.first_alias {
+            Some(line) if template => Err(TemplateError::Unsupported {
+                line,
+                message: "YAML aliases are not allowed in CloudFormation templates".into(),
+            }),
+            _ => Ok(Template { root, lines }),
+        }
     }
 
     /// The line a mapping key stands on, by JSON pointer (`/Resources/MySchedule`).
     pub fn line(&self, pointer: &str) -> Option<usize> {
         self.lines.get(pointer).copied()
+    }
+}
+
+/// The loader, fed a null in place of each alias; the line of the first alias is kept.
+struct WithoutAliases<'input> {
+    loader: YamlLoader<'input, MarkedYaml<'input>>,
+    first_alias: Option<usize>,
+}
+
+impl<'input> SpannedEventReceiver<'input> for WithoutAliases<'input> {
+    fn on_event(&mut self, event: Event<'input>, span: Span) {
+        let event = match event {
+            Event::Alias(_) => {
+                self.first_alias.get_or_insert(span.start.line());
+                Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None)
+            }
+            other => other,
+        };
+        self.loader.on_event(event, span);
     }
 }
 
@@ -66,13 +107,14 @@ fn convert(
         ),
         YamlData::Mapping(entries) => {
             let mut object = Map::new();
-            for (key, value) in entries {
-                let key = match convert(key, pointer, &mut HashMap::new())? {
+            for (key_node, value) in entries {
+                let key = match convert(key_node, pointer, &mut HashMap::new())? {
                     Value::String(text) => text,
                     other => other.to_string(),
                 };
                 let child = format!("{pointer}/{}", escape(&key));
-                lines.insert(child.clone(), key_line(entries, &key).unwrap_or(line));
+                // Of equal keys the mapping keeps the first, with the last one's value.
+                lines.insert(child.clone(), key_node.span.start.line());
                 let value = convert(value, &child, lines)?;
                 object.insert(key, value);
             }
@@ -87,21 +129,9 @@ fn convert(
                 intrinsic(&tag.suffix, inner_value, line)?
             }
         }
-        YamlData::Alias(_) => {
-            return Err(TemplateError::Unsupported {
-                line,
-                message: "YAML aliases are not supported in CloudFormation templates".into(),
-            });
-        }
+        // Aliases never reach the loader (see [`WithoutAliases`]).
+        YamlData::Alias(_) => Value::Null,
         YamlData::BadValue => Value::Null,
-    })
-}
-
-fn key_line(entries: &saphyr::AnnotatedMapping<'_, MarkedYaml<'_>>, key: &str) -> Option<usize> {
-    entries.keys().find_map(|candidate| match &candidate.data {
-        YamlData::Value(Scalar::String(text)) if text == key => Some(candidate.span.start.line()),
-        YamlData::Representation(text, _, _) if text == key => Some(candidate.span.start.line()),
-        _ => None,
     })
 }
 
@@ -161,7 +191,7 @@ pub fn escape(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn short_forms_become_long_forms_with_lines() {
@@ -192,6 +222,10 @@ mod tests {
                 .unwrap();
         assert_eq!(template.root["Resources"]["A"]["Type"], "X");
         assert_eq!(template.line("/Resources/A"), Some(3));
+        // Of two equal keys the last value counts, as in CloudFormation, at the first's line.
+        let template = Template::parse("A: 1\nB: 2\nA: 3\n").unwrap();
+        assert_eq!(template.root["A"], 3);
+        assert_eq!(template.line("/A"), Some(1));
     }
 
     #[test]
@@ -202,5 +236,41 @@ mod tests {
         ));
         assert!(Template::parse("").is_err());
         assert!(Template::parse("a: !GetAtt nodot").is_err());
+    }
+
+    /// `levels` anchors, each a list of nine aliases of the one before: 9^levels nodes when
+    /// expanded.
+    pub(crate) fn alias_bomb(levels: usize) -> String {
+        let mut text = String::from("Metadata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for k in 1..=levels {
+            let aliases = vec![format!("*a{}", k - 1); 9].join(", ");
+            text.push_str(&format!("  a{k}: &a{k} [{aliases}]\n"));
+        }
+        text.push_str(&format!(
+            "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties: {{Tags: *a{levels}}}\n"
+        ));
+        text
+    }
+
+    #[test]
+    fn aliases_are_refused_in_templates_and_never_expanded() {
+        for levels in [1, 5, 9] {
+            match Template::parse(&alias_bomb(levels)) {
+                Err(TemplateError::Unsupported { line, message }) => {
+                    assert_eq!(line, 3, "the first alias");
+                    assert!(
+                        message
+                            .contains("YAML aliases are not allowed in CloudFormation templates"),
+                        "{message}"
+                    );
+                }
+                Err(other) => panic!("{levels} levels: {other}"),
+                Ok(_) => panic!("{levels} levels: accepted"),
+            }
+        }
+        // Other YAML may hold aliases: read without them (so `check` skips it as no template).
+        let other = Template::parse("base: &base {replicas: 2}\nservice: *base\n").unwrap();
+        assert_eq!(other.root["base"]["replicas"], 2);
+        assert_eq!(other.root["service"], Value::Null);
     }
 }

@@ -104,6 +104,16 @@ fn list(text: &str) -> Vec<String> {
 }
 
 impl RuleParams {
+    /// Remediation is opt-in, and only for monitoring schedules.
+    pub fn remediates(&self) -> bool {
+        self.remediate && self.control == Control::MonitoringSchedules
+    }
+
+    /// How old a held result may be before a sweep reports it again unchanged.
+    pub fn refresh(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.refresh_days) * 86_400)
+    }
+
     /// Parses the event's `ruleParameters` string. Config passes every value as a string; JSON
     /// booleans and numbers are accepted too, since hand-written templates often use them. An
     /// empty string means "not set", so templates can pass optional parameters through.

@@ -11,8 +11,20 @@ use aws_smithy_types::DateTime;
 use std::collections::BTreeMap;
 
 /// What one invocation does.
+#[derive(Debug, Clone)]
+pub enum Plan<'e> {
+    /// Judge everything of the control's types.
+    Sweep { notified_at: DateTime },
+    /// An oversized item: read it (Config's history, else SageMaker), then [`plan_item`]; its
+    /// step is known only once it is read.
+    Fetch { header: &'e ItemHeader },
+    /// The one step for the item the event carries.
+    Item { header: &'e ItemHeader, step: Step },
+}
+
+/// What is done for one changed item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
+pub enum Step {
     /// Report the item's own resource with a verdict the event already settles.
     Report(Verdict),
     /// Judge the changed schedule (its named job definition may need a read).
@@ -31,62 +43,59 @@ pub enum Plan {
         reference: JobDefinitionRef,
         state: JobDefinitionState,
     },
-    /// An oversized item: read it (Config's history, else SageMaker), then [`plan_item`].
-    Fetch,
-    /// Judge everything of the control's types.
-    Sweep { notified_at: DateTime },
 }
 
-/// The plan for an invocation, and the item header it concerns (none for a sweep).
-pub fn plan(invocation: &Invocation) -> Result<(Option<&ItemHeader>, Plan), EventError> {
-    let left_scope = || {
-        Plan::Report(Verdict::not_applicable(
+/// The plan for an invocation.
+pub fn plan(invocation: &Invocation) -> Result<Plan<'_>, EventError> {
+    let left_scope = |header| Plan::Item {
+        header,
+        step: Step::Report(Verdict::not_applicable(
             "The resource left this rule's scope, so it is no longer evaluated.",
-        ))
+        )),
     };
     Ok(match &invocation.trigger {
-        Trigger::Change(item) if invocation.left_scope => (Some(&item.header), left_scope()),
+        Trigger::Change(item) if invocation.left_scope => left_scope(&item.header),
         Trigger::Change(item) => {
             let read = Item::read(&item.header, item.configuration.as_ref(), Some(&item.tags))?;
-            (
-                Some(&item.header),
-                plan_item(&invocation.params, &item.header, read),
-            )
+            Plan::Item {
+                header: &item.header,
+                step: plan_item(&invocation.params, &item.header, read),
+            }
         }
-        Trigger::Oversized(header) if invocation.left_scope => (Some(header), left_scope()),
+        Trigger::Oversized(header) if invocation.left_scope => left_scope(header),
         Trigger::Oversized(header) => {
             let settled = header.status.is_gone_or_unrecorded()
                 || ResourceKind::of(&header.resource_type) == ResourceKind::Other;
             if settled {
                 let read = Item::read(header, None, None)?;
-                (Some(header), plan_item(&invocation.params, header, read))
+                Plan::Item {
+                    header,
+                    step: plan_item(&invocation.params, header, read),
+                }
             } else {
-                (Some(header), Plan::Fetch)
+                Plan::Fetch { header }
             }
         }
         Trigger::Periodic { notified_at } => {
             if invocation.left_scope {
                 tracing::warn!("eventLeftScope is set on a periodic event; sweeping anyway");
             }
-            (
-                None,
-                Plan::Sweep {
-                    notified_at: *notified_at,
-                },
-            )
+            Plan::Sweep {
+                notified_at: *notified_at,
+            }
         }
     })
 }
 
-/// The plan for one item, by control and by what the item is.
-pub fn plan_item(params: &RuleParams, header: &ItemHeader, item: Item) -> Plan {
+/// The step for one item, by control and by what the item is.
+pub fn plan_item(params: &RuleParams, header: &ItemHeader, item: Item) -> Step {
     match (params.control, item) {
-        (_, Item::Gone(status)) => Plan::Report(gone(status)),
+        (_, Item::Gone(status)) => Step::Report(gone(status)),
         (Control::MonitoringSchedules, Item::Schedule { view, tags }) => {
-            Plan::JudgeSchedule { view, tags }
+            Step::JudgeSchedule { view, tags }
         }
         (Control::MonitoringSchedules, Item::JobDefinition { reference, state }) => {
-            Plan::Rejudge { reference, state }
+            Step::Rejudge { reference, state }
         }
         (
             Control::JobDefinitions,
@@ -94,17 +103,17 @@ pub fn plan_item(params: &RuleParams, header: &ItemHeader, item: Item) -> Plan {
                 state: JobDefinitionState::Missing,
                 ..
             },
-        ) => Plan::Report(gone(header.status.as_str())),
+        ) => Step::Report(gone(header.status.as_str())),
         (Control::JobDefinitions, Item::JobDefinition { reference, state })
             if params.kinds.contains(&reference.kind) =>
         {
-            Plan::JudgeJobDefinition { reference, state }
+            Step::JudgeJobDefinition { reference, state }
         }
-        (Control::JobDefinitions, _) => Plan::Report(Verdict::not_applicable(format!(
+        (Control::JobDefinitions, _) => Step::Report(Verdict::not_applicable(format!(
             "{} is not a job definition type this rule judges.",
             header.resource_type
         ))),
-        (Control::MonitoringSchedules, _) => Plan::Report(Verdict::not_applicable(format!(
+        (Control::MonitoringSchedules, _) => Step::Report(Verdict::not_applicable(format!(
             "{} is not a monitoring schedule; this rule judges {SCHEDULE_TYPE} only.",
             header.resource_type
         ))),
@@ -144,13 +153,25 @@ mod tests {
         })
     }
 
-    fn plan_of(invoking: Value, params: &str, left_scope: bool) -> Plan {
-        plan(&event(invoking, params, left_scope)).unwrap().1
+    /// A plan without the header it borrows from its event.
+    #[derive(Debug, PartialEq)]
+    enum Shape {
+        Sweep,
+        Fetch,
+        Item(Step),
     }
 
-    fn reported(plan: Plan) -> Verdict {
-        match plan {
-            Plan::Report(verdict) => verdict,
+    fn plan_of(invoking: Value, params: &str, left_scope: bool) -> Shape {
+        match plan(&event(invoking, params, left_scope)).unwrap() {
+            Plan::Sweep { .. } => Shape::Sweep,
+            Plan::Fetch { .. } => Shape::Fetch,
+            Plan::Item { step, .. } => Shape::Item(step),
+        }
+    }
+
+    fn reported(shape: Shape) -> Verdict {
+        match shape {
+            Shape::Item(Step::Report(verdict)) => verdict,
             other => panic!("expected a report, got {other:?}"),
         }
     }
@@ -167,7 +188,7 @@ mod tests {
         );
         assert!(matches!(
             plan_of(schedule.clone(), "{}", false),
-            Plan::JudgeSchedule { view, .. } if view.job == JobSpec::Embedded(None)
+            Shape::Item(Step::JudgeSchedule { view, .. }) if view.job == JobSpec::Embedded(None)
         ));
         let left = reported(plan_of(schedule, "{}", true));
         assert_eq!(left.compliance, Compliance::NotApplicable);
@@ -185,14 +206,14 @@ mod tests {
         let state = found(Some(true), false);
         assert_eq!(
             plan_of(isolated.clone(), "{}", false),
-            Plan::Rejudge {
+            Shape::Item(Step::Rejudge {
                 reference: reference.clone(),
                 state: state.clone()
-            }
+            })
         );
         assert_eq!(
             plan_of(isolated.clone(), JOBS, false),
-            Plan::JudgeJobDefinition { reference, state }
+            Shape::Item(Step::JudgeJobDefinition { reference, state })
         );
         let narrowed = reported(plan_of(
             isolated,
@@ -217,10 +238,10 @@ mod tests {
         // A deleted job definition: its schedules now name nothing.
         assert!(matches!(
             plan_of(change(DQ, "ResourceDeleted", Value::Null), "{}", false),
-            Plan::Rejudge {
+            Shape::Item(Step::Rejudge {
                 state: JobDefinitionState::Missing,
                 ..
-            }
+            })
         ));
         assert!(
             reported(plan_of(
@@ -252,10 +273,10 @@ mod tests {
                 "{}",
                 false
             ),
-            Plan::Rejudge {
+            Shape::Item(Step::Rejudge {
                 state: JobDefinitionState::Missing,
                 ..
-            }
+            })
         ));
     }
 
@@ -288,16 +309,16 @@ mod tests {
         };
         assert_eq!(
             plan_of(oversized(SCHEDULE_TYPE, "OK"), "{}", false),
-            Plan::Fetch
+            Shape::Fetch
         );
-        assert_eq!(plan_of(oversized(DQ, "OK"), "{}", false), Plan::Fetch);
+        assert_eq!(plan_of(oversized(DQ, "OK"), "{}", false), Shape::Fetch);
         assert!(matches!(
             plan_of(oversized(SCHEDULE_TYPE, "ResourceDeleted"), "{}", false),
-            Plan::Report(_)
+            Shape::Item(Step::Report(_))
         ));
         assert!(matches!(
             plan_of(oversized("AWS::S3::Bucket", "OK"), "{}", false),
-            Plan::Report(_)
+            Shape::Item(Step::Report(_))
         ));
     }
 
@@ -306,9 +327,9 @@ mod tests {
         let periodic = json!({"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-28T10:00:00.000Z"});
         assert!(matches!(
             plan_of(periodic.clone(), "{}", false),
-            Plan::Sweep { .. }
+            Shape::Sweep
         ));
-        assert!(matches!(plan_of(periodic, "{}", true), Plan::Sweep { .. }));
+        assert!(matches!(plan_of(periodic, "{}", true), Shape::Sweep));
     }
 
     #[test]

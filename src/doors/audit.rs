@@ -3,6 +3,7 @@
 //! is swept on its own with its own clients; one that cannot be read is named with the reason,
 //! and the rest is still reported.
 
+use super::exit::Stop;
 use crate::aws::accounts::{assume_role, role_arn};
 use crate::aws::dry_run::DryRun;
 use crate::aws::estate::{self, Caller};
@@ -11,7 +12,7 @@ use crate::aws::sdk::{self, Clients};
 use crate::core::event::{Invocation, ResultToken, Trigger};
 use crate::core::params::{Control, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RuleParams};
 use crate::core::verdict::{Compliance, Reading};
-use crate::error::{AccountError, ApiFailure, Error, SetupError};
+use crate::error::{AccountError, ApiFailure, SetupError};
 use crate::rule::{Handled, RunOptions};
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
@@ -153,7 +154,7 @@ pub fn exit_code(everything_read: bool, non_compliant: bool) -> i32 {
 }
 
 /// Runs the audit and returns the exit code.
-pub async fn run(args: AuditArgs) -> Result<i32, Error> {
+pub async fn run(args: AuditArgs) -> Result<i32, Stop> {
     let format = match (args.json, args.csv) {
         (true, _) => Format::Json,
         (_, true) => Format::Csv,
@@ -215,7 +216,14 @@ pub async fn run(args: AuditArgs) -> Result<i32, Error> {
         .collect()
         .await;
     let mut out = std::io::stdout().lock();
-    output::print(&mut out, &results, control, format, single);
+    output::print(
+        &mut out,
+        &mut std::io::stderr(),
+        &results,
+        control,
+        format,
+        single,
+    )?;
     let everything_read = results.iter().all(TargetResult::complete);
     let non_compliant = results.iter().any(|result| result.non_compliant() > 0);
     Ok(exit_code(everything_read, non_compliant))
@@ -369,15 +377,8 @@ async fn sweep(prepared: Prepared, invocation: &Invocation, options: &RunOptions
             Err(reason) => return Read::Unread(reason),
         };
         let planner = Planner::of(&clients);
-        let handled = super::handle(
-            &clients,
-            DryRun::new(false),
-            planner,
-            invocation,
-            options,
-            role,
-        )
-        .await;
+        let sink = DryRun::new(false);
+        let handled = super::handle(&clients, &sink, planner, invocation, options, role).await;
         match handled {
             Ok(handled) => {
                 handled.report.log("command-line");

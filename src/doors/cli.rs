@@ -1,6 +1,7 @@
 //! The command-line front door: the same service as the Lambda, driven from a shell.
 
 use super::audit::{self, AuditArgs};
+use super::exit::{self, Stop};
 use crate::aws::accounts::Accounts;
 use crate::aws::config::AwsConfig;
 use crate::aws::dry_run::DryRun;
@@ -8,18 +9,20 @@ use crate::aws::remediate::{Planner, Remediator};
 use crate::aws::sdk;
 use crate::core::event::Invocation;
 use crate::error::Error;
+use crate::escaping;
 use crate::logging;
 use crate::rule::ports::Fixer;
 use crate::rule::report::Report;
 use crate::rule::{Handled, RunOptions};
 use clap::{Parser, Subcommand};
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "monitoring-schedule-isolation",
-    version,
+    version = crate::version::line(),
     about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation",
     long_about = "AWS Config rule for Security Hub SageMaker.14: monitoring schedules must run with network isolation.\n\nStarted by the Lambda runtime (AWS_LAMBDA_RUNTIME_API set) it serves Config events; from a shell it runs the same code. Honours AWS_REGION, AWS_PROFILE, the credential chain and AWS_ENDPOINT_URL.\n\nExit codes: 0 done, 1 some resources could not be judged or delivered, 2 bad input. audit: 0 everything read and nothing NON_COMPLIANT, 1 something not read (nothing NON_COMPLIANT in the rest), 2 bad input, 3 NON_COMPLIANT found (everything read), 4 NON_COMPLIANT found and something not read."
 )]
@@ -59,53 +62,51 @@ enum Command {
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
-pub async fn main() -> i32 {
+pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init_cli(cli.verbose);
-    match run(cli).await {
-        Ok(code) => code,
-        Err(error) => fail(&error),
-    }
+    exit::code(run(cli).await)
 }
 
-/// Runs the command: the exit code of a run that finished, or why it could not.
-async fn run(cli: Cli) -> Result<i32, Error> {
+/// Runs the command: the exit code of a run that finished, or why it stopped.
+async fn run(cli: Cli) -> Result<i32, Stop> {
     match cli.command {
         Command::Evaluate { event, dry_run } => evaluate(&event, dry_run).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Remediate { schedule, apply } => remediate(&schedule, apply).await,
-        Command::Check(args) => Ok(super::check::run(args).await),
+        Command::Check(args) => super::check::run(args).await,
     }
 }
 
-async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Error> {
+async fn evaluate(path: &std::path::Path, dry_run: bool) -> Result<i32, Stop> {
     let invocation = read_event(path)?;
     let accounts = Accounts::new(sdk::load().await?);
-    let (clients, role) = accounts.clients_for(&invocation).await?;
+    let (clients, role) = accounts.clients_for(&invocation, None).await?;
     let options = RunOptions::default();
     // A dry run holds no edge that can write: its delivery prints, its fixer only plans.
     let handled = if dry_run {
         let planner = Planner::of(&clients);
-        super::handle(
-            &clients,
-            DryRun::new(true),
-            planner,
-            &invocation,
-            &options,
-            role,
-        )
-        .await?
+        let printer = DryRun::new(true);
+        let handled =
+            super::handle(&clients, &printer, planner, &invocation, &options, role).await?;
+        printer.printed()?;
+        handled
     } else {
         let config = AwsConfig::of(&clients);
         let remediator = Remediator::of(&clients);
         super::handle(&clients, config, remediator, &invocation, &options, role).await?
     };
-    Ok(finish(&handled, |_| {
+    finish(&handled, |handled| {
+        let mut err = io::stderr();
         for planned in &handled.report.fixes.planned {
-            eprintln!("would remediate {planned}");
+            writeln!(err, "would remediate {}", escaping::text(planned))?;
         }
-        eprintln!("{}", handled.report.human_line(dry_run));
-    }))
+        writeln!(
+            err,
+            "{}",
+            escaping::text(&handled.report.human_line(dry_run))
+        )
+    })
 }
 
 fn read_event(path: &std::path::Path) -> Result<Invocation, Error> {
@@ -122,7 +123,7 @@ fn read_event(path: &std::path::Path) -> Result<Invocation, Error> {
     Ok(Invocation::from_slice(&bytes)?)
 }
 
-async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
+async fn remediate(schedule: &str, apply: bool) -> Result<i32, Stop> {
     let clients = sdk::load().await?;
     let result = if apply {
         Remediator::of(&clients).fix(schedule).await
@@ -132,41 +133,36 @@ async fn remediate(schedule: &str, apply: bool) -> Result<i32, Error> {
     let remediation = match result {
         Ok(remediation) => remediation,
         Err(error) => {
-            eprintln!("error: {error}");
+            exit::complain(&error.to_string());
             return Ok(1);
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = io::stdout().lock();
     let verb = if remediation.applied {
         "applied"
     } else {
         "would apply (dry run; --apply to change)"
     };
-    let _ = writeln!(out, "{schedule}: {verb}");
+    writeln!(out, "{}: {verb}", escaping::text(schedule))?;
     for step in &remediation.steps {
-        let _ = writeln!(out, "  - {step}");
+        writeln!(out, "  - {}", escaping::text(&step.to_string()))?;
     }
     if remediation.changes_anything() {
-        let _ = writeln!(
+        writeln!(
             out,
             "Isolated monitoring jobs have no network access: make sure their inputs and outputs are reachable through VPC endpoints or staged data before the next run."
-        );
+        )?;
     }
     Ok(0)
 }
 
 /// Logs the summary, shows the result, and gives the exit code the report's outcome calls for.
-fn finish(handled: &Handled, show: impl FnOnce(&Handled)) -> i32 {
+fn finish(handled: &Handled, show: impl FnOnce(&Handled) -> io::Result<()>) -> Result<i32, Stop> {
     let report: &Report = &handled.report;
     report.log("command-line");
-    show(handled);
-    match report.outcome() {
+    show(handled)?;
+    Ok(match report.outcome() {
         Ok(()) => 0,
-        Err(error) => fail(&error),
-    }
-}
-
-fn fail(error: &Error) -> i32 {
-    eprintln!("error: {error}");
-    error.exit_code()
+        Err(error) => exit::failed(&error),
+    })
 }

@@ -3,10 +3,13 @@
 //! case, runs [`Service::handle`], and says what happened the way its audience reads it.
 //! `check` is the command line's door to the pure `check/` (templates and plans before
 //! deployment); `hook` answers CloudFormation Lambda hook requests that reach the Lambda door.
+//! Text from the input reaches each of their text outputs through `crate::escaping`; `exit`
+//! says how the command line ends (a closed pipe is a normal end).
 
 pub mod audit;
 mod check;
 pub mod cli;
+mod exit;
 mod hook;
 pub mod lambda;
 

@@ -33,3 +33,23 @@ impl Deadline {
         Instant::now() >= moment
     }
 }
+
+/// A read that gave no answer before the deadline's `abandon`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abandoned;
+
+/// Runs one read in the time left: given up at `abandon`, so that one degraded call (which,
+/// with the SDK's retries, can take minutes) never holds the invocation past its deadline.
+/// Without a deadline (the command line) it waits for the answer. Every read of an invocation
+/// goes through here; delivery has its own, later, moments.
+pub async fn within<T>(
+    deadline: Option<Deadline>,
+    read: impl Future<Output = T>,
+) -> Result<T, Abandoned> {
+    match deadline {
+        None => Ok(read.await),
+        Some(deadline) => tokio::time::timeout_at(deadline.abandon, read)
+            .await
+            .map_err(|_| Abandoned),
+    }
+}

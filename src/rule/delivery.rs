@@ -43,6 +43,10 @@ pub struct Delivered {
     pub undelivered: Vec<Undelivered>,
     /// Resource types Config refused: `(type, Config's message)`, in the order refused.
     pub refused_types: Vec<(String, String)>,
+    /// Unchanged verdicts re-stated (counted in `delivered` too), and those that missed the
+    /// delivery window or failed: best-effort, never undelivered (Config holds them already).
+    pub restated: usize,
+    pub not_restated: usize,
 }
 
 /// Collects evaluations and sends each batch as soon as it is full.
@@ -83,8 +87,12 @@ impl<'a, D: Deliver> Delivery<'a, D> {
             return;
         }
         self.sent = true;
-        if let Err(failure) = self.sink.put(&[], self.token).await {
-            tracing::warn!(%failure, "could not confirm the sweep to Config");
+        match self.call(&[]).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(failure)) => {
+                tracing::warn!(%failure, "could not confirm the sweep to Config")
+            }
+            Err(reason) => tracing::warn!(reason, "could not confirm the sweep to Config"),
         }
     }
 
@@ -122,29 +130,52 @@ impl<'a, D: Deliver> Delivery<'a, D> {
         kept
     }
 
+    /// Re-states unchanged verdicts after everything else was sent, best-effort: what misses
+    /// the delivery window is counted as not re-stated, never as undelivered, since Config
+    /// already holds each of these verdicts (see `Ending::Restate`).
+    pub async fn restate(&mut self, evaluations: Vec<Evaluation>) {
+        if !self.pending.is_empty() {
+            self.flush().await;
+        }
+        self.sent |= !evaluations.is_empty();
+        for chunk in evaluations.chunks(BATCH_LIMIT) {
+            let batch = self.without_refused(chunk.to_vec());
+            let handed = batch.len();
+            let left = self.send(batch).await.map_or(0, |(left, _)| left.len());
+            self.outcome.restated += handed - left;
+            self.outcome.not_restated += left;
+        }
+        if self.outcome.not_restated > 0 {
+            tracing::info!(
+                restated = self.outcome.restated,
+                not_restated = self.outcome.not_restated,
+                "not every unchanged verdict could be re-stated before the Lambda deadline; the next sweep may judge those first again"
+            );
+        }
+    }
+
     async fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let mut batch = self.without_refused(pending);
+        let batch = self.without_refused(pending);
+        if let Some((left, reason)) = self.send(batch).await {
+            self.give_up(left, &reason);
+        }
+    }
+
+    /// Sends one batch, retrying what Config did not take, until the policy or the deadline
+    /// says stop: what is left undelivered, and why, if anything is.
+    async fn send(&mut self, mut batch: Vec<Evaluation>) -> Option<(Vec<Evaluation>, String)> {
         let mut delay = self.policy.first_delay;
         let mut reason = String::new();
         let mut attempt = 0;
         while attempt < self.policy.attempts && !batch.is_empty() {
             attempt += 1;
-            // Near the Lambda deadline nothing new is sent, and no answer is waited for past it.
-            let put = self.sink.put(&batch, self.token);
-            let answer = match self.deadline {
-                Some(deadline) if deadline.passed(deadline.last_delivery) => {
-                    reason = "not sent: too close to the Lambda deadline".into();
+            let answer = match self.call(&batch).await {
+                Ok(answer) => answer,
+                Err(not_sent) => {
+                    reason = not_sent.into();
                     break;
                 }
-                Some(deadline) => match tokio::time::timeout_at(deadline.end, put).await {
-                    Ok(answer) => answer,
-                    Err(_) => {
-                        reason = "PutEvaluations gave no answer before the Lambda deadline; Config may not have recorded it".into();
-                        break;
-                    }
-                },
-                None => put.await,
             };
             match answer {
                 Ok(failed) => {
@@ -157,7 +188,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                     });
                     self.outcome.delivered += before - batch.len();
                     if batch.is_empty() {
-                        return;
+                        return None;
                     }
                     reason = format!(
                         "PutEvaluations reported it in FailedEvaluations {attempt} time(s)"
@@ -181,8 +212,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                 }
                 Err(failure) if !failure.kind.is_transient() => {
                     tracing::error!(%failure, evaluations = batch.len(), "PutEvaluations failed");
-                    self.give_up(batch, &failure.to_string());
-                    return;
+                    return Some((batch, failure.to_string()));
                 }
                 Err(failure) => {
                     tracing::warn!(%failure, attempt, "PutEvaluations failed; retrying the batch");
@@ -201,8 +231,27 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        if !batch.is_empty() {
-            self.give_up(batch, &reason);
+        (!batch.is_empty()).then_some((batch, reason))
+    }
+
+    /// One PutEvaluations call, the only one: Config's answer (the `(type, id)` of each failed
+    /// evaluation), or, near the Lambda deadline, why there was none. Nothing is sent after
+    /// `last_delivery`, and no answer is waited for past `end`.
+    async fn call(
+        &self,
+        batch: &[Evaluation],
+    ) -> Result<Result<Vec<(String, String)>, ApiFailure>, &'static str> {
+        let put = self.sink.put(batch, self.token);
+        match self.deadline {
+            Some(deadline) if deadline.passed(deadline.last_delivery) => {
+                Err("not sent: too close to the Lambda deadline")
+            }
+            Some(deadline) => tokio::time::timeout_at(deadline.end, put)
+                .await
+                .map_err(|_| {
+                    "PutEvaluations gave no answer before the Lambda deadline; Config may not have recorded it"
+                }),
+            None => Ok(put.await),
         }
     }
 
@@ -243,7 +292,9 @@ fn refused_type(failure: &ApiFailure, batch: &[Evaluation]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::core::verdict::Verdict;
+    use crate::rule::ports::memory::Memory;
     use aws_smithy_types::DateTime;
+    use tokio::time::Instant;
 
     fn evaluation(resource_type: &str) -> Evaluation {
         Evaluation::new(
@@ -261,6 +312,7 @@ mod tests {
             kind: FailureKind::Refused,
             code: Some("InvalidParameterValueException".into()),
             message: message.into(),
+            request_id: None,
         };
         let batch = [
             evaluation("AWS::Backup::BackupPlan"),
@@ -276,6 +328,86 @@ mod tests {
         assert_eq!(
             refused_type(&failure("The annotation is too long"), &batch),
             None
+        );
+    }
+
+    /// Delivers one evaluation to `memory`, whose next `failing` calls report it failed: what
+    /// became of it, and how long it took on the test's paused clock.
+    async fn deliver_one(
+        memory: &Memory,
+        failing: usize,
+        policy: RetryPolicy,
+        deadline: Option<Deadline>,
+    ) -> (Delivered, Duration) {
+        *memory.failing_puts.lock().unwrap() = failing;
+        let token = ResultToken::Live("t".into());
+        let start = Instant::now();
+        let mut delivery = Delivery::new(&memory, &token, policy, deadline);
+        delivery
+            .push(evaluation("AWS::SageMaker::MonitoringSchedule"))
+            .await;
+        let delivered = delivery.finish().await;
+        (delivered, Instant::now() - start)
+    }
+
+    fn at_ms(millis: &[u64]) -> Vec<Duration> {
+        millis.iter().copied().map(Duration::from_millis).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_evaluations_are_retried_after_delays_doubling_up_to_two_seconds() {
+        let memory = Memory::new();
+        let (delivered, took) = deliver_one(&memory, 5, RetryPolicy::default(), None).await;
+        // 250 ms, then 500 ms, 1 s, 2 s, and 2 s again: the sixth attempt is taken.
+        assert_eq!(
+            memory.called("PutEvaluations"),
+            at_ms(&[0, 250, 750, 1_750, 3_750, 5_750])
+        );
+        assert_eq!(took, Duration::from_millis(5_750));
+        assert_eq!(delivered.delivered, 1);
+        assert!(delivered.undelivered.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn evaluations_failing_every_attempt_the_policy_allows_are_named_undelivered() {
+        let memory = Memory::new();
+        let policy = RetryPolicy {
+            attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let (delivered, took) = deliver_one(&memory, usize::MAX, policy, None).await;
+        assert_eq!(memory.called("PutEvaluations"), at_ms(&[0, 250, 750]));
+        assert_eq!(took, Duration::from_millis(750));
+        assert_eq!(delivered.delivered, 0);
+        assert_eq!(
+            delivered.undelivered,
+            [Undelivered {
+                resource_type: "AWS::SageMaker::MonitoringSchedule".into(),
+                resource_id: "id".into(),
+                reason: "PutEvaluations reported it in FailedEvaluations 3 time(s)".into(),
+            }]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn evaluations_still_failing_at_the_last_delivery_moment_are_named_undelivered() {
+        let memory = Memory::new();
+        let policy = RetryPolicy {
+            attempts: 20,
+            ..RetryPolicy::default()
+        };
+        // `last_delivery` is 7 s from now: the retry due at 7.75 s is not made.
+        let deadline = Deadline::within(Duration::from_secs(8), Duration::from_secs(4));
+        let (delivered, took) = deliver_one(&memory, usize::MAX, policy, Some(deadline)).await;
+        assert_eq!(
+            memory.called("PutEvaluations"),
+            at_ms(&[0, 250, 750, 1_750, 3_750, 5_750])
+        );
+        assert_eq!(took, Duration::from_millis(5_750));
+        assert_eq!(delivered.undelivered.len(), 1);
+        assert_eq!(
+            delivered.undelivered[0].reason,
+            "PutEvaluations reported it in FailedEvaluations 6 time(s)"
         );
     }
 }

@@ -6,10 +6,9 @@ use crate::core::resource::{JobDefinitionRef, MonitoringKind, ResourceKind, SCHE
 use crate::core::schedule::{JobSpec, ScheduleView};
 use crate::core::verdict::{self, JobDefinitionState, Reading, Verdict};
 use crate::error::ApiFailure;
-use crate::rule::job_definitions::JobDefinitions;
-use crate::rule::ports::{Page, SageMakerReads};
-use crate::rule::recorder::Reason;
-use std::collections::BTreeMap;
+use crate::rule::lookups::{JobDefinitions, exemption};
+use crate::rule::outcome::Reason;
+use crate::rule::ports::{NamedJob, Page, SageMakerReads};
 
 /// A listed resource, with the type it is reported under and what its summary said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,14 +16,16 @@ pub struct Listed {
     pub resource_type: &'static str,
     pub name: String,
     pub arn: Option<String>,
-    /// The job definition the summary of a schedule names, with its `MonitoringType`.
-    pub names: Option<(String, Option<String>)>,
+    /// The job definition the summary of a schedule names.
+    pub named: Option<NamedJob>,
 }
 
-pub enum Outcome {
-    Judged(Verdict),
+/// What judging one listed resource found.
+pub enum Found {
+    /// Its verdict, and for a schedule that was read, the job definition the verdict rests on.
+    Verdict(Verdict, Option<JobSpec>),
     /// Gone between list and describe: skipped, not judged.
-    Vanished,
+    Gone,
     Unknown(Reason),
 }
 
@@ -42,7 +43,7 @@ pub trait Inventory: Sync {
     /// The list call `list_page` makes for the type at `type_index`, to name it when it fails.
     fn list_operation(&self, type_index: usize) -> &'static str;
 
-    fn judge(&self, listed: &Listed) -> impl Future<Output = Outcome> + Send;
+    fn judge(&self, listed: &Listed) -> impl Future<Output = Found> + Send;
 
     /// Distinct job definitions described (for the summary).
     fn job_definitions(&self) -> usize {
@@ -57,39 +58,12 @@ pub trait Inventory: Sync {
     }
 }
 
-/// The exemption that applies to a resource, if any. Tags are read (ListTags on `arn`) only
-/// when an exemption tag is configured and the caller has none from a configuration item.
-pub async fn exemption<S: SageMakerReads>(
-    sagemaker: &S,
-    exemptions: &Exemptions,
-    name: &str,
-    arn: Option<&str>,
-    known_tags: Option<&BTreeMap<String, String>>,
-) -> Result<Option<Verdict>, ApiFailure> {
-    if let Some(reason) = exemptions.by_name(name) {
-        return Ok(Some(Verdict::not_applicable(reason)));
-    }
-    if !exemptions.needs_tags() {
-        return Ok(None);
-    }
-    let fetched;
-    let tags = match (known_tags, arn) {
-        (Some(tags), _) => tags,
-        (None, Some(arn)) => {
-            fetched = sagemaker.tags(arn).await?;
-            &fetched
-        }
-        (None, None) => return Ok(None),
-    };
-    Ok(exemptions.by_tags(tags).map(Verdict::not_applicable))
-}
-
-/// [`exemption`] for a listed resource, as a sweep outcome.
+/// [`exemption`] for a listed resource, as what judging it found.
 async fn listed_exemption<S: SageMakerReads>(
     sagemaker: &S,
     exemptions: &Exemptions,
     listed: &Listed,
-) -> Option<Outcome> {
+) -> Option<Found> {
     match exemption(
         sagemaker,
         exemptions,
@@ -99,8 +73,8 @@ async fn listed_exemption<S: SageMakerReads>(
     )
     .await
     {
-        Ok(verdict) => verdict.map(Outcome::Judged),
-        Err(failure) => Some(Outcome::Unknown(Reason::Api(failure))),
+        Ok(verdict) => verdict.map(|verdict| Found::Verdict(verdict, None)),
+        Err(failure) => Some(Found::Unknown(Reason::Api(failure))),
     }
 }
 
@@ -151,14 +125,17 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
             .await
     }
 
-    async fn judge(&self, listed: &Listed) -> Outcome {
+    async fn judge(&self, listed: &Listed) -> Found {
         if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
-        let view = match &listed.names {
+        let view = match &listed.named {
             // The summary names the job definition and its type: that decides the verdict,
             // and describing the schedule would add nothing.
-            Some((name, Some(monitoring_type))) => ScheduleView {
+            Some(NamedJob {
+                name,
+                monitoring_type: Some(monitoring_type),
+            }) => ScheduleView {
                 name: Some(listed.name.clone()),
                 arn: listed.arn.clone(),
                 job: JobSpec::Named {
@@ -168,13 +145,13 @@ impl<S: SageMakerReads> Inventory for ScheduleInventory<'_, S> {
             },
             _ => match self.sagemaker.describe(&listed.name).await {
                 Ok(Some(view)) => view,
-                Ok(None) => return Outcome::Vanished,
-                Err(failure) => return Outcome::Unknown(failure.into()),
+                Ok(None) => return Found::Gone,
+                Err(failure) => return Found::Unknown(failure.into()),
             },
         };
         match self.job_definitions.verdict(&view, self.reading).await {
-            Ok(verdict) => Outcome::Judged(verdict),
-            Err(failure) => Outcome::Unknown(failure.into()),
+            Ok(verdict) => Found::Verdict(verdict, Some(view.job)),
+            Err(failure) => Found::Unknown(failure.into()),
         }
     }
 
@@ -231,7 +208,7 @@ impl<S: SageMakerReads> Inventory for JobDefinitionInventory<'_, S> {
             .await
     }
 
-    async fn judge(&self, listed: &Listed) -> Outcome {
+    async fn judge(&self, listed: &Listed) -> Found {
         if let Some(exempt) = listed_exemption(self.sagemaker, self.exemptions, listed).await {
             return exempt;
         }
@@ -241,16 +218,16 @@ impl<S: SageMakerReads> Inventory for JobDefinitionInventory<'_, S> {
             .copied()
             .find(|kind| kind.resource_type() == listed.resource_type)
         else {
-            return Outcome::Vanished;
+            return Found::Gone;
         };
         let reference = JobDefinitionRef {
             kind,
             name: listed.name.clone(),
         };
         match self.sagemaker.describe_job_definition(&reference).await {
-            Ok(JobDefinitionState::Missing) => Outcome::Vanished,
-            Ok(state) => Outcome::Judged(verdict::judge_job_definition(&reference, &state)),
-            Err(failure) => Outcome::Unknown(failure.into()),
+            Ok(JobDefinitionState::Missing) => Found::Gone,
+            Ok(state) => Found::Verdict(verdict::judge_job_definition(&reference, &state), None),
+            Err(failure) => Found::Unknown(failure.into()),
         }
     }
 }

@@ -1,39 +1,40 @@
-//! The service both front doors call: one invocation in, one report out. `handle` is the
-//! rule's decision table (the plan, `core/plan.rs`) carried out: each row of the plan is one
-//! method here, every verdict goes through the one [`Recorder`], and remediation reads the
-//! schedules to fix from what was recorded.
+//! The service both front doors call: one invocation in, one report out. `handle` carries
+//! the rule's decision table (the plan, `core/plan.rs`) out in one pass: the plan's work
+//! (a sweep, `sweep.rs`, or one changed item, `change.rs`) hands back outcomes; only this file
+//! records them, through the one [`Recorder`]; what follows the verdicts (remediation,
+//! `fix.rs`, and the command line's rows) reads what was recorded; the report says what was
+//! done.
 
-pub mod deadline;
+// Within the rule only.
+mod change;
 mod delivery;
+mod fix;
+mod held;
 mod inventory;
-mod job_definitions;
-#[cfg(test)]
-mod memory;
-pub mod ports;
-pub mod recorder;
-pub mod report;
-mod stale;
-pub mod sweep;
+mod lookups;
+mod recorder;
+mod sweep;
 
+// What the doors and the edges use.
+pub mod deadline;
+pub mod outcome;
+pub mod ports;
+pub mod report;
 pub use delivery::RetryPolicy;
+pub use recorder::Row;
 
 use crate::core::event::{Invocation, ItemHeader};
-use crate::core::exempt::Exemptions;
-use crate::core::item::Item;
 use crate::core::params::{Control, RuleParams};
-use crate::core::plan::{Plan, plan, plan_item};
-use crate::core::remediation::FixError;
-use crate::core::resource::{JobDefinitionRef, ResourceKind};
-use crate::core::schedule::ScheduleView;
-use crate::core::verdict::{self, JobDefinitionState, Verdict};
+use crate::core::plan::{Plan, Step, plan, plan_item};
 use crate::error::Error;
 use deadline::Deadline;
-use inventory::{JobDefinitionInventory, ScheduleInventory, exemption};
-use job_definitions::JobDefinitions;
+use delivery::Delivery;
+use held::Held;
+use inventory::{Inventory, JobDefinitionInventory, ScheduleInventory};
+use outcome::Outcome;
 use ports::{ConfigReads, Deliver, Fixer, SageMakerReads};
-use recorder::{Reason, Recorder, Row, Subject};
-use report::{Fixes, Report, SweepFacts};
-use std::collections::BTreeMap;
+use recorder::{Ending, Keep, Recorder};
+use report::{Report, SweepFacts};
 use std::time::Instant;
 use sweep::SweepSettings;
 
@@ -61,18 +62,6 @@ pub struct Handled {
     pub rows: Vec<Row>,
 }
 
-impl RuleParams {
-    /// Remediation is opt-in, and only for monitoring schedules.
-    pub fn remediates(&self) -> bool {
-        self.remediate && self.control == Control::MonitoringSchedules
-    }
-
-    /// How old a held result may be before a sweep reports it again unchanged.
-    pub fn refresh(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(u64::from(self.refresh_days) * 86_400)
-    }
-}
-
 impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F> {
     pub fn new(sagemaker: S, config: C, deliver: D, fixer: F) -> Self {
         Service {
@@ -91,490 +80,147 @@ impl<S: SageMakerReads, C: ConfigReads, D: Deliver, F: Fixer> Service<S, C, D, F
         options: &RunOptions,
     ) -> Result<Handled, Error> {
         let started = Instant::now();
-        let (header, plan) = plan(invocation)?;
+        let plan = plan(invocation)?;
         let params = &invocation.params;
-        let mut recorder = Recorder::new(
+        let deadline = options.deadline;
+        // What Config holds is read before anything is listed (see `held.rs`).
+        let held = match plan {
+            Plan::Sweep { .. } => {
+                let rule = invocation.rule_name.as_deref();
+                Held::read(&self.config, rule, params.refresh(), deadline).await
+            }
+            Plan::Fetch { .. } | Plan::Item { .. } => Held::not_asked(),
+        };
+        let delivery = Delivery::new(
             &self.deliver,
             &invocation.result_token,
             options.delivery,
-            options.deadline,
-            options.keep_rows,
-            params.remediates(),
+            deadline,
         );
-        let facts = match (header, plan) {
-            (_, Plan::Sweep { notified_at }) => {
-                let settings = SweepSettings {
-                    concurrency: params.concurrency,
-                    ordering_timestamp: notified_at,
-                    deadline: options.deadline,
-                    rule_name: invocation.rule_name.clone(),
-                    refresh: params.refresh(),
-                };
-                self.sweep(params, &settings, &mut recorder).await
-            }
-            (Some(header), Plan::Fetch) => match self.fetch(header).await {
-                Ok(item) => {
-                    let plan = plan_item(params, header, item);
-                    self.act(params, header, plan, options, &mut recorder).await
-                }
-                Err(reason) => {
-                    recorder.unjudged(label(header), reason);
-                    SweepFacts::default()
-                }
-            },
-            (Some(header), plan) => self.act(params, header, plan, options, &mut recorder).await,
-            (None, plan) => unreachable!("only a sweep has no item: {plan:?}"),
+        let keep = Keep {
+            rows: options.keep_rows,
+            to_fix: params.remediates(),
         };
-        let recorded = recorder.finish().await;
-        let fixes = self.fix(&recorded.to_fix, options.deadline).await;
-        let rows = recorded.rows.clone();
+        let mut recorder = Recorder::new(delivery, &held, keep);
+        let facts = match plan {
+            Plan::Sweep { notified_at } => {
+                let settings = SweepSettings::new(params, notified_at, deadline);
+                self.sweep(params, &settings, &held, &mut recorder).await
+            }
+            Plan::Fetch { header } => {
+                match change::fetch(&self.sagemaker, &self.config, header, deadline).await {
+                    Ok(item) => {
+                        let step = plan_item(params, header, item);
+                        self.change(params, header, step, deadline, &mut recorder)
+                            .await
+                    }
+                    Err(reason) => {
+                        recorder.record(change::unjudged(header, reason)).await;
+                        SweepFacts::default()
+                    }
+                }
+            }
+            Plan::Item { header, step } => {
+                self.change(params, header, step, deadline, &mut recorder)
+                    .await
+            }
+        };
+        let ending = match (held.asked(), facts.complete()) {
+            (false, _) => Ending::Send,
+            (true, true) => Ending::Confirm,
+            (true, false) => {
+                tracing::warn!("the sweep was incomplete; stale results are left for the next one");
+                Ending::Restate
+            }
+        };
+        let mut recorded = recorder.finish(ending).await;
+        // What follows the verdicts reads what was recorded, here and only here: remediation,
+        // the command line's rows, and next Security Hub's reconciliation (issue 19), which
+        // asks `Keep` for what it needs of each verdict (see `recorder.rs`).
+        let fixes = fix::fix(&self.fixer, &recorded.to_fix, deadline).await;
+        let rows = std::mem::take(&mut recorded.rows);
         let mut report = Report::new(invocation.trigger.name(), recorded, facts, fixes);
         report.elapsed = started.elapsed();
         Ok(Handled { report, rows })
     }
 
-    /// One row of the plan for one changed item.
-    async fn act(
+    /// One changed item: its own outcome, after the schedules it re-judges when it is a job
+    /// definition they name.
+    async fn change(
         &self,
         params: &RuleParams,
         header: &ItemHeader,
-        plan: Plan,
-        options: &RunOptions,
+        step: Step,
+        deadline: Option<Deadline>,
         recorder: &mut Recorder<'_, D>,
     ) -> SweepFacts {
-        let mut facts = SweepFacts::default();
-        let decided = match plan {
-            Plan::Report(verdict) => Ok(verdict),
-            Plan::JudgeSchedule { view, tags } => {
-                self.judge_schedule(params, header, &view, tags).await
-            }
-            Plan::JudgeJobDefinition { reference, state } => {
-                self.judge_job_definition(&params.exemptions, header, &reference, &state)
-                    .await
-            }
-            Plan::Rejudge { reference, state } => {
+        let facts = match &step {
+            Step::Rejudge { reference, state } => {
                 // Its schedules change verdict though their own items did not change.
-                let settings = SweepSettings {
-                    concurrency: params.concurrency,
-                    ordering_timestamp: header.captured_at,
-                    deadline: options.deadline,
-                    rule_name: None,
-                    refresh: params.refresh(),
-                };
+                let settings = SweepSettings::new(params, header.captured_at, deadline);
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions)
-                        .naming(reference, state);
-                facts = sweep::sweep(&inventory, &self.config, &settings, recorder).await;
-                Ok(Verdict::not_applicable(
-                    "This rule judges monitoring schedules: the schedules that name this job definition were judged again.",
-                ))
+                        .naming(reference.clone(), state.clone());
+                self.sweep_over(&inventory, &settings, &Held::not_asked(), recorder)
+                    .await
             }
-            Plan::Fetch | Plan::Sweep { .. } => unreachable!("handled by handle"),
+            _ => SweepFacts::default(),
         };
-        match decided {
-            Ok(verdict) => {
-                tracing::info!(resource = %header.resource_id, compliance = %verdict.compliance, "judged");
-                let subject = Subject {
-                    resource_type: &header.resource_type,
-                    id: &header.resource_id,
-                    name: header.resource_name.as_deref(),
-                };
-                recorder.verdict(subject, verdict, header.captured_at).await;
-            }
-            Err(reason) => recorder.unjudged(label(header), reason),
-        }
+        let outcome = change::judge(&self.sagemaker, params, header, step, deadline).await;
+        recorder.record(outcome).await;
         facts
     }
 
+    /// A periodic sweep of the control's resources.
     async fn sweep(
         &self,
         params: &RuleParams,
         settings: &SweepSettings,
+        held: &Held,
         recorder: &mut Recorder<'_, D>,
     ) -> SweepFacts {
         match params.control {
             Control::MonitoringSchedules => {
                 let inventory =
                     ScheduleInventory::new(&self.sagemaker, params.reading, &params.exemptions);
-                sweep::sweep(&inventory, &self.config, settings, recorder).await
+                self.sweep_over(&inventory, settings, held, recorder).await
             }
             Control::JobDefinitions => {
                 let inventory =
                     JobDefinitionInventory::new(&self.sagemaker, &params.kinds, &params.exemptions);
-                sweep::sweep(&inventory, &self.config, settings, recorder).await
+                self.sweep_over(&inventory, settings, held, recorder).await
             }
         }
     }
 
-    async fn judge_schedule(
+    /// Lists, orders and judges `inventory`, recording each outcome as it comes while judging
+    /// goes on; after a complete sweep, clears the held results it proved stale.
+    async fn sweep_over<I: Inventory>(
         &self,
-        params: &RuleParams,
-        header: &ItemHeader,
-        view: &ScheduleView,
-        tags: Option<BTreeMap<String, String>>,
-    ) -> Result<Verdict, Reason> {
-        let name = view
-            .name
-            .as_deref()
-            .or(header.resource_name.as_deref())
-            .unwrap_or_default();
-        if let Some(exempt) = self
-            .exemption(&params.exemptions, name, tags.as_ref(), header)
-            .await?
-        {
-            return Ok(exempt);
-        }
-        Ok(JobDefinitions::new(&self.sagemaker)
-            .verdict(view, params.reading)
-            .await?)
-    }
-
-    async fn judge_job_definition(
-        &self,
-        exemptions: &Exemptions,
-        header: &ItemHeader,
-        reference: &JobDefinitionRef,
-        state: &JobDefinitionState,
-    ) -> Result<Verdict, Reason> {
-        if let Some(exempt) = self
-            .exemption(exemptions, &reference.name, None, header)
-            .await?
-        {
-            return Ok(exempt);
-        }
-        Ok(verdict::judge_job_definition(reference, state))
-    }
-
-    /// The exemption that applies to a changed resource; tags come from the item, or ListTags
-    /// when the item had none and an exemption tag is configured.
-    async fn exemption(
-        &self,
-        exemptions: &Exemptions,
-        name: &str,
-        tags: Option<&BTreeMap<String, String>>,
-        header: &ItemHeader,
-    ) -> Result<Option<Verdict>, Reason> {
-        let arn = header.arn.as_deref().unwrap_or(&header.resource_id);
-        Ok(exemption(&self.sagemaker, exemptions, name, Some(arn), tags).await?)
-    }
-
-    /// Reads an oversized item: from Config's history first, else from SageMaker.
-    async fn fetch(&self, header: &ItemHeader) -> Result<Item, Reason> {
-        let fetched = self
-            .config
-            .item_at(
-                &header.resource_type,
-                &header.resource_id,
-                header.captured_at,
-            )
-            .await;
-        match fetched {
-            Ok(Some(item)) if item.status.is_some_and(|s| s.is_gone_or_unrecorded()) => {
-                return Ok(Item::Gone(item.status.map_or("deleted", |s| s.as_str())));
+        inventory: &I,
+        settings: &SweepSettings,
+        held: &Held,
+        recorder: &mut Recorder<'_, D>,
+    ) -> SweepFacts {
+        let listing = sweep::list(inventory, &self.config, held, settings).await;
+        let (judging, mut outcomes) = sweep::judge(inventory, listing, settings);
+        let recording = async {
+            while let Some(outcome) = outcomes.recv().await {
+                recorder.record(outcome).await;
             }
-            Ok(Some(item)) if item.configuration.is_some() => {
-                return Item::read(header, item.configuration.as_ref(), Some(&item.tags))
-                    .map_err(|error| Reason::Unreadable(error.to_string()));
-            }
-            Ok(_) => tracing::info!("Config holds no configuration for the item; describing it"),
-            Err(failure) => {
-                tracing::warn!(%failure, "could not fetch the configuration item; describing it")
+        };
+        let (swept, ()) = futures::join!(judging, recording);
+        let mut facts = swept.facts;
+        if facts.complete() {
+            let stale = held.stale(inventory, &swept.present, settings.ordering_timestamp);
+            facts.stale = stale.len();
+            for judged in stale {
+                recorder.record(Outcome::Judged(judged)).await;
             }
         }
-        let name = header.resource_name.as_deref().ok_or(Reason::Unnamed)?;
-        if let ResourceKind::JobDefinition(kind) = ResourceKind::of(&header.resource_type) {
-            let reference = JobDefinitionRef {
-                kind,
-                name: name.to_owned(),
-            };
-            return match self.sagemaker.describe_job_definition(&reference).await? {
-                JobDefinitionState::Missing => Ok(Item::Gone("deleted")),
-                state => Ok(Item::JobDefinition { reference, state }),
-            };
-        }
-        match self.sagemaker.describe(name).await? {
-            Some(view) => Ok(Item::Schedule { view, tags: None }),
-            None => Ok(Item::Gone("deleted")),
-        }
+        facts
     }
-
-    /// Turns isolation on for every schedule judged NON_COMPLIANT (only with `Remediate=true`),
-    /// or, with a fixer that only plans, says how it would. No fix is started after the
-    /// deadline's `stop_starting`, and none is waited for past `abandon`: what was left is named.
-    async fn fix(&self, schedules: &[String], deadline: Option<Deadline>) -> Fixes {
-        let mut fixes = Fixes::default();
-        for (index, name) in schedules.iter().enumerate() {
-            let fix = self.fixer.fix(name);
-            let fixed = match deadline {
-                Some(deadline) if deadline.passed(deadline.stop_starting) => {
-                    fixes.not_started.extend(schedules[index..].iter().cloned());
-                    tracing::warn!(
-                        left = schedules.len() - index,
-                        "remediation stopped before the Lambda deadline"
-                    );
-                    break;
-                }
-                Some(deadline) => tokio::time::timeout_at(deadline.abandon, fix)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(FixError::Cannot(
-                            "not finished before the Lambda deadline; run remediate for it again"
-                                .into(),
-                        ))
-                    }),
-                None => fix.await,
-            };
-            match fixed {
-                Ok(remediation) => {
-                    tracing::info!(schedule = %name, steps = %remediation.describe(), applied = remediation.applied, "remediation");
-                    if remediation.applied {
-                        fixes.remediated.push(name.clone());
-                    } else if remediation.changes_anything() {
-                        fixes
-                            .planned
-                            .push(format!("{name}: {}", remediation.describe()));
-                    }
-                }
-                Err(failure) => {
-                    tracing::error!(schedule = %name, %failure, "remediation failed");
-                    fixes.failures.push((name.clone(), failure));
-                }
-            }
-        }
-        fixes
-    }
-}
-
-fn label(header: &ItemHeader) -> String {
-    header
-        .resource_name
-        .clone()
-        .unwrap_or_else(|| header.resource_id.clone())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::memory::{Memory, periodic};
-    use super::*;
-    use crate::core::resource::{MonitoringKind, SCHEDULE_TYPE};
-    use crate::core::schedule::{JobSpec, Network};
-    use crate::core::verdict::Compliance::{self, *};
-    use crate::rule::ports::HeldResult;
-    use serde_json::json;
-    use std::time::Duration;
-
-    fn named(name: &str, kind: &str) -> JobSpec {
-        JobSpec::Named {
-            name: name.into(),
-            monitoring_type: Some(kind.into()),
-        }
-    }
-
-    fn embedded(isolated: bool) -> JobSpec {
-        JobSpec::Embedded(Some(Network {
-            isolation: Some(isolated),
-            vpc: false,
-        }))
-    }
-
-    /// A NON_COMPLIANT result Config has held for a day.
-    fn held(id: &str) -> HeldResult {
-        HeldResult {
-            resource_type: SCHEDULE_TYPE.into(),
-            resource_id: id.into(),
-            compliance: NonCompliant,
-            annotation: "held".into(),
-            recorded_at: 1_795_860_000.0 - 86_400.0,
-        }
-    }
-
-    /// Seven schedules: embedded both ways, the same job-definition name under two types with
-    /// opposite settings, one naming nothing that exists.
-    fn account() -> Memory {
-        Memory::new()
-            .schedule("a-embedded-on", embedded(true))
-            .schedule("b-embedded-off", embedded(false))
-            .schedule("c-dq", named("shared", "DataQuality"))
-            .schedule("d-bias", named("shared", "ModelBias"))
-            .schedule("e-bias-too", named("shared", "ModelBias"))
-            .schedule("f-missing", named("gone", "ModelQuality"))
-            .schedule("g-nothing", JobSpec::Missing)
-            .job_definition(MonitoringKind::DataQuality, "shared", false)
-            .job_definition(MonitoringKind::ModelBias, "shared", true)
-    }
-
-    fn expected() -> BTreeMap<String, Compliance> {
-        [
-            ("a-embedded-on", Compliant),
-            ("b-embedded-off", NonCompliant),
-            ("c-dq", NonCompliant),
-            ("d-bias", Compliant),
-            ("e-bias-too", Compliant),
-            ("f-missing", NonCompliant),
-            ("g-nothing", NonCompliant),
-        ]
-        .into_iter()
-        .map(|(name, compliance)| (format!("arn:schedule/{name}"), compliance))
-        .collect()
-    }
-
-    async fn run(memory: &Memory, invocation: &Invocation, options: &RunOptions) -> Handled {
-        Service::new(memory, memory, memory, memory)
-            .handle(invocation, options)
-            .await
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_sweep_judges_every_schedule_once_by_the_job_definition_its_type_picks() {
-        let memory = account();
-        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
-        assert_eq!(memory.delivered(), expected());
-        assert_eq!(memory.delivered.lock().unwrap().len(), 7, "once each");
-        assert_eq!(handled.report.of(Compliant), 3);
-        assert_eq!(handled.report.sweep.job_definitions, 3);
-        // Only the schedules whose summary names no job definition are described.
-        assert_eq!(*memory.describes.lock().unwrap(), 3);
-        assert!(handled.report.outcome().is_ok());
-        assert!(
-            memory.fixed.lock().unwrap().is_empty(),
-            "remediation is off"
-        );
-    }
-
-    #[tokio::test]
-    async fn results_go_under_the_ids_config_records() {
-        let mut memory = account();
-        let ids = [("c-dq".to_owned(), "config-id-c".to_owned())].into();
-        memory.recorded.insert(SCHEDULE_TYPE.into(), ids);
-        run(&memory, &periodic("{}"), &RunOptions::default()).await;
-        let delivered = memory.delivered();
-        assert_eq!(delivered.get("config-id-c"), Some(&NonCompliant));
-        assert!(!delivered.contains_key("arn:schedule/c-dq"));
-    }
-
-    #[tokio::test]
-    async fn stale_results_are_cleared_only_after_a_complete_listing() {
-        let gone = held("arn:schedule/deleted");
-        let mut memory = account();
-        memory.held = vec![gone.clone(), held("arn:schedule/a-embedded-on")];
-        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
-        assert_eq!(handled.report.sweep.stale, 1);
-        assert_eq!(memory.delivered()["arn:schedule/deleted"], NotApplicable);
-        assert_eq!(memory.delivered()["arn:schedule/a-embedded-on"], Compliant);
-
-        let mut memory = account();
-        memory.held = vec![gone];
-        memory.listing_fails_after = Some(1);
-        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
-        assert_eq!(handled.report.sweep.stale, 0);
-        assert!(!memory.delivered().contains_key("arn:schedule/deleted"));
-        assert_eq!(memory.delivered().len(), 3, "the first page was delivered");
-        let error = handled.report.outcome().unwrap_err().to_string();
-        assert!(error.contains("resources beyond those listed"), "{error}");
-    }
-
-    #[tokio::test]
-    async fn an_unreadable_schedule_is_named_and_never_guessed() {
-        let mut memory = account();
-        memory.unreadable.insert("a-embedded-on".into());
-        let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
-        assert!(
-            !memory
-                .delivered()
-                .contains_key("arn:schedule/a-embedded-on")
-        );
-        assert_eq!(memory.delivered().len(), 6);
-        let unjudged = &handled.report.unjudged;
-        assert_eq!(unjudged.len(), 1);
-        assert_eq!(unjudged[0].resource, "a-embedded-on");
-        assert!(handled.report.outcome().is_err());
-    }
-
-    #[tokio::test]
-    async fn remediation_fixes_exactly_the_non_compliant_schedules_when_asked() {
-        let memory = account();
-        let handled = run(
-            &memory,
-            &periodic(r#"{"Remediate":"true"}"#),
-            &RunOptions::default(),
-        )
-        .await;
-        let mut fixed = memory.fixed.lock().unwrap().clone();
-        fixed.sort();
-        assert_eq!(fixed, ["b-embedded-off", "c-dq", "f-missing", "g-nothing"]);
-        assert_eq!(handled.report.fixes.remediated.len(), 4);
-        // The job-definition control never remediates.
-        let memory = account();
-        run(
-            &memory,
-            &periodic(r#"{"Remediate":"true","Control":"JobDefinitions"}"#),
-            &RunOptions::default(),
-        )
-        .await;
-        assert!(memory.fixed.lock().unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_job_definition_change_rejudges_only_the_schedules_that_name_it() {
-        let memory = account();
-        let change = Invocation::from_value(json!({
-            "invokingEvent": json!({
-                "messageType": "ConfigurationItemChangeNotification",
-                "configurationItem": {
-                    "resourceType": "AWS::SageMaker::ModelBiasJobDefinition",
-                    "resourceId": "arn:bias/shared",
-                    "resourceName": "shared",
-                    "configurationItemCaptureTime": "2026-11-28T10:00:00.000Z",
-                    "configurationItemStatus": "OK",
-                    "configuration": {"JobDefinitionName": "shared", "NetworkConfig": {"EnableNetworkIsolation": false}},
-                }
-            }).to_string(),
-            "resultToken": "t",
-        }))
-        .unwrap();
-        let handled = run(&memory, &change, &RunOptions::default()).await;
-        let delivered = memory.delivered();
-        assert_eq!(delivered.len(), 3, "{delivered:?}");
-        // Judged against the item (now not isolated), without describing the definition.
-        assert_eq!(delivered["arn:schedule/d-bias"], NonCompliant);
-        assert_eq!(delivered["arn:schedule/e-bias-too"], NonCompliant);
-        assert_eq!(delivered["arn:bias/shared"], NotApplicable);
-        assert_eq!(handled.report.sweep.stale, 0);
-    }
-
-    #[tokio::test]
-    async fn at_the_deadline_nothing_is_started_and_nothing_cleared() {
-        let mut memory = account();
-        memory.held = vec![held("arn:schedule/deleted")];
-        let options = RunOptions {
-            deadline: Some(Deadline::within(Duration::ZERO, Duration::ZERO)),
-            ..RunOptions::default()
-        };
-        let handled = run(&memory, &periodic("{}"), &options).await;
-        assert!(memory.delivered().is_empty());
-        assert!(handled.report.sweep.not_started > 0 || handled.report.sweep.unlisted_pages);
-        assert_eq!(*memory.describes.lock().unwrap(), 0);
-        let error = handled.report.outcome().unwrap_err().to_string();
-        assert!(error.contains("Raise the function's Timeout"), "{error}");
-    }
-
-    #[tokio::test]
-    async fn the_command_line_keeps_rows_with_names_only_when_asked() {
-        let memory = account();
-        let options = RunOptions {
-            keep_rows: true,
-            ..RunOptions::default()
-        };
-        let handled = run(&memory, &periodic("{}"), &options).await;
-        assert_eq!(handled.rows.len(), 7);
-        assert!(
-            handled
-                .rows
-                .iter()
-                .any(|row| row.name.as_deref() == Some("d-bias"))
-        );
-        let handled = run(&account(), &periodic("{}"), &RunOptions::default()).await;
-        assert!(handled.rows.is_empty());
-    }
-}
+mod tests;

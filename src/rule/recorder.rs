@@ -1,67 +1,16 @@
-//! One way to record what became of a resource. A verdict is counted, kept for what follows it
-//! (the command line's rows, the schedules to fix) and handed to delivery; a resource that
-//! could not be judged is named with why. The change path and the sweep both record here.
+//! The one place an invocation's outcomes are recorded, and only the service (`mod.rs`) calls
+//! it. A verdict is counted, kept for what follows it when that was asked for, and handed to
+//! delivery unless Config holds it already; a resource that could not be judged is named with
+//! why.
 
 use crate::core::evaluation::Evaluation;
-use crate::core::event::ResultToken;
 use crate::core::resource::SCHEDULE_TYPE;
-use crate::core::verdict::{Compliance, Verdict};
-use crate::error::ApiFailure;
-use crate::rule::deadline::Deadline;
-use crate::rule::delivery::{Delivered, Delivery, RetryPolicy};
-use crate::rule::ports::ById;
+use crate::core::verdict::Compliance;
+use crate::rule::delivery::{Delivered, Delivery};
+use crate::rule::held::Held;
+use crate::rule::outcome::{Judged, Outcome, Unjudged};
 use crate::rule::ports::Deliver;
-use aws_smithy_types::DateTime;
 use std::collections::BTreeMap;
-use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Why a resource got no evaluation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
-    /// An AWS call failed after its retries.
-    Api(ApiFailure),
-    /// Still being read when the Lambda deadline came.
-    Deadline,
-    /// SageMaker listed it without an ARN, and Config records it under no other id.
-    NoId,
-    /// Config's copy of the item could not be read as a configuration.
-    Unreadable(String),
-    /// The oversized item names nothing to describe it by.
-    Unnamed,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::Api(failure) => failure.fmt(f),
-            Reason::Deadline => {
-                f.write_str("sweep: timed out: still being read at the Lambda deadline")
-            }
-            Reason::NoId => f.write_str("SageMaker returned no ARN to report it under"),
-            Reason::Unreadable(detail) => write!(
-                f,
-                "the recorded configuration item has an unexpected shape: {detail}"
-            ),
-            Reason::Unnamed => {
-                f.write_str("the oversized item has no resourceName to describe it by")
-            }
-        }
-    }
-}
-
-impl From<ApiFailure> for Reason {
-    fn from(failure: ApiFailure) -> Self {
-        Reason::Api(failure)
-    }
-}
-
-/// A resource the rule could not judge, and why. It got no evaluation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unjudged {
-    pub resource: String,
-    pub reason: Reason,
-}
 
 /// An evaluation with the name of the resource it judges, for people to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,128 +19,117 @@ pub struct Row {
     pub evaluation: Evaluation,
 }
 
-/// The resource a verdict is for: its type and the id it is reported under, and its name.
-#[derive(Debug, Clone, Copy)]
-pub struct Subject<'s> {
-    pub resource_type: &'s str,
-    pub id: &'s str,
-    pub name: Option<&'s str>,
+/// What is kept of each verdict for what follows the verdicts. Nothing unless asked, so that a
+/// sweep's memory does not grow with the account: the followers read [`Recorded`] once the
+/// last verdict is in (`Service::handle`). Security Hub's reconciliation (issue 19) joins them
+/// as one more field here, keeping what it needs of each [`Judged`]: the subject's ARN, the
+/// verdict and what it rests on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keep {
+    /// Every verdict as a [`Row`] (the command line prints them).
+    pub rows: bool,
+    /// The NON_COMPLIANT schedules' names (remediation fixes them).
+    pub to_fix: bool,
 }
 
 /// Everything recorded in one invocation.
 #[derive(Debug, Default)]
 pub struct Recorded {
     pub counts: BTreeMap<Compliance, usize>,
-    /// Verdicts Config already held, unchanged and recent: not reported again.
+    /// Verdicts Config already held, unchanged and recent: not reported again (but for those
+    /// a cut-short sweep re-stated, counted in `delivered`).
     pub unchanged: usize,
-    /// Of those, re-stated after all because the sweep was cut short.
-    pub restated: usize,
     pub unjudged: Vec<Unjudged>,
     /// Listed, then gone before they could be described: skipped, not judged.
     pub vanished: usize,
     pub delivered: Delivered,
+    /// Kept only with [`Keep::rows`].
     pub rows: Vec<Row>,
-    /// NON_COMPLIANT schedules, for remediation (kept only when it is on).
+    /// Kept only with [`Keep::to_fix`].
     pub to_fix: Vec<String>,
+}
+
+/// How delivery ends once the last outcome is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Send what is left.
+    Send,
+    /// A complete sweep: send what is left, and when nothing at all was sent, say so to Config
+    /// (see [`Delivery::confirm_if_silent`]).
+    Confirm,
+    /// A cut-short sweep: send what is left, then re-state the unchanged verdicts left
+    /// unreported, so that Config's recorded time moves them behind what this sweep left
+    /// unjudged, and the next sweep, judging the oldest result first, starts there instead of
+    /// judging these again (each of them is older than anything left, since this sweep judged
+    /// oldest first). Best-effort, in what remains of the delivery window once every changed
+    /// verdict is sent: Config holds these verdicts already, so one not re-stated is judged
+    /// again next time, not lost.
+    Restate,
 }
 
 pub struct Recorder<'a, D> {
     delivery: Delivery<'a, D>,
-    keep_rows: bool,
-    keep_to_fix: bool,
-    recorded: Recorded,
     /// What Config holds, to leave unreported a verdict it already has.
-    held: Option<Held>,
+    held: &'a Held,
+    keep: Keep,
+    recorded: Recorded,
     /// Unchanged verdicts left unreported, for a cut-short sweep to re-state.
     unreported: Vec<Evaluation>,
 }
 
-/// What Config holds, and how old a held result may be before it is re-stated anyway.
-struct Held {
-    results: ById,
-    refresh_before: f64,
-}
-
 impl<'a, D: Deliver> Recorder<'a, D> {
-    pub fn new(
-        sink: &'a D,
-        token: &'a ResultToken,
-        policy: RetryPolicy,
-        deadline: Option<Deadline>,
-        keep_rows: bool,
-        keep_to_fix: bool,
-    ) -> Self {
+    pub fn new(delivery: Delivery<'a, D>, held: &'a Held, keep: Keep) -> Self {
         Recorder {
-            delivery: Delivery::new(sink, token, policy, deadline),
-            keep_rows,
-            keep_to_fix,
+            delivery,
+            held,
+            keep,
             recorded: Recorded::default(),
-            held: None,
             unreported: Vec::new(),
         }
     }
 
-    /// From now on a verdict Config already holds, with the same annotation and recorded
-    /// within `refresh`, is counted as unchanged and not reported: Config bills every
-    /// evaluation it records.
-    pub fn compare_with(&mut self, held: Option<&ById>, refresh: Duration) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |elapsed| elapsed.as_secs_f64());
-        self.held = held.map(|results| Held {
-            results: results.clone(),
-            refresh_before: now - refresh.as_secs_f64(),
-        });
-    }
-
-    /// Reports the unchanged verdicts after all: a cut-short sweep does, so that Config's
-    /// recorded time moves them behind what the next sweep has not judged yet.
-    pub async fn restate_unchanged(&mut self) {
-        let unreported = std::mem::take(&mut self.unreported);
-        self.recorded.restated += unreported.len();
-        for evaluation in unreported {
-            self.delivery.push(evaluation).await;
+    pub async fn record(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Judged(judged) => self.judged(judged).await,
+            Outcome::Unjudged(unjudged) => {
+                tracing::warn!(resource = %unjudged.resource, reason = %unjudged.reason, "could not be judged");
+                self.recorded.unjudged.push(unjudged);
+            }
+            Outcome::Vanished => self.recorded.vanished += 1,
         }
     }
 
-    /// A complete sweep that had nothing to report says so to Config (see
-    /// [`Delivery::confirm_if_silent`]).
-    pub async fn confirm_if_silent(&mut self) {
-        self.delivery.confirm_if_silent().await;
-    }
-
-    fn unchanged(&self, evaluation: &Evaluation) -> bool {
-        let Some(held) = &self.held else {
-            return false;
-        };
-        let key = (
-            evaluation.compliance_resource_type.clone(),
-            evaluation.compliance_resource_id.clone(),
-        );
-        held.results.get(&key).is_some_and(|result| {
-            result.compliance == evaluation.compliance_type
-                && result.annotation == evaluation.annotation
-                && result.recorded_at >= held.refresh_before
-        })
-    }
-
-    pub async fn verdict(&mut self, subject: Subject<'_>, verdict: Verdict, at: DateTime) {
+    async fn judged(&mut self, judged: Judged) {
+        let Judged {
+            subject,
+            verdict,
+            at,
+            rests_on,
+        } = judged;
         let compliance = verdict.compliance;
+        tracing::debug!(
+            resource_type = %subject.resource_type,
+            resource = %subject.id,
+            arn = subject.arn.as_deref(),
+            rests_on = ?rests_on,
+            %compliance,
+            "recorded"
+        );
         *self.recorded.counts.entry(compliance).or_default() += 1;
-        if self.keep_to_fix
+        if self.keep.to_fix
             && compliance == Compliance::NonCompliant
             && subject.resource_type == SCHEDULE_TYPE
         {
-            self.recorded.to_fix.extend(subject.name.map(str::to_owned));
+            self.recorded.to_fix.extend(subject.name.clone());
         }
         let evaluation = Evaluation::new(subject.resource_type, subject.id, verdict, at);
-        if self.keep_rows {
+        if self.keep.rows {
             self.recorded.rows.push(Row {
-                name: subject.name.map(str::to_owned),
+                name: subject.name,
                 evaluation: evaluation.clone(),
             });
         }
-        if self.unchanged(&evaluation) {
+        if self.held.unchanged(&evaluation) {
             self.recorded.unchanged += 1;
             self.unreported.push(evaluation);
         } else {
@@ -199,21 +137,16 @@ impl<'a, D: Deliver> Recorder<'a, D> {
         }
     }
 
-    pub fn unjudged(&mut self, resource: impl Into<String>, reason: impl Into<Reason>) {
-        let unjudged = Unjudged {
-            resource: resource.into(),
-            reason: reason.into(),
-        };
-        tracing::warn!(resource = %unjudged.resource, reason = %unjudged.reason, "could not be judged");
-        self.recorded.unjudged.push(unjudged);
-    }
-
-    pub fn vanished(&mut self) {
-        self.recorded.vanished += 1;
-    }
-
-    /// Delivers what is left and hands over everything recorded.
-    pub async fn finish(self) -> Recorded {
+    /// Ends delivery as `ending` says and hands over everything recorded.
+    pub async fn finish(mut self, ending: Ending) -> Recorded {
+        match ending {
+            Ending::Send => {}
+            Ending::Confirm => self.delivery.confirm_if_silent().await,
+            Ending::Restate => {
+                let unreported = std::mem::take(&mut self.unreported);
+                self.delivery.restate(unreported).await;
+            }
+        }
         Recorded {
             delivered: self.delivery.finish().await,
             ..self.recorded

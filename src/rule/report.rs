@@ -1,45 +1,16 @@
 //! What one invocation did, as one log line, one CloudWatch EMF record and, when work was left
 //! undone, one error that names it.
 
-use crate::core::remediation::FixError;
+use crate::core::calls::CallCounts;
 use crate::core::verdict::Compliance;
 use crate::error::{ApiFailure, Error};
 use crate::rule::delivery::Undelivered;
-use crate::rule::recorder::{Recorded, Unjudged};
+use crate::rule::fix::Fixes;
+use crate::rule::outcome::Unjudged;
+use crate::rule::recorder::Recorded;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Operations started and HTTP attempts made, per operation name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    pub operations: BTreeMap<String, u64>,
-    pub attempts: BTreeMap<String, u64>,
-}
-
-impl CallCounts {
-    pub fn total_operations(&self) -> u64 {
-        self.operations.values().sum()
-    }
-
-    pub fn total_attempts(&self) -> u64 {
-        self.attempts.values().sum()
-    }
-
-    /// What was counted since `earlier` (counters only grow).
-    pub fn since(&self, earlier: &CallCounts) -> CallCounts {
-        let diff = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
-            now.iter()
-                .map(|(name, count)| (name.clone(), count - then.get(name).copied().unwrap_or(0)))
-                .filter(|(_, count)| *count > 0)
-                .collect()
-        };
-        CallCounts {
-            operations: diff(&self.operations, &earlier.operations),
-            attempts: diff(&self.attempts, &earlier.attempts),
-        }
-    }
-}
 
 /// What a sweep adds to a report beyond its verdicts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,18 +25,19 @@ pub struct SweepFacts {
     pub stale: usize,
     /// Why the listing stopped before its end, if it did.
     pub list_failure: Option<ApiFailure>,
+    /// Reads given up at the Lambda deadline, each named by its operation and what it read.
+    pub abandoned: Vec<String>,
 }
 
-/// What remediation did after the verdicts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fixes {
-    pub remediated: Vec<String>,
-    /// Fixes a dry run worked out and did not make: `name: step; step`.
-    pub planned: Vec<String>,
-    /// Schedules whose fix failed, and why.
-    pub failures: Vec<(String, FixError)>,
-    /// Schedules whose fix was not started for lack of time before the Lambda deadline.
-    pub not_started: Vec<String>,
+impl SweepFacts {
+    /// Whether the sweep left nothing unlisted or unjudged: only then does it say what no
+    /// longer exists.
+    pub fn complete(&self) -> bool {
+        self.list_failure.is_none()
+            && self.not_started == 0
+            && !self.unlisted_pages
+            && self.abandoned.is_empty()
+    }
 }
 
 /// The verdicts of each kind, and the resources left without one: what a summary line counts,
@@ -125,9 +97,10 @@ pub struct Report {
     pub counts: BTreeMap<Compliance, usize>,
     pub delivered: usize,
     /// Verdicts Config already held, unchanged and recent, so not reported again; and of
-    /// those, the ones a cut-short sweep re-stated anyway.
+    /// those, the ones a cut-short sweep re-stated anyway, and the ones it had no time to.
     pub unchanged: usize,
     pub restated: usize,
+    pub not_restated: usize,
     pub vanished: usize,
     pub unjudged: Vec<Unjudged>,
     pub undelivered: Vec<Undelivered>,
@@ -151,7 +124,8 @@ impl Report {
             counts: recorded.counts,
             delivered: recorded.delivered.delivered,
             unchanged: recorded.unchanged,
-            restated: recorded.restated,
+            restated: recorded.delivered.restated,
+            not_restated: recorded.delivered.not_restated,
             vanished: recorded.vanished,
             unjudged: recorded.unjudged,
             undelivered: recorded.delivered.undelivered,
@@ -187,6 +161,7 @@ impl Report {
             && self.refused_types.is_empty()
             && self.sweep.not_started == 0
             && !self.sweep.unlisted_pages
+            && self.sweep.abandoned.is_empty()
             && self.fixes.failures.is_empty()
             && self.fixes.not_started.is_empty()
     }
@@ -224,6 +199,10 @@ impl Report {
             listing(
                 "evaluation(s) were computed but not delivered",
                 undelivered.collect(),
+            ),
+            listing(
+                "read(s) given up at the Lambda deadline",
+                self.sweep.abandoned.clone(),
             ),
             listing("remediation(s) failed", failed_fixes.collect()),
             listing(
@@ -287,6 +266,7 @@ impl Report {
             reported = self.delivered,
             unchanged = self.unchanged - self.restated,
             restated = self.restated,
+            not_restated = self.not_restated,
             delivered = self.delivered,
             unjudged = self.unjudged.len(),
             undelivered = self.undelivered.len(),
@@ -338,6 +318,7 @@ impl Report {
             "RuleName": rule_name,
             "Trigger": self.trigger,
             "FunctionName": function_name,
+            "Version": crate::version::VERSION,
             "Compliant": self.of(Compliance::Compliant),
             "NonCompliant": self.of(Compliance::NonCompliant),
             "NotApplicable": self.of(Compliance::NotApplicable),
@@ -371,7 +352,7 @@ mod tests {
     use super::*;
 
     use crate::error::{ApiFailure, FailureKind};
-    use crate::rule::recorder::Reason;
+    use crate::rule::outcome::Reason;
 
     fn with_counts(counts: &[(Compliance, usize)]) -> Report {
         Report {
@@ -398,6 +379,7 @@ mod tests {
                         kind: FailureKind::AccessDenied,
                         code: None,
                         message: String::new(),
+                        request_id: None,
                     }),
                 })
                 .collect(),

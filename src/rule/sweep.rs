@@ -1,18 +1,20 @@
-//! The periodic sweep: list every resource, judge each with bounded concurrency, deliver what
-//! changed in batches as they fill, then report NOT_APPLICABLE for results Config still holds
-//! for resources that no longer exist.
+//! The periodic sweep's work: list every resource, order the list, judge each with bounded
+//! concurrency, and hand back one [`Outcome`] per resource as it is judged. It records and
+//! delivers nothing: the service (`mod.rs`) records each outcome as it arrives, so delivery
+//! runs beside judging, and clears stale results after a complete sweep.
 //!
 //! What is listed and how one resource is judged is an [`Inventory`]: monitoring schedules for
 //! SageMaker.14 (`inventory.rs`), or job definitions for the sibling controls.
 
 use crate::core::pages::Pager;
+use crate::core::params::RuleParams;
 use crate::error::ApiFailure;
-use crate::rule::deadline::Deadline;
-use crate::rule::inventory::{Inventory, Listed, Outcome};
-use crate::rule::ports::{ConfigReads, Deliver, RecordedIds, Summary};
-use crate::rule::recorder::{Reason, Recorder, Subject};
+use crate::rule::deadline::{Abandoned, Deadline, within};
+use crate::rule::held::{Held, Present};
+use crate::rule::inventory::{Found, Inventory, Listed};
+use crate::rule::outcome::{Judged, Outcome, Reason, Subject};
+use crate::rule::ports::{ConfigReads, RecordedIds, Summary};
 use crate::rule::report::SweepFacts;
-use crate::rule::stale;
 use aws_smithy_types::DateTime;
 use futures::{StreamExt, stream};
 use std::collections::{HashMap, HashSet};
@@ -26,180 +28,201 @@ pub struct SweepSettings {
     pub concurrency: usize,
     pub ordering_timestamp: DateTime,
     pub deadline: Option<Deadline>,
-    /// The rule whose held results to read (to clear stale ones and to leave unchanged ones
-    /// unreported); `None` skips both.
-    pub rule_name: Option<String>,
-    /// A held result older than this is reported again even when unchanged.
-    pub refresh: std::time::Duration,
 }
 
-/// Outcomes waiting for delivery while judging goes on.
-const CHANNEL_DEPTH: usize = 1024;
+impl SweepSettings {
+    pub fn new(
+        params: &RuleParams,
+        ordering_timestamp: DateTime,
+        deadline: Option<Deadline>,
+    ) -> Self {
+        SweepSettings {
+            concurrency: params.concurrency,
+            ordering_timestamp,
+            deadline,
+        }
+    }
+}
 
-/// A sweep, in four steps. What Config holds is read first, so that a result recorded while the
-/// sweep runs (a schedule created meanwhile and judged by its change event) is never taken for
-/// one of something gone, and so that verdicts that did not change need not be reported again.
-/// Everything is listed next, with Config's ids, and judged oldest result first: a sweep cut
-/// short by the deadline leaves the most recently judged, and the next one starts where it
-/// stopped. Judging runs with bounded concurrency while delivery runs beside it. Last, a
-/// complete sweep clears the results of what it did not find; a cut-short one re-states what it
-/// judged unchanged, so that its results move to the back of the next sweep's order.
-pub async fn sweep<I: Inventory, C: ConfigReads, D: Deliver>(
+/// Outcomes judged ahead of their recording: while a PutEvaluations is in flight, judging goes
+/// on, and memory stays bounded whatever the account holds.
+const OUTCOMES_AHEAD: usize = 1024;
+
+/// Everything listed, in the order to judge it, and what the listing left.
+pub struct Listing {
+    work: Vec<Work>,
+    present: Present,
+    facts: SweepFacts,
+}
+
+/// A listed resource, with the id Config records it under, if Config lists it.
+struct Work {
+    listed: Listed,
+    recorded: Option<String>,
+}
+
+/// What the judging left: the sweep's facts, and every resource it found, for the stale
+/// clean-up.
+pub struct Swept {
+    pub facts: SweepFacts,
+    pub present: Present,
+}
+
+/// Lists everything, with Config's ids, and orders it by what Config holds: never judged
+/// first, then the oldest result first, the list order breaking ties. So a sweep cut short by
+/// the deadline leaves the most recently judged, and the next one starts where it stopped.
+pub async fn list<I: Inventory, C: ConfigReads>(
     inventory: &I,
     config: &C,
+    held: &Held,
     settings: &SweepSettings,
-    recorder: &mut Recorder<'_, D>,
-) -> SweepFacts {
-    let held = match &settings.rule_name {
-        Some(rule) => Some(stale::Held::read(config, rule).await),
-        None => {
-            tracing::info!("no rule name in the event; stale results not checked");
-            None
-        }
-    };
-    if let Some(held) = &held {
-        recorder.compare_with(held.by_id(), settings.refresh);
-    }
-    let ((listed, list_failure, unlisted_pages), recorded) = futures::join!(
+) -> Listing {
+    let (pages, (recorded, ids_abandoned)) = futures::join!(
         list_all(inventory, settings.deadline),
-        recorded_ids(config, inventory.resource_types())
+        recorded_ids(config, inventory.resource_types(), settings.deadline)
     );
-    let mut work: Vec<(Listed, Option<String>)> = listed
+    let mut work: Vec<Work> = pages
+        .listed
         .into_iter()
-        .map(|item| {
-            let id = recorded
-                .get(item.resource_type)
-                .and_then(|ids| ids.get(&item.name))
+        .map(|listed| {
+            let recorded = recorded
+                .get(listed.resource_type)
+                .and_then(|ids| ids.get(&listed.name))
                 .cloned();
-            (item, id)
+            Work { listed, recorded }
         })
         .collect();
-    if let Some(held) = &held {
-        // Never judged first, then the oldest result first; the list order breaks ties.
-        work.sort_by_cached_key(|(item, id)| {
-            let id = id.as_deref().or(item.arn.as_deref()).unwrap_or_default();
-            held.recorded_at(item.resource_type, id)
-                .map(|seconds| (seconds * 1000.0) as i64)
-                .unwrap_or(i64::MIN)
-        });
+    work.sort_by_cached_key(|work| {
+        let id = work.recorded.as_deref().or(work.listed.arn.as_deref());
+        held.order(work.listed.resource_type, id.unwrap_or_default())
+    });
+    let facts = SweepFacts {
+        unlisted_pages: pages.unlisted_pages,
+        list_failure: pages.failure,
+        abandoned: held
+            .given_up()
+            .into_iter()
+            .chain(ids_abandoned)
+            .chain(pages.abandoned)
+            .collect(),
+        ..SweepFacts::default()
+    };
+    Listing {
+        work,
+        present: Present::new(recorded.keys().copied()),
+        facts,
     }
-    let listed = work.len();
-    let started = AtomicUsize::new(0);
-    let (sender, mut receiver) = mpsc::channel::<(Listed, Option<String>, Outcome)>(CHANNEL_DEPTH);
-    let produce = async {
+}
+
+/// Judges what was listed, in order, `concurrency` at a time, starting nothing after the
+/// deadline's `stop_starting`: the future that does it, and the outcomes as they come. A
+/// listing that failed ends them with one outcome that names what was not listed.
+pub fn judge<'a, I: Inventory>(
+    inventory: &'a I,
+    listing: Listing,
+    settings: &'a SweepSettings,
+) -> (impl Future<Output = Swept> + 'a, mpsc::Receiver<Outcome>) {
+    let (sender, receiver) = mpsc::channel(OUTCOMES_AHEAD);
+    let judging = async move {
+        let Listing {
+            work,
+            mut present,
+            mut facts,
+        } = listing;
+        let listed = work.len();
+        let started = AtomicUsize::new(0);
         let stop_starting = settings.deadline.map(|deadline| deadline.stop_starting);
         let outcomes = stream::iter(work)
             .take_while(|_| {
                 std::future::ready(stop_starting.is_none_or(|stop| Instant::now() < stop))
             })
-            .map(|(item, id)| {
+            .map(|work| {
                 started.fetch_add(1, Ordering::Relaxed);
-                judge_one(inventory, item, id, settings.deadline)
+                judge_one(inventory, work, settings)
             })
             .buffer_unordered(settings.concurrency.max(1));
         let mut outcomes = std::pin::pin!(outcomes);
-        while let Some(outcome) = outcomes.next().await {
+        while let Some((work, outcome)) = outcomes.next().await {
+            if !matches!(outcome, Outcome::Vanished) {
+                let Work { listed, recorded } = &work;
+                present.add(
+                    listed.resource_type,
+                    recorded.as_deref(),
+                    listed.arn.as_deref(),
+                );
+            }
             if sender.send(outcome).await.is_err() {
                 break;
             }
         }
-        drop(sender);
-    };
-    let consume = async {
-        let mut present = stale::Present::new(recorded.keys().copied());
-        while let Some((item, recorded_id, outcome)) = receiver.recv().await {
-            if !matches!(outcome, Outcome::Vanished) {
-                present.add(
-                    item.resource_type,
-                    recorded_id.as_deref(),
-                    item.arn.as_deref(),
-                );
-            }
-            match outcome {
-                Outcome::Judged(verdict) => {
-                    let Some(id) = recorded_id.or(item.arn) else {
-                        recorder.unjudged(item.name, Reason::NoId);
-                        continue;
-                    };
-                    let subject = Subject {
-                        resource_type: item.resource_type,
-                        id: &id,
-                        name: Some(&item.name),
-                    };
-                    recorder
-                        .verdict(subject, verdict, settings.ordering_timestamp)
-                        .await;
-                }
-                Outcome::Vanished => recorder.vanished(),
-                Outcome::Unknown(reason) => recorder.unjudged(item.name, reason),
-            }
+        if let Some(failure) = &facts.list_failure {
+            let beyond = Outcome::unjudged("resources beyond those listed", failure.clone());
+            // The receiver is gone only if the recording stopped, and then nothing is recorded.
+            let _ = sender.send(beyond).await;
         }
-        present
+        facts.not_started = listed.saturating_sub(started.load(Ordering::Relaxed));
+        facts.job_definitions = inventory.job_definitions();
+        Swept { facts, present }
     };
-    let ((), present) = futures::join!(produce, consume);
+    (judging, receiver)
+}
 
-    let mut facts = SweepFacts {
-        not_started: listed.saturating_sub(started.load(Ordering::Relaxed)),
-        unlisted_pages,
-        job_definitions: inventory.job_definitions(),
-        stale: 0,
-        list_failure: list_failure.clone(),
-    };
-    let listing_failed = match list_failure {
-        Some(failure) => {
-            recorder.unjudged("resources beyond those listed", failure);
-            true
-        }
-        None => false,
-    };
-    // Only a complete listing says what no longer exists.
-    let complete = !listing_failed && facts.not_started == 0 && !facts.unlisted_pages;
-    match held {
-        Some(held) if complete => {
-            facts.stale = held
-                .clear(inventory, &present, settings.ordering_timestamp, recorder)
-                .await;
-            recorder.confirm_if_silent().await;
-        }
-        Some(_) => {
-            tracing::warn!("the sweep was incomplete; stale results are left for the next one");
-            recorder.restate_unchanged().await;
-        }
-        None => {}
-    }
-    facts
+/// What the listing found, and why it stopped early if it did.
+struct Pages {
+    listed: Vec<Listed>,
+    failure: Option<ApiFailure>,
+    /// More pages were left at the deadline.
+    unlisted_pages: bool,
+    /// The page call given up at the deadline, named.
+    abandoned: Option<String>,
 }
 
 /// Every resource of every type, page after page, a resource listed twice kept once. Stops at
-/// the deadline (`true`: pages were left) or at a failure, keeping what it listed.
-async fn list_all<I: Inventory>(
-    inventory: &I,
-    deadline: Option<Deadline>,
-) -> (Vec<Listed>, Option<ApiFailure>, bool) {
-    let mut listed = Vec::new();
+/// the deadline (pages were left: no page is started after `stop_starting`, and one still
+/// being read at `abandon` is given up) or at a failure, keeping what it listed.
+async fn list_all<I: Inventory>(inventory: &I, deadline: Option<Deadline>) -> Pages {
+    let mut pages = Pages {
+        listed: Vec::new(),
+        failure: None,
+        unlisted_pages: false,
+        abandoned: None,
+    };
     let mut seen = HashSet::new();
     for (index, resource_type) in inventory.resource_types().iter().enumerate() {
-        let mut pager = Pager::new(inventory.list_operation(index));
+        let operation = inventory.list_operation(index);
+        let mut pager = Pager::new(operation);
         let mut next_token = None;
         loop {
             if deadline.is_some_and(|deadline| deadline.passed(deadline.stop_starting)) {
-                return (listed, None, true);
+                pages.unlisted_pages = true;
+                return pages;
             }
-            let page = match inventory.list_page(index, next_token).await {
-                Ok(page) => page,
-                Err(failure) => {
+            let page = match within(deadline, inventory.list_page(index, next_token)).await {
+                Ok(Ok(page)) => page,
+                Ok(Err(failure)) => {
                     tracing::error!(%failure, resource_type, "could not list resources");
-                    return (listed, Some(failure), false);
+                    pages.failure = Some(failure);
+                    return pages;
+                }
+                Err(Abandoned) => {
+                    tracing::warn!(
+                        operation,
+                        resource_type,
+                        "a page of the listing was not read before the Lambda deadline"
+                    );
+                    pages.unlisted_pages = true;
+                    pages.abandoned = Some(format!("{operation} (a page of {resource_type})"));
+                    return pages;
                 }
             };
-            for Summary { name, arn, names } in page.items {
+            for Summary { name, arn, named } in page.items {
                 // A list that shifts between pages can name a resource twice.
                 if seen.insert((index, name.clone())) {
-                    listed.push(Listed {
+                    pages.listed.push(Listed {
                         resource_type,
                         name,
                         arn,
-                        names,
+                        named,
                     });
                 }
             }
@@ -208,12 +231,13 @@ async fn list_all<I: Inventory>(
                 Ok(None) => break,
                 Err(failure) => {
                     tracing::error!(%failure, resource_type, "stopped listing");
-                    return (listed, Some(failure), false);
+                    pages.failure = Some(failure);
+                    return pages;
                 }
             }
         }
     }
-    (listed, None, false)
+    pages
 }
 
 /// Config's ids for every listed type. A type Config does not list (or a role that may not
@@ -222,46 +246,71 @@ async fn list_all<I: Inventory>(
 async fn recorded_ids<C: ConfigReads>(
     config: &C,
     types: &[&'static str],
-) -> HashMap<&'static str, RecordedIds> {
+    deadline: Option<Deadline>,
+) -> (HashMap<&'static str, RecordedIds>, Option<String>) {
     let mut recorded = HashMap::new();
     for resource_type in types {
-        match config.recorded_ids(resource_type, None).await {
-            Ok(ids) => {
+        match within(deadline, config.recorded_ids(resource_type, None)).await {
+            Ok(Ok(ids)) => {
                 recorded.insert(*resource_type, ids);
             }
-            Err(failure) => tracing::warn!(
+            Ok(Err(failure)) => tracing::warn!(
                 %failure,
                 resource_type,
                 "could not list the resource ids Config records; reporting each resource under its ARN, and stale results are left"
             ),
+            Err(Abandoned) => {
+                tracing::warn!(
+                    resource_type,
+                    "the resource ids Config records were not read before the Lambda deadline"
+                );
+                return (
+                    recorded,
+                    Some(format!(
+                        "ListDiscoveredResources (Config's ids for {resource_type})"
+                    )),
+                );
+            }
         }
     }
-    recorded
+    (recorded, None)
 }
 
+/// Judges one listed resource in the time left: its outcome, under the id Config records it
+/// with (else its ARN).
 async fn judge_one<I: Inventory>(
     inventory: &I,
-    item: Listed,
-    id: Option<String>,
-    deadline: Option<Deadline>,
-) -> (Listed, Option<String>, Outcome) {
-    let span = tracing::info_span!("resource", name = %item.name);
-    let work = async {
-        let outcome = inventory.judge(&item).await;
-        match &outcome {
-            Outcome::Judged(verdict) => tracing::debug!(compliance = %verdict.compliance, "judged"),
-            Outcome::Vanished => tracing::info!("deleted between list and describe; skipped"),
-            Outcome::Unknown(_) => {}
-        }
-        outcome
-    }
-    .instrument(span);
-    let outcome = match deadline {
-        None => work.await,
-        Some(deadline) => match tokio::time::timeout_at(deadline.abandon, work).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::Unknown(Reason::Deadline),
+    work: Work,
+    settings: &SweepSettings,
+) -> (Work, Outcome) {
+    let span = tracing::info_span!("resource", name = %work.listed.name);
+    let found = within(
+        settings.deadline,
+        inventory.judge(&work.listed).instrument(span),
+    )
+    .await
+    .unwrap_or(Found::Unknown(Reason::Deadline));
+    let listed = &work.listed;
+    let outcome = match found {
+        Found::Verdict(verdict, rests_on) => match work.recorded.as_ref().or(listed.arn.as_ref()) {
+            Some(id) => Outcome::Judged(Judged {
+                subject: Subject {
+                    resource_type: listed.resource_type.to_owned(),
+                    id: id.clone(),
+                    name: Some(listed.name.clone()),
+                    arn: listed.arn.clone(),
+                },
+                verdict,
+                at: settings.ordering_timestamp,
+                rests_on,
+            }),
+            None => Outcome::unjudged(listed.name.clone(), Reason::NoId),
         },
+        Found::Gone => {
+            tracing::info!(name = %listed.name, "deleted between list and describe; skipped");
+            Outcome::Vanished
+        }
+        Found::Unknown(reason) => Outcome::unjudged(listed.name.clone(), reason),
     };
-    (item, id, outcome)
+    (work, outcome)
 }

@@ -2,17 +2,30 @@
 //! build synthetic accounts whose expected verdicts the test knows independently of the code.
 #![allow(dead_code)]
 
+pub mod foreach;
+pub mod lambda_policy;
+pub mod policy;
+
 use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_monitoring-schedule-isolation");
 pub const ACCOUNT: &str = "123456789012";
 pub const SCHEDULE_TYPE: &str = "AWS::SageMaker::MonitoringSchedule";
+
+/// The commit the binary says it was built from: the one the build was given (cargo builds the
+/// tests and the binary with the same environment), or `unknown`.
+pub fn built_from() -> &'static str {
+    match option_env!("MONITORING_SCHEDULE_ISOLATION_COMMIT") {
+        Some(commit) if !commit.is_empty() => commit,
+        _ => "unknown",
+    }
+}
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,6 +55,40 @@ pub fn lambda_command(fake: &FakeAws) -> Command {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command
+}
+
+/// The binary running as Lambda runs it, its log stream (stdout) kept; stopped when dropped.
+pub struct Function {
+    child: Child,
+}
+
+impl Function {
+    pub fn start(fake: &FakeAws) -> Function {
+        let child = lambda_command(fake)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the function starts");
+        Function { child }
+    }
+
+    /// Stops the function and returns what it wrote to stdout (its CloudWatch log stream).
+    pub fn logs(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let mut out = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            stdout.read_to_string(&mut out).unwrap();
+        }
+        let _ = self.child.wait();
+        out.lines().map(str::to_owned).collect()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 pub struct Run {
@@ -314,4 +361,23 @@ pub fn served(fake: &FakeAws) -> BTreeMap<String, usize> {
 /// Calls the fake answered with `fault`.
 pub fn injected(fake: &FakeAws, fault: fake_aws::faults::Injected) -> usize {
     fake.calls().iter().filter(|c| c.injected == fault).count()
+}
+
+/// Asserts that `text` (a command's stdout or stderr) cannot drive a terminal or a CI log: no
+/// byte below 0x20 but the line break (so no ESC), no DEL, C1 or bidirectional control, and
+/// no line that GitHub Actions would run as a workflow command (`::`, after leading blanks).
+pub fn assert_inert(text: &str, what: &str) {
+    if let Some(byte) = text.bytes().find(|b| *b < 0x20 && *b != b'\n') {
+        panic!("{what}: byte {byte:#04x} in {text:?}");
+    }
+    if let Some(c) = text.chars().find(|c| {
+        ('\u{7f}'..='\u{9f}').contains(c)
+            || ('\u{202a}'..='\u{202e}').contains(c)
+            || ('\u{2066}'..='\u{2069}').contains(c)
+    }) {
+        panic!("{what}: {:?} in {text:?}", c);
+    }
+    if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("::")) {
+        panic!("{what}: a workflow command line {line:?}");
+    }
 }

@@ -1,81 +1,88 @@
 //! How an audit is shown: rows on stdout (a table, JSON lines or CSV), grouped by account and
 //! region in the order they were named; a summary per account and region and a total. With a
 //! table the summaries are part of it; with JSON lines or CSV they go to stderr, so stdout
-//! holds only rows.
+//! holds only rows. Names, annotations and reasons come from AWS and tags and go out through
+//! `escaping`; a table row starts with its verdict.
 
 use super::{Format, Read, TargetResult};
 use crate::core::params::Control;
 use crate::core::resource::SCHEDULE_TYPE;
-use crate::rule::Handled;
-use crate::rule::recorder::Row;
+use crate::escaping;
 use crate::rule::report::Tally;
+use crate::rule::{Handled, Row};
 use aws_smithy_types::date_time::Format as TimeFormat;
-use std::io::Write;
+use std::io::{self, Write};
 
 const CSV_HEADER: &str = "AccountId,Region,ComplianceResourceType,Name,ComplianceResourceId,ComplianceType,Annotation,OrderingTimestamp";
 
-/// Prints everything. `single`: one account and region, shown exactly as before there were
-/// more (no group heading; the summary on stderr).
+/// Prints everything: rows on `out`, summaries that are not part of a table on `err`; the
+/// first write that fails stops it. `single`: one account and region, shown exactly as before
+/// there were more (no group heading; the summary on `err`).
 pub fn print(
     out: &mut impl Write,
+    err: &mut impl Write,
     results: &[TargetResult],
     control: Control,
     format: Format,
     single: bool,
-) {
+) -> io::Result<()> {
     if format == Format::Csv {
-        let _ = writeln!(out, "{CSV_HEADER}");
+        writeln!(out, "{CSV_HEADER}")?;
     }
     for result in results {
         let target = &result.target;
         let summary = summary(result);
         let multi_table = !single && format == Format::Table;
+        let heading = escaping::text(&format!("{} {}: {summary}", target.account, target.region))
+            .into_owned();
         if multi_table {
-            let _ = writeln!(out, "== {} {}: {summary}", target.account, target.region);
+            writeln!(out, "== {heading}")?;
         } else if !single {
-            eprintln!("{} {}: {summary}", target.account, target.region);
+            writeln!(err, "{heading}")?;
         }
         let handled = match &result.read {
             Read::Swept(handled) => handled,
             Read::Unread(reason) => {
                 if single {
-                    eprintln!("error: {reason}");
+                    writeln!(err, "error: {}", escaping::text(reason))?;
                 }
                 continue;
             }
         };
         let rows = sorted(handled);
         match format {
-            Format::Table => table(out, handled, &rows, control),
+            Format::Table => table(out, handled, &rows, control)?,
             Format::Json => {
                 for row in rows {
-                    let _ = writeln!(out, "{}", json_line(row, result));
+                    let line = escaping::json(json_line(row, result).to_string());
+                    writeln!(out, "{line}")?;
                 }
             }
             Format::Csv => {
                 for row in rows {
-                    let _ = writeln!(out, "{}", csv_line(row, result));
+                    writeln!(out, "{}", csv_line(row, result))?;
                 }
             }
         }
         if multi_table {
-            let _ = writeln!(out);
+            writeln!(out)?;
         }
         if single {
-            eprintln!("{}", handled.report.human_line(true));
+            writeln!(err, "{}", escaping::text(&handled.report.human_line(true)))?;
             if let Err(error) = handled.report.outcome() {
-                eprintln!("error: {error}");
+                writeln!(err, "error: {}", escaping::text(&error.to_string()))?;
             }
         }
     }
     if !single {
-        let total = total(results);
+        let total = escaping::text(&total(results)).into_owned();
         if format == Format::Table {
-            let _ = writeln!(out, "{total}");
+            writeln!(out, "{total}")?;
         } else {
-            eprintln!("{total}");
+            writeln!(err, "{total}")?;
         }
     }
+    Ok(())
 }
 
 fn sorted(handled: &Handled) -> Vec<&Row> {
@@ -111,34 +118,45 @@ pub fn total(results: &[TargetResult]) -> String {
     )
 }
 
-fn table(out: &mut impl Write, handled: &Handled, rows: &[&Row], control: Control) {
+/// The table: a row per resource, starting with its verdict, each cell escaped.
+fn table(
+    out: &mut impl Write,
+    handled: &Handled,
+    rows: &[&Row],
+    control: Control,
+) -> io::Result<()> {
     let heading = match control {
         Control::MonitoringSchedules => "SCHEDULE",
         Control::JobDefinitions => "JOB DEFINITION",
     };
-    let width = rows
+    let cells: Vec<(&str, String, String)> = rows
         .iter()
-        .filter_map(|row| row.name.as_ref().map(|name| name.chars().count()))
+        .map(|row| {
+            (
+                row.evaluation.compliance_type.as_str(),
+                escaping::text(row.name.as_deref().unwrap_or("?")).into_owned(),
+                escaping::text(&row.evaluation.annotation).into_owned(),
+            )
+        })
+        .chain(handled.report.unjudged.iter().map(|unjudged| {
+            (
+                "UNJUDGED",
+                escaping::text(&unjudged.resource).into_owned(),
+                escaping::text(&unjudged.reason.to_string()).into_owned(),
+            )
+        }))
+        .collect();
+    let width = cells
+        .iter()
+        .map(|(_, name, _)| name.chars().count())
         .max()
         .unwrap_or(0)
         .max(heading.len());
-    let _ = writeln!(out, "{heading:width$}  {:14}  ANNOTATION", "VERDICT");
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:14}  {}",
-            row.name.as_deref().unwrap_or("?"),
-            row.evaluation.compliance_type.as_str(),
-            row.evaluation.annotation
-        );
+    writeln!(out, "{:14}  {heading:width$}  ANNOTATION", "VERDICT")?;
+    for (verdict, name, annotation) in &cells {
+        writeln!(out, "{verdict:14}  {name:width$}  {annotation}")?;
     }
-    for unjudged in &handled.report.unjudged {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:14}  {}",
-            unjudged.resource, "UNJUDGED", unjudged.reason
-        );
-    }
+    Ok(())
 }
 
 /// The evaluation with the API's field names, the resource's name under
@@ -175,36 +193,6 @@ fn csv_line(row: &Row, result: &TargetResult) -> String {
         evaluation.annotation.as_str(),
         ordering.as_str(),
     ]
-    .map(csv_field)
+    .map(escaping::csv_cell)
     .join(",")
-}
-
-/// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
-/// A field a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed with
-/// `'`; no name or annotation this rule writes starts so, but resource ids come from AWS.
-fn csv_field(field: &str) -> String {
-    let field = if field.starts_with(['=', '+', '-', '@']) {
-        format!("'{field}")
-    } else {
-        field.to_owned()
-    };
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-    }
 }

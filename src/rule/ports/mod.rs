@@ -1,7 +1,10 @@
 //! The edges the rule needs, as traits: reading SageMaker, reading AWS Config, delivering
 //! evaluations, fixing a schedule. Reads and writes are separate traits, so a dry run holds no
 //! edge that writes. Each has its AWS implementation in `aws/` and, for unit tests of the rule
-//! and the sweep, one in memory (`memory.rs`).
+//! and the sweep, one in memory beside them (`memory.rs`).
+
+#[cfg(test)]
+pub mod memory;
 
 use crate::core::evaluation::Evaluation;
 use crate::core::event::{ItemStatus, ResultToken};
@@ -15,8 +18,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
-/// The largest page the SageMaker list calls return.
-pub const PAGE_SIZE: i32 = 100;
 /// PutEvaluations takes at most this many evaluations per call.
 pub const BATCH_LIMIT: usize = 100;
 
@@ -44,9 +45,16 @@ impl Page {
 pub struct Summary {
     pub name: String,
     pub arn: Option<String>,
-    /// The job definition a listed schedule names (`MonitoringJobDefinitionName` and
-    /// `MonitoringType` of its summary): what decides its verdict, with no describe.
-    pub names: Option<(String, Option<String>)>,
+    /// The job definition a listed schedule's summary names: what decides its verdict, with
+    /// no describe.
+    pub named: Option<NamedJob>,
+}
+
+/// `MonitoringJobDefinitionName` and `MonitoringType` as a schedule's summary gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedJob {
+    pub name: String,
+    pub monitoring_type: Option<String>,
 }
 
 impl Summary {
@@ -55,15 +63,18 @@ impl Summary {
         Some(Summary {
             name: name?.to_owned(),
             arn: arn.map(str::to_owned),
-            names: None,
+            named: None,
         })
     }
 
     /// The job definition the summary says the schedule names, if it says so.
     pub fn naming(mut self, job_definition: Option<&str>, monitoring_type: Option<&str>) -> Self {
-        self.names = job_definition
+        self.named = job_definition
             .filter(|name| !name.is_empty())
-            .map(|name| (name.to_owned(), monitoring_type.map(str::to_owned)));
+            .map(|name| NamedJob {
+                name: name.to_owned(),
+                monitoring_type: monitoring_type.map(str::to_owned),
+            });
         self
     }
 }
@@ -124,9 +135,6 @@ pub struct HeldResult {
     /// `ResultRecordedTime`, epoch seconds.
     pub recorded_at: f64,
 }
-
-/// What Config holds, by `(resource type, resource id)`.
-pub type ById = std::collections::HashMap<(String, String), HeldResult>;
 
 /// Delivering evaluations: the one write to AWS Config. A dry run's sink prints instead.
 pub trait Deliver: Sync {

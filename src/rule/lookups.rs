@@ -1,11 +1,14 @@
-//! Named job definitions, described once per invocation however many schedules share them.
+//! The reads a verdict may cost, beyond the resource itself: the named job definitions (each
+//! described once per invocation however many schedules share it) and the tags an exemption
+//! may need.
 
+use crate::core::exempt::Exemptions;
 use crate::core::resource::JobDefinitionRef;
 use crate::core::schedule::ScheduleView;
 use crate::core::verdict::{self, JobDefinitionState, Judgement, Reading, Verdict};
 use crate::error::ApiFailure;
 use crate::rule::ports::SageMakerReads;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
@@ -74,4 +77,31 @@ impl<'a, S: SageMakerReads> JobDefinitions<'a, S> {
             .expect("cache lock is never poisoned")
             .len()
     }
+}
+
+/// The exemption that applies to a resource, if any. Tags are read (ListTags on `arn`) only
+/// when an exemption tag is configured and the caller has none from a configuration item.
+pub async fn exemption<S: SageMakerReads>(
+    sagemaker: &S,
+    exemptions: &Exemptions,
+    name: &str,
+    arn: Option<&str>,
+    known_tags: Option<&BTreeMap<String, String>>,
+) -> Result<Option<Verdict>, ApiFailure> {
+    if let Some(reason) = exemptions.by_name(name) {
+        return Ok(Some(Verdict::not_applicable(reason)));
+    }
+    if !exemptions.needs_tags() {
+        return Ok(None);
+    }
+    let fetched;
+    let tags = match (known_tags, arn) {
+        (Some(tags), _) => tags,
+        (None, Some(arn)) => {
+            fetched = sagemaker.tags(arn).await?;
+            &fetched
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(exemptions.by_tags(tags).map(Verdict::not_applicable))
 }
