@@ -2,11 +2,14 @@
 //!
 //! `cargo bench --bench sweep` (or `make bench`). Settings by environment:
 //! `BENCH_SIZES` (default 100,1000,10000), `BENCH_LATENCY_MS` (20), `BENCH_THROTTLED` (size of
-//! the 30%-throttling run, default 10000, 0 to skip), `BENCH_STARTS` (20).
+//! the 30%-throttling run, default 10000, 0 to skip), `BENCH_PUSHBACK` (size of the push-back,
+//! warm-process and cost runs, default 1000, 0 to skip), `BENCH_IDLE_S` (the warm process's
+//! idle gap, default 10), `BENCH_STARTS` (20).
 //!
 //! Every figure comes with its baseline from the same run: wall time against the lower bound
-//! `calls x latency / concurrency`, calls against the minimum the APIs allow, start-up against
-//! starting `/bin/true`.
+//! `calls x latency / concurrency`, calls against the minimum the APIs allow, a sweep under
+//! throttling against the same sweep without, start-up against starting `/bin/true`. A sweep
+//! still running at the Lambda timeout (900 s) is stopped and shown as such.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -21,6 +24,8 @@ use std::time::{Duration, Instant};
 use support::*;
 
 const CONCURRENCY: usize = 8;
+/// The longest a Lambda invocation may run: a sweep still running then is stopped.
+const LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
 
 fn env_list(name: &str, default: &str) -> Vec<usize> {
     std::env::var(name)
@@ -43,8 +48,9 @@ fn high_water_kb(pid: u32) -> Option<i64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Runs the binary to completion, watching its peak RSS (`VmHWM`) while it runs. `wait4`'s
-/// `ru_maxrss` would count the pages the child shared with this (large) process before exec.
+/// Runs the binary to completion (or to the Lambda timeout, exit -1), watching its peak RSS
+/// (`VmHWM`) while it runs. `wait4`'s `ru_maxrss` would count the pages the child shared with
+/// this (large) process before exec.
 fn measure(mut command: Command, stdin: &[u8]) -> Measured {
     let started = Instant::now();
     let mut child = command
@@ -60,14 +66,19 @@ fn measure(mut command: Command, stdin: &[u8]) -> Measured {
             peak = peak.max(kb);
         }
         if let Some(status) = child.try_wait().unwrap() {
-            break status;
+            break status.code();
+        }
+        if started.elapsed() >= LAMBDA_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     Measured {
         wall: started.elapsed(),
         max_rss_kb: peak,
-        exit: status.code().unwrap_or(-1),
+        exit: status.unwrap_or(-1),
     }
 }
 
@@ -178,27 +189,60 @@ fn push_back(size: usize, faults: Faults) -> Pushed {
     }
 }
 
-/// The sweep when AWS pushes back, beside the same sweep without faults, in one run: 20% of
-/// calls throttled at random (whatever the rate), and a token bucket of 20 calls a second per
-/// operation with bursts of 10 (as SageMaker throttles).
+/// One row of a push-back table.
+fn pushed_row(name: &str, pushed: &Pushed, against: &str, ratio: f64) -> String {
+    let (lost, duplicated, wrong) = pushed.exactness;
+    let stopped = pushed.exit == -1;
+    let (wall, ratio) = if stopped {
+        let wall = format!("> {} s (stopped)", LAMBDA_TIMEOUT.as_secs());
+        (wall, format!("> {ratio:.0}x"))
+    } else {
+        (
+            format!("{:.2} s", pushed.wall.as_secs_f64()),
+            format!("{ratio:.2}x"),
+        )
+    };
+    format!(
+        "| {name} | {wall} | {against} | {ratio} | {} | {} ({:.1}%) | {} | {} | {lost} / {duplicated} / {wrong} |",
+        pushed.attempts,
+        pushed.throttled,
+        100.0 * pushed.throttled as f64 / pushed.attempts.max(1) as f64,
+        pushed.in_flight,
+        pushed.exit,
+    )
+}
+
+const PUSHED_HEADER: [&str; 2] = [
+    "| sweep | wall time | against | ratio | attempts | throttled | most in flight | exit | lost / duplicated / wrong |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---|",
+];
+
+fn random_throttling(latency_ms: u64, share: f64) -> Faults {
+    Faults {
+        latency_ms,
+        throttle: share,
+        seed: (share * 100.0) as u64,
+        ..Faults::default()
+    }
+}
+
+/// The sweep when AWS pushes back, beside the same sweep without faults, in one run. At 5 ms a
+/// call: 20% of calls throttled at random (whatever the rate: others sharing the account's
+/// limits), and a token bucket of 20 calls a second per operation with bursts of 10 (as
+/// SageMaker throttles). At 20 ms a call: 55% and 60% throttled at random.
 fn pushback_section(size: usize, line: &mut impl FnMut(String)) {
+    let quiet = |latency_ms| {
+        push_back(
+            size,
+            Faults {
+                latency_ms,
+                ..Faults::default()
+            },
+        )
+    };
     let latency_ms = 5;
-    let quiet = push_back(
-        size,
-        Faults {
-            latency_ms,
-            ..Faults::default()
-        },
-    );
-    let random = push_back(
-        size,
-        Faults {
-            latency_ms,
-            throttle: 0.2,
-            seed: 20,
-            ..Faults::default()
-        },
-    );
+    let baseline = quiet(latency_ms);
+    let random = push_back(size, random_throttling(latency_ms, 0.2));
     let bucket = push_back(
         size,
         Faults {
@@ -212,28 +256,21 @@ fn pushback_section(size: usize, line: &mut impl FnMut(String)) {
     line(format!(
         "\nWhen AWS pushes back, {size} schedules, {latency_ms} ms per call, concurrency {CONCURRENCY}, default pacing (one run):\n"
     ));
-    line("| sweep | wall time | against | ratio | attempts | throttled | most in flight | exit | lost / duplicated / wrong |".into());
-    line("|---|---:|---|---:|---:|---:|---:|---:|---|".into());
-    let row = |name: &str, pushed: &Pushed, against: &str, ratio: f64| {
-        let (lost, duplicated, wrong) = pushed.exactness;
-        format!(
-            "| {name} | {:.2} s | {against} | {ratio:.2}x | {} | {} ({:.1}%) | {} | {} | {lost} / {duplicated} / {wrong} |",
-            pushed.wall.as_secs_f64(),
-            pushed.attempts,
-            pushed.throttled,
-            100.0 * pushed.throttled as f64 / pushed.attempts.max(1) as f64,
-            pushed.in_flight,
-            pushed.exit,
-        )
+    for text in PUSHED_HEADER {
+        line(text.into());
+    }
+    let against_baseline = "the sweep without faults";
+    let ratio = |pushed: &Pushed, baseline: &Pushed| {
+        pushed.wall.as_secs_f64() / baseline.wall.as_secs_f64()
     };
-    line(row("no faults", &quiet, "itself", 1.0));
-    line(row(
+    line(pushed_row("no faults", &baseline, "itself", 1.0));
+    line(pushed_row(
         "20% throttled at random",
         &random,
-        "the sweep without faults",
-        random.wall.as_secs_f64() / quiet.wall.as_secs_f64(),
+        against_baseline,
+        ratio(&random, &baseline),
     ));
-    line(row(
+    line(pushed_row(
         "token bucket, 20/s per operation, burst 10",
         &bucket,
         &format!(
@@ -241,6 +278,86 @@ fn pushback_section(size: usize, line: &mut impl FnMut(String)) {
             bucket.busiest.1, bucket.busiest.0
         ),
         bucket.wall.as_secs_f64() / bound,
+    ));
+
+    let latency_ms = 20;
+    let baseline = quiet(latency_ms);
+    line(format!(
+        "\n{size} schedules, {latency_ms} ms per call, most calls throttled at random:\n"
+    ));
+    for text in PUSHED_HEADER {
+        line(text.into());
+    }
+    line(pushed_row("no faults", &baseline, "itself", 1.0));
+    for share in [0.55, 0.6] {
+        let random = push_back(size, random_throttling(latency_ms, share));
+        line(pushed_row(
+            &format!("{:.0}% throttled at random", share * 100.0),
+            &random,
+            against_baseline,
+            ratio(&random, &baseline),
+        ));
+    }
+}
+
+/// One sweep invocation of a running function under the Lambda Runtime API: wall time and
+/// the counts it answered.
+fn invoke_sweep(fake: &FakeAws, event: &Value) -> (Duration, Value) {
+    let started = Instant::now();
+    let answer = fake
+        .invoke(event, LAMBDA_TIMEOUT, LAMBDA_TIMEOUT)
+        .unwrap_or_else(|error| error);
+    (started.elapsed(), answer)
+}
+
+/// A warm function's second sweep after an idle gap, the first call of its listing throttled
+/// once, beside a fresh process's sweep of the same account with the same throttle: the
+/// pacing one process learned must not slow the next sweep.
+fn warm_section(size: usize, idle: Duration, line: &mut impl FnMut(String)) {
+    let latency_ms = 5;
+    let (seed, expected) = synthetic_account(size);
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        latency_ms,
+        ..Faults::default()
+    });
+    let mut event = periodic_event("{}", "fake-token:bench-warm");
+    event["configRuleName"] = serde_json::json!("bench-warm");
+    let counts = |answer: &Value| {
+        let compliant = expected.values().filter(|v| **v == "COMPLIANT").count();
+        answer["compliant"] == compliant && answer["nonCompliant"] == expected.len() - compliant
+    };
+    let one_throttle = || {
+        fake.set_faults(Faults {
+            latency_ms,
+            throttle_next: 1,
+            operations: vec!["ListMonitoringSchedules".into()],
+            ..Faults::default()
+        })
+    };
+    let mut warm = lambda_command(&fake).spawn().unwrap();
+    let (first, first_answer) = invoke_sweep(&fake, &event);
+    std::thread::sleep(idle);
+    one_throttle();
+    let (second, second_answer) = invoke_sweep(&fake, &event);
+    let _ = warm.kill();
+    let _ = warm.wait();
+    let mut fresh = lambda_command(&fake).spawn().unwrap();
+    one_throttle();
+    let (fresh_sweep, fresh_answer) = invoke_sweep(&fake, &event);
+    let _ = fresh.kill();
+    let _ = fresh.wait();
+    let (lost, duplicated, wrong) = check_delivery(&fake, &expected);
+    let exact = [&first_answer, &second_answer, &fresh_answer]
+        .iter()
+        .all(|answer| counts(answer));
+    line(format!(
+        "\nA warm process, {size} schedules, {latency_ms} ms per call (Lambda Runtime API, one run): a first sweep {:.2} s; after {} s idle, a second sweep whose first ListMonitoringSchedules call is throttled once: {:.2} s, against a fresh process's sweep of the same account with the same throttle: {:.2} s ({:.2}x); every sweep's counts exact: {exact}; evaluations lost / duplicated / wrong: {lost} / {duplicated} / {wrong}",
+        first.as_secs_f64(),
+        idle.as_secs(),
+        second.as_secs_f64(),
+        fresh_sweep.as_secs_f64(),
+        second.as_secs_f64() / fresh_sweep.as_secs_f64(),
     ));
 }
 
@@ -313,6 +430,10 @@ fn main() {
         .first()
         .copied()
         .unwrap_or(0);
+    let idle = env_list("BENCH_IDLE_S", "10")
+        .first()
+        .copied()
+        .unwrap_or(10) as u64;
     let starts = env_list("BENCH_STARTS", "20")
         .first()
         .copied()
@@ -388,6 +509,7 @@ fn main() {
 
     if pushback > 0 {
         pushback_section(pushback, &mut line);
+        warm_section(pushback, Duration::from_secs(idle), &mut line);
         cost_section(pushback, &mut line);
     }
 

@@ -9,6 +9,7 @@
 //! entered). Enums (not boxed errors) so each door can match on the cause.
 
 use crate::core::event::EventError;
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -186,14 +187,7 @@ fn classify(code: Option<&str>) -> FailureKind {
         Some(code) if code.contains("AccessDenied") || code == "UnauthorizedOperation" => {
             FailureKind::AccessDenied
         }
-        Some(code)
-            if code.contains("Throttl")
-                || code == "TooManyRequestsException"
-                || code == "RequestLimitExceeded"
-                || code == "LimitExceededException" =>
-        {
-            FailureKind::Throttled
-        }
+        Some(code) if is_throttle(code) => FailureKind::Throttled,
         Some(code) if is_expired_credentials(code) => FailureKind::Expired,
         Some(code)
             if code.contains("InternalFailure")
@@ -205,6 +199,12 @@ fn classify(code: Option<&str>) -> FailureKind {
         }
         _ => FailureKind::Refused,
     }
+}
+
+/// Whether an error code is throttling: the AWS SDK's own list, which its retries and this
+/// rule's pacing (`aws/pacing.rs`) both go by.
+pub fn is_throttle(code: &str) -> bool {
+    THROTTLING_ERRORS.contains(&code)
 }
 
 /// STS answers `ExpiredToken`, the JSON services `ExpiredTokenException`, S3-style APIs
@@ -369,6 +369,10 @@ mod tests {
             classify(Some("ThrottlingException")),
             FailureKind::Throttled
         );
+        // The SDK's own list: these two were missing from one local list or the other.
+        for code in ["LimitExceededException", "SlowDown", "RequestLimitExceeded"] {
+            assert_eq!(classify(Some(code)), FailureKind::Throttled, "{code}");
+        }
         assert_eq!(classify(Some("InternalFailure")), FailureKind::Server);
         assert_eq!(classify(Some("ValidationException")), FailureKind::Refused);
         assert_eq!(classify(None), FailureKind::Refused);

@@ -246,3 +246,54 @@ fn the_command_line_assumes_the_role_too() {
             .any(|c| c.operation == "DescribeMonitoringSchedule" && c.account == C)
     );
 }
+
+/// Real time, by the fake's clock: B's sweep is paced to the rate B's limit admits (seconds for
+/// its describes), C's runs at full speed (milliseconds). The margin is a hundredfold.
+#[test]
+fn what_one_member_accounts_throttling_taught_does_not_slow_the_next_account() {
+    let schedules = |account: &str| -> Vec<Value> {
+        (0..30)
+            .map(|i| schedule(account, &format!("{account}-{i:02}"), i % 2 == 0))
+            .collect()
+    };
+    let seed = json!({
+        "schedules": [],
+        "accounts": {B: {"schedules": schedules(B)}, C: {"schedules": schedules(C)}},
+    });
+    let fake = start(Seed::from_json(&seed.to_string()).unwrap());
+    // B's calls meet a limit of 5 a second per operation; C's meet none.
+    fake.set_faults(Faults {
+        latency_ms: 5,
+        rate_limit_tps: Some(5.0),
+        rate_limit_burst: Some(5.0),
+        accounts: vec![B.into()],
+        ..Faults::default()
+    });
+    let _function = function(&fake);
+    for account in [B, C] {
+        let response = fake
+            .invoke(&member_event(account), Duration::from_secs(120), WAIT)
+            .expect("success");
+        assert_eq!(response["delivered"], 30, "{account}");
+    }
+    let describes = |account: &str| {
+        let arrivals: Vec<_> = fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.operation == "DescribeMonitoringSchedule" && c.account == account)
+            .map(|c| c.arrived)
+            .collect();
+        let span = *arrivals.iter().max().unwrap() - *arrivals.iter().min().unwrap();
+        (span, arrivals.len())
+    };
+    let (b_span, b_attempts) = describes(B);
+    let (c_span, c_attempts) = describes(C);
+    // B's limit held its 30 describes to seconds, and taught its pacer that rate.
+    assert!(b_span >= Duration::from_secs(3), "{b_span:?}");
+    assert!(b_attempts > 30, "{b_attempts}");
+    assert_eq!(c_attempts, 30);
+    assert!(
+        c_span < Duration::from_secs(1),
+        "C's describes took {c_span:?}"
+    );
+}

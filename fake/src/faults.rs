@@ -24,14 +24,21 @@ pub struct Faults {
     pub put_failures: f64,
     /// The faults above apply only to these operations; empty means all.
     pub operations: Vec<String>,
+    /// The next this many calls of those operations are throttled, counting down: one
+    /// throttle at a moment a test chooses.
+    pub throttle_next: u32,
+    /// Every fault here, the rate limit included, applies only to calls in these accounts;
+    /// empty means all. Others' limits do not throttle this account.
+    pub accounts: Vec<String>,
     /// Schedules that are listed but that Describe no longer finds.
     pub vanish: Vec<String>,
     /// Operations answered with AccessDeniedException.
     pub deny: Vec<String>,
     /// Resource names whose Describe (schedule or job definition) is answered AccessDenied.
     pub deny_resources: Vec<String>,
-    /// A per-operation rate limit, as SageMaker applies one: a token bucket per operation
-    /// refilled at this many calls a second; calls that find it empty are throttled.
+    /// A per-operation rate limit, as SageMaker applies one: a token bucket per account, region
+    /// and operation refilled at this many calls a second; calls that find it empty are
+    /// throttled.
     pub rate_limit_tps: Option<f64>,
     /// The bucket's depth (the burst it admits); `rate_limit_tps` when unset.
     pub rate_limit_burst: Option<f64>,
@@ -89,17 +96,32 @@ impl Faults {
         self.operations.is_empty() || self.operations.iter().any(|op| op == operation)
     }
 
-    pub fn decide(&self, operation: &str, dice: &mut Dice, limiter: &mut RateLimiter) -> Injected {
+    /// The fault for one call of `operation` in `account` and `region`.
+    pub fn decide(
+        &mut self,
+        operation: &str,
+        (account, region): (&str, &str),
+        dice: &mut Dice,
+        limiter: &mut RateLimiter,
+    ) -> Injected {
+        if !self.accounts.is_empty() && !self.accounts.iter().any(|a| a == account) {
+            return Injected::None;
+        }
         if self.deny.iter().any(|op| op == operation) {
             return Injected::Denied;
         }
-        if let Some(tps) = self.rate_limit_tps
-            && !limiter.admit(operation, tps, self.rate_limit_burst.unwrap_or(tps))
-        {
-            return Injected::Throttle;
+        if let Some(tps) = self.rate_limit_tps {
+            let bucket = format!("{account} {region} {operation}");
+            if !limiter.admit(&bucket, tps, self.rate_limit_burst.unwrap_or(tps)) {
+                return Injected::Throttle;
+            }
         }
         if !self.applies_to(operation) {
             return Injected::None;
+        }
+        if self.throttle_next > 0 {
+            self.throttle_next -= 1;
+            return Injected::Throttle;
         }
         let roll = dice.next_f64();
         let mut edge = 0.0;
@@ -142,19 +164,16 @@ impl Dice {
     }
 }
 
-/// A token bucket per operation, `burst` deep, starting full.
+/// A token bucket per key (account, region and operation), `burst` deep, starting full.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     buckets: HashMap<String, (f64, Instant)>,
 }
 
 impl RateLimiter {
-    pub fn admit(&mut self, operation: &str, tps: f64, burst: f64) -> bool {
+    pub fn admit(&mut self, key: &str, tps: f64, burst: f64) -> bool {
         let now = Instant::now();
-        let (tokens, last) = self
-            .buckets
-            .entry(operation.to_owned())
-            .or_insert((burst, now));
+        let (tokens, last) = self.buckets.entry(key.to_owned()).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * tps).min(burst);
         *last = now;
         if *tokens >= 1.0 {
@@ -170,23 +189,25 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    const HERE: (&str, &str) = ("111111111111", "us-east-1");
+
     #[test]
     fn fault_rates_come_out_near_their_setting() {
-        let faults = Faults {
+        let mut faults = Faults {
             throttle: 0.2,
             ..Faults::default()
         };
         let mut dice = Dice::new(7);
         let mut limiter = RateLimiter::default();
         let throttled = (0..10_000)
-            .filter(|_| faults.decide("X", &mut dice, &mut limiter) == Injected::Throttle)
+            .filter(|_| faults.decide("X", HERE, &mut dice, &mut limiter) == Injected::Throttle)
             .count();
         assert!((1_800..2_200).contains(&throttled), "{throttled}");
     }
 
     #[test]
     fn faults_can_be_limited_to_operations() {
-        let faults = Faults {
+        let mut faults = Faults {
             server_error: 1.0,
             operations: vec!["PutEvaluations".into()],
             ..Faults::default()
@@ -194,13 +215,64 @@ mod tests {
         let mut dice = Dice::new(1);
         let mut limiter = RateLimiter::default();
         assert_eq!(
-            faults.decide("ListMonitoringSchedules", &mut dice, &mut limiter),
+            faults.decide("ListMonitoringSchedules", HERE, &mut dice, &mut limiter),
             Injected::None
         );
         assert_eq!(
-            faults.decide("PutEvaluations", &mut dice, &mut limiter),
+            faults.decide("PutEvaluations", HERE, &mut dice, &mut limiter),
             Injected::ServerError
         );
+    }
+
+    #[test]
+    fn faults_can_be_limited_to_accounts_and_each_account_has_its_own_rate_limit() {
+        let mut faults = Faults {
+            throttle: 1.0,
+            accounts: vec!["111111111111".into()],
+            ..Faults::default()
+        };
+        let mut dice = Dice::new(1);
+        let mut limiter = RateLimiter::default();
+        let other = ("222222222222", "us-east-1");
+        assert_eq!(
+            faults.decide("X", HERE, &mut dice, &mut limiter),
+            Injected::Throttle
+        );
+        assert_eq!(
+            faults.decide("X", other, &mut dice, &mut limiter),
+            Injected::None
+        );
+        let mut limited = Faults {
+            rate_limit_tps: Some(1.0),
+            ..Faults::default()
+        };
+        let mut admitted = |scope| {
+            let mut limiter_dice = Dice::new(1);
+            (0..5)
+                .filter(|_| {
+                    limited.decide("X", scope, &mut limiter_dice, &mut limiter) == Injected::None
+                })
+                .count()
+        };
+        assert_eq!(admitted(HERE), 1);
+        assert_eq!(admitted(other), 1);
+        assert_eq!(admitted(("111111111111", "eu-west-1")), 1);
+    }
+
+    #[test]
+    fn the_next_calls_can_be_throttled_once_each() {
+        let mut faults = Faults {
+            throttle_next: 2,
+            operations: vec!["ListMonitoringSchedules".into()],
+            ..Faults::default()
+        };
+        let mut dice = Dice::new(1);
+        let mut limiter = RateLimiter::default();
+        let mut decide = |operation| faults.decide(operation, HERE, &mut dice, &mut limiter);
+        assert_eq!(decide("PutEvaluations"), Injected::None);
+        assert_eq!(decide("ListMonitoringSchedules"), Injected::Throttle);
+        assert_eq!(decide("ListMonitoringSchedules"), Injected::Throttle);
+        assert_eq!(decide("ListMonitoringSchedules"), Injected::None);
     }
 
     #[test]

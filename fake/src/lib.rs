@@ -78,6 +78,8 @@ pub struct CallRecord {
     pub region: String,
     /// The fault that answered it, `Injected::None` when its handler did.
     pub injected: Injected,
+    #[serde(skip)]
+    pub arrived: std::time::Instant,
     /// The `x-amzn-RequestId` of its answer.
     pub request_id: String,
 }
@@ -814,15 +816,19 @@ async fn inject(
     let (injected, latency, slow) = {
         let mut state = shared.state.lock().expect("fake state lock");
         let state = &mut *state;
-        let injected = state
-            .faults
-            .decide(operation, &mut state.dice, &mut state.limiter);
+        let injected = state.faults.decide(
+            operation,
+            (&context.account, &context.region),
+            &mut state.dice,
+            &mut state.limiter,
+        );
         state.calls.push(CallRecord {
             operation: operation.to_owned(),
             access_key: context.access_key.clone(),
             account: context.account.clone(),
             region: context.region.clone(),
             injected,
+            arrived: std::time::Instant::now(),
             request_id: request_id.to_owned(),
         });
         let served = state

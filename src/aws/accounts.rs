@@ -9,6 +9,7 @@
 //! Credentials renew themselves: the SDK's `AssumeRoleProvider` behind an identity cache that
 //! fetches new ones before the old expire, so a sweep longer than a session never lapses.
 
+use crate::aws::pacing::Pacer;
 use crate::aws::sdk::{Clients, clients_for};
 use crate::core::event::Invocation;
 use crate::error::{AccountError, ApiFailure, source_chain};
@@ -19,6 +20,7 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -209,7 +211,8 @@ impl Accounts {
         if let Some(clients) = assumed.get(&role) {
             return Ok((clients.clone(), Some(role)));
         }
-        let clients = within(deadline, self.assume(&role))
+        let pacer = self.pacer_for(&account_of(&role), &assumed);
+        let clients = within(deadline, self.assume(&role, pacer))
             .await
             .unwrap_or_else(|Abandoned| {
                 Err(AccountError::AssumeRole {
@@ -222,15 +225,32 @@ impl Accounts {
         Ok((clients, Some(role)))
     }
 
-    async fn assume(&self, role: &str) -> Result<Clients, AccountError> {
+    async fn assume(&self, role: &str, pacer: Arc<Pacer>) -> Result<Clients, AccountError> {
         let config = assume_role(&self.home_clients.sdk_config, role).await?;
         let home = &self.home_clients;
         Ok(clients_for(
             config,
             home.counter.clone(),
-            home.pacer.clone(),
+            pacer,
             home.paced(),
         ))
+    }
+
+    /// The pacer of calls in `account` (all in this function's region): one per account, kept
+    /// for every later invocation there and shared by its roles; the function's own for its own
+    /// account. An account's limits are its own, and so is what its throttling taught.
+    fn pacer_for(&self, account: &str, assumed: &HashMap<String, Clients>) -> Arc<Pacer> {
+        let home = &self.home_clients;
+        if self.home.get().is_some_and(|own| own.account == account) {
+            return home.pacer.clone();
+        }
+        assumed
+            .iter()
+            .find(|(role, _)| account_of(role) == account)
+            .map_or_else(
+                || Arc::new(Pacer::new(home.pacer.attempts())),
+                |(_, clients)| clients.pacer.clone(),
+            )
     }
 }
 
