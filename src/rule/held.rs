@@ -150,7 +150,7 @@ impl Held {
             } else if present.contains(resource_type, &result.resource_id) {
                 continue;
             } else if !present.known.contains(resource_type)
-                || present.unrecorded.contains(resource_type)
+                || present.might_be_unrecorded(resource_type, &result.resource_id)
             {
                 // Config's ids for this type are unknown, or a live resource of it has none yet
                 // (Config's inventory lags SageMaker's): the id may be a live resource's.
@@ -242,6 +242,12 @@ impl Present {
         for id in recorded.into_iter().chain(arn) {
             ids.insert(id.to_owned());
         }
+    }
+
+    /// Whether `id` may be Config's id of a live resource the sweep found without one. Every
+    /// live resource is present under its ARN, so only an id that is not an ARN can be.
+    fn might_be_unrecorded(&self, resource_type: &str, id: &str) -> bool {
+        self.unrecorded.contains(resource_type) && !id.starts_with("arn:")
     }
 
     fn contains(&self, resource_type: &str, id: &str) -> bool {

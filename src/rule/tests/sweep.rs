@@ -48,6 +48,23 @@ async fn stale_results_are_cleared_only_after_a_complete_listing() {
 }
 
 #[tokio::test]
+async fn a_schedule_config_has_not_recorded_yet_keeps_results_it_may_own() {
+    // Config records one schedule; the other six have no Config id yet, so a result under an
+    // id that is not an ARN may be one of theirs. One under an ARN no live schedule has is not.
+    let mut memory = account().holding(vec![
+        held("config-id-of-a-schedule-not-recorded-yet"),
+        held("arn:schedule/deleted"),
+    ]);
+    let ids = [("c-dq".to_owned(), "config-id-c".to_owned())].into();
+    memory.recorded.insert(SCHEDULE_TYPE.into(), ids);
+    let handled = run(&memory, &periodic("{}"), &RunOptions::default()).await;
+    assert_eq!(handled.report.sweep.stale, 1);
+    let delivered = memory.delivered();
+    assert_eq!(delivered["arn:schedule/deleted"], NotApplicable);
+    assert!(!delivered.contains_key("config-id-of-a-schedule-not-recorded-yet"));
+}
+
+#[tokio::test]
 async fn an_unreadable_schedule_is_named_and_never_guessed() {
     let mut memory = account();
     memory.unreadable.insert("a-embedded-on".into());
