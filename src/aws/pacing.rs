@@ -794,6 +794,22 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_short_fast_sweep_under_a_token_bucket_cuts_once_its_burst_is_spent() {
+        // Answers in a millisecond, and few calls: the burst and the first cut are most of it.
+        let swept = sweep(
+            &Pacer::new(ATTEMPTS),
+            160,
+            8,
+            Duration::from_millis(1),
+            bucket(20.0, 10.0),
+        )
+        .await;
+        let share = f64::from(swept.throttles) / f64::from(swept.attempts);
+        assert!(share < 0.25, "{share:.3} throttled, {swept:?}");
+        assert_eq!(swept.failed, 0, "{swept:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_warm_pacer_after_idle_and_one_throttle_is_as_fast_as_a_fresh_one() {
         let latency = Duration::from_millis(5);
         // Ten list pages, one after another: the calls a sweep cannot overlap.
