@@ -7,17 +7,15 @@
 //! signatures, enforces the API limits the rule must respect (page sizes, batch sizes,
 //! annotation length), records what it was asked, and injects faults on request.
 
-pub mod aggregator;
-pub mod cargo_lambda;
-pub mod config;
+pub mod drive;
 pub mod faults;
-pub mod organizations;
 pub mod runtime;
-pub mod sagemaker;
-pub mod securityhub;
 pub mod seed;
+pub mod services;
 pub mod sigv4;
-pub mod sts;
+
+pub use drive::cargo_lambda;
+pub use services::{aggregator, config, organizations, sagemaker, securityhub, sts};
 
 use bytes::Bytes;
 use faults::{Dice, Faults, Injected, RateLimiter};
