@@ -20,7 +20,9 @@ mod state;
 pub use state::{Account, CallRecord, Credential, PutRecord, RecordedEvaluation, State};
 
 pub use drive::cargo_lambda;
-pub use services::{aggregator, config, organizations, sagemaker, securityhub, sts};
+pub use services::{
+    Reply, aggregator, config, organizations, paginate, sagemaker, securityhub, sts,
+};
 
 use bytes::Bytes;
 use faults::{Dice, Faults, Injected};
@@ -40,38 +42,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-
-/// One page of a list answer: `size` items from `start`, under `items_member`, and the token
-/// of the next page (`page-N`) under `token_member` when more remain.
-pub fn paginate<T>(
-    all: &[T],
-    start: usize,
-    size: usize,
-    render: impl Fn(&T) -> Value,
-    items_member: &str,
-    token_member: &str,
-) -> Value {
-    let items: Vec<Value> = all.iter().skip(start).take(size).map(render).collect();
-    let mut output = json!({ items_member: items });
-    if start + size < all.len() {
-        output[token_member] = Value::from(format!("page-{}", start + size));
-    }
-    output
-}
-
-/// What an API handler answers.
-pub enum Reply {
-    Json(Value),
-    /// An awsJson1.1 error: HTTP status, `__type`, message.
-    Error(StatusCode, &'static str, String),
-    Xml(StatusCode, String),
-}
-
-impl Reply {
-    pub fn client_error(code: &'static str, message: impl Into<String>) -> Reply {
-        Reply::Error(StatusCode::BAD_REQUEST, code, message.into())
-    }
-}
 
 pub(crate) struct Shared {
     pub state: Mutex<State>,
@@ -359,8 +329,8 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
     hold(&shared, &operation).await;
     let answer = match inject(&shared, &protocol, &operation, &context, &request_id).await {
         Some(answer) => answer,
-        None => Ok(dispatch(
-            &shared,
+        None => Ok(services::dispatch(
+            &mut shared.state.lock().expect("fake state lock"),
             &protocol,
             &operation,
             &context,
@@ -622,66 +592,6 @@ async fn inject(
                 context.account
             ),
         ),
-    }
-}
-
-/// Hands the call to its service and writes the answer.
-fn dispatch(
-    shared: &Shared,
-    protocol: &Protocol,
-    operation: &str,
-    context: &Context,
-    body: &[u8],
-    request_id: &str,
-) -> HttpResponse {
-    let mut state = shared.state.lock().expect("fake state lock");
-    let reply = match protocol {
-        Protocol::Query => sts::handle(&mut state, operation, body, context, request_id),
-        Protocol::Json(service) => match serde_json::from_slice::<Value>(body) {
-            Err(error) => Reply::client_error("SerializationException", error.to_string()),
-            Ok(mut input) => match service.as_str() {
-                // A misbehaving endpoint: every page is the first one, token and all.
-                _ if state.faults.repeat_tokens.iter().any(|op| op == operation) => {
-                    if let Some(object) = input.as_object_mut() {
-                        object.remove("NextToken");
-                        object.remove("nextToken");
-                    }
-                    match service.as_str() {
-                        "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
-                        securityhub::SERVICE => {
-                            securityhub::handle(&mut state, context, operation, &input)
-                        }
-                        _ if aggregator::serves(operation) => {
-                            aggregator::handle(&mut state, context, operation, &input)
-                        }
-                        _ => config::handle(&mut state, context, operation, &input),
-                    }
-                }
-                "SageMaker" => sagemaker::handle(&mut state, context, operation, &input),
-                "StarlingDoveService" if aggregator::serves(operation) => {
-                    aggregator::handle(&mut state, context, operation, &input)
-                }
-                "StarlingDoveService" => config::handle(&mut state, context, operation, &input),
-                "AWSOrganizationsV20161128" | "Account" => {
-                    organizations::handle(&mut state, operation, &input)
-                }
-                securityhub::SERVICE => securityhub::handle(&mut state, context, operation, &input),
-                _ => Reply::client_error(
-                    "UnknownOperationException",
-                    format!("unknown service {service}"),
-                ),
-            },
-        },
-    };
-    match reply {
-        Reply::Json(value) => raw(
-            StatusCode::OK,
-            protocol.content_type(),
-            Bytes::from(value.to_string()),
-            request_id,
-        ),
-        Reply::Error(status, code, message) => protocol.error(status, code, &message, request_id),
-        Reply::Xml(status, text) => raw(status, "text/xml", Bytes::from(text), request_id),
     }
 }
 
