@@ -14,6 +14,7 @@ pub mod seed;
 pub mod services;
 pub mod sigv4;
 
+mod admin;
 mod protocol;
 mod state;
 
@@ -34,7 +35,7 @@ use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use protocol::{HttpResponse, Protocol, json_error, raw, route};
 use seed::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Seed};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -302,7 +303,11 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<HttpR
         Err(_) => return Err(Reset),
     };
     if path.starts_with("/_fake/") {
-        return Ok(admin(&shared, &path, &body));
+        return Ok(admin::handle(
+            &mut shared.state.lock().expect("fake state lock"),
+            &path,
+            &body,
+        ));
     }
     let request_id = format!(
         "fake-{:08}",
@@ -613,44 +618,4 @@ impl Context {
             format!("{}/{}", self.account, self.region)
         }
     }
-}
-
-/// `/_fake/...`: the fake's own controls, for a fake running in another process.
-fn admin(shared: &Shared, path: &str, body: &[u8]) -> HttpResponse {
-    let mut state = shared.state.lock().expect("fake state lock");
-    let value = match path {
-        "/_fake/health" => json!({"ok": true}),
-        "/_fake/evaluations" => serde_json::to_value(&state.evaluations).unwrap_or_default(),
-        "/_fake/calls" => serde_json::to_value(&state.calls).unwrap_or_default(),
-        "/_fake/findings" => Value::from(state.findings()),
-        "/_fake/results" => {
-            let results: Vec<Value> = state
-                .accounts
-                .iter()
-                .flat_map(|(account, data)| {
-                    data.results.values().map(move |result| {
-                        let mut result = result.clone();
-                        result["AccountId"] = Value::from(account.as_str());
-                        result
-                    })
-                })
-                .collect();
-            Value::from(results)
-        }
-        "/_fake/faults" => match serde_json::from_slice::<Faults>(body) {
-            Ok(faults) => {
-                state.dice = Dice::new(faults.seed.max(1));
-                state.faults = faults;
-                json!({"ok": true})
-            }
-            Err(error) => json!({"error": error.to_string()}),
-        },
-        _ => json!({"error": "unknown control"}),
-    };
-    raw(
-        StatusCode::OK,
-        "application/json",
-        Bytes::from(value.to_string()),
-        "admin",
-    )
 }
