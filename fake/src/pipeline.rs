@@ -7,7 +7,8 @@
 
 use crate::faults::Injected;
 use crate::protocol::{HttpResponse, Protocol, json_error, raw, route};
-use crate::{CallRecord, Shared, admin, runtime, securityhub, seed, services, sigv4};
+use crate::server::Shared;
+use crate::{CallRecord, admin, runtime, securityhub, seed, services, sigv4};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;

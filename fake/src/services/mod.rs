@@ -1,5 +1,5 @@
 //! The AWS services the fake answers, one file each: what each operation does to the state and
-//! the limits it enforces. The request pipeline hands each call to [`dispatch`] once it is
+//! the limits it enforces. The request pipeline hands each call to `dispatch` once it is
 //! routed, authenticated and past any injected fault; here it reaches its service, and the
 //! service's [`Reply`] is written in the call's protocol.
 
