@@ -221,7 +221,7 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        let iso = crate::sts::iso(now);
+        let iso = crate::services::sts::iso(now);
         let amz_date = format!(
             "{}{}{}T{}{}{}Z",
             &iso[0..4],

@@ -16,7 +16,7 @@
 //! A type an account's recorder does not record in a region (`Account::unrecorded_types`) is
 //! neither listed nor returned there, which is all an aggregator shows of it.
 
-use crate::config::{SCHEDULE_TYPE, config_id, evaluation_result};
+use super::config::{SCHEDULE_TYPE, config_id, evaluation_result};
 use crate::seed::{DEFAULT_REGION, KINDS};
 use crate::{Account, Context, Reply, State};
 use serde_json::{Value, json};

@@ -1,0 +1,3 @@
+//! What drives the rule's binary from outside the fake: local Lambda emulators.
+
+pub mod cargo_lambda;
