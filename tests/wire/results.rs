@@ -1,12 +1,10 @@
 //! Results that stay true between sweeps, and what goes beyond a verdict: job-definition
 //! changes, stale results, exemptions, the job-definition rule and remediation.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
-use support::*;
 
 fn with_params(mut event: Value, params: &str) -> Value {
     event["ruleParameters"] = json!(params);

@@ -2,10 +2,6 @@
 //! build synthetic accounts whose expected verdicts the test knows independently of the code.
 #![allow(dead_code)]
 
-pub mod foreach;
-pub mod lambda_policy;
-pub mod policy;
-
 use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};

@@ -1,14 +1,12 @@
 //! Honest under faults: a result is never wrong, a failure is never silent, and the fake that
 //! proves it is as strict as AWS.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::*;
 
 /// A held result with its annotation and the time Config recorded it.
 fn held_recorded(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {

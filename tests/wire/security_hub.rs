@@ -4,17 +4,15 @@
 //! reversal, idempotence, batches and unprocessed findings, throttling, dry runs, and the notes
 //! for Security Hub not enabled and no findings.
 
-mod support;
-
+use crate::support::{
+    ACCOUNT, Run, assert_inert, evaluate, injected, periodic_event, run, sample_seed, schedule_arn,
+    start, synthetic_account,
+};
 use fake_aws::FakeAws;
 use fake_aws::faults::{Faults, Injected, Unprocessed};
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::{
-    ACCOUNT, Run, assert_inert, evaluate, injected, periodic_event, run, sample_seed, schedule_arn,
-    start, synthetic_account,
-};
 
 /// The `Note.UpdatedBy` the rule signs with.
 const MARKER: &str = "sagemaker-monitoring-schedule-isolation";
@@ -77,7 +75,7 @@ fn failed_everywhere(count: usize) -> (Seed, BTreeMap<String, &'static str>) {
     let (mut seed, expected) = synthetic_account(count);
     let by_arn: BTreeMap<String, &str> = expected
         .iter()
-        .map(|(id, verdict)| (schedule_arn(support::name_of(id)), *verdict))
+        .map(|(id, verdict)| (schedule_arn(crate::support::name_of(id)), *verdict))
         .collect();
     seed.account.findings = by_arn
         .keys()
@@ -406,7 +404,7 @@ fn off_makes_no_security_hub_call() {
 #[test]
 fn a_change_event_reconciles_its_one_schedule() {
     let fake = start(sample_seed());
-    let mut event = support::event_file("change-named-model-bias-isolated.json");
+    let mut event = crate::support::event_file("change-named-model-bias-isolated.json");
     event["ruleParameters"] = json!(json!({"SecurityHub": "suppress"}).to_string());
     let run = evaluate(&fake, &event, false, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -422,7 +420,7 @@ fn a_change_event_reconciles_its_one_schedule() {
 #[test]
 fn the_lambda_counts_what_it_reconciled_in_its_emf_record_and_fails_on_unprocessed() {
     let fake = start(sample_seed());
-    let function = support::Function::start(&fake);
+    let function = crate::support::Function::start(&fake);
     let unprocessed = findings(&fake)
         .into_iter()
         .find(|(_, f)| {
@@ -439,7 +437,7 @@ fn the_lambda_counts_what_it_reconciled_in_its_emf_record_and_fails_on_unprocess
         ..Faults::default()
     });
     let wait = std::time::Duration::from_secs(60);
-    let event = support::event_file("periodic-security-hub.json");
+    let event = crate::support::event_file("periodic-security-hub.json");
     let failed = fake
         .invoke(&event, std::time::Duration::from_secs(30), wait)
         .expect_err("an unprocessed finding fails the invocation");

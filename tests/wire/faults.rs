@@ -1,12 +1,10 @@
 //! Faults on the wire. In every case: no panic, no guessed verdict, and each judged evaluation
 //! delivered exactly once or counted (and, up to the first twenty, named) in the final error.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::{Faults, Injected};
 use std::collections::BTreeMap;
-use support::*;
 
 /// Reads "N resource(s) could not be judged" and "M evaluation(s) were computed but not
 /// delivered" out of the error.

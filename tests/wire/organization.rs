@@ -1,14 +1,12 @@
 //! One function for a whole organization: assuming a role in each event's account, with
 //! credentials the fake's STS hands out and its SigV4 check holds every later call to.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use fake_aws::seed::{DEFAULT_ACCESS_KEY, Seed};
 use serde_json::{Value, json};
 use std::process::Child;
 use std::time::Duration;
-use support::*;
 
 const B: &str = "222222222222";
 const C: &str = "333333333333";

@@ -2,8 +2,7 @@
 //! `events/check/` gets its verdict, in all three formats, with the documented exit codes; named
 //! job definitions are described in the (fake) account only with `--resolve-live`.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -12,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use support::*;
 
 /// `check` from the repository root (so paths are relative, as in CI), with no AWS
 /// environment unless `env` gives one.

@@ -1,11 +1,9 @@
 //! Periodic sweeps over the wire: the real binary, the real SDK, the local fake.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::{Faults, Injected};
 use serde_json::json;
 use std::collections::BTreeMap;
-use support::*;
 
 #[test]
 fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_evaluation() {

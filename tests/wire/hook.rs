@@ -2,15 +2,13 @@
 //! answering hook requests of the documented shape (`events/hook/`), and `template-hook.yaml`
 //! granting exactly what the hook needs.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
 use std::process::Child;
 use std::time::Duration;
-use support::*;
 
 /// The function, running as Lambda runs it; stopped when dropped.
 struct Function(Child);

@@ -1,8 +1,7 @@
 //! Safe by construction: no write without consent, only the intended write, credentials that
 //! never lapse, an event that cannot choose another account, and nothing sensitive in logs.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::seed::{DEFAULT_SECRET_KEY, Seed};
 use serde_json::{Value, json};
@@ -10,7 +9,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Child, Stdio};
 use std::time::Duration;
-use support::*;
 
 const B: &str = "222222222222";
 const C: &str = "333333333333";

@@ -1,11 +1,9 @@
 //! Every sample in `events/` through `evaluate`, and bad input through the same door.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use monitoring_schedule_isolation::parse_time;
 use serde_json::{Value, json};
-use support::*;
 
 /// Each sample event, with the evaluation it must produce.
 const SAMPLES: &[(&str, &str, &str, &str)] = &[

@@ -2,14 +2,12 @@
 //! Config holds, when Config holds none, or when the held one is older than the refresh
 //! interval. And a sweep cut short still reaches every schedule over successive runs.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use support::*;
 
 const RULE: &str = "r1";
 

@@ -1,0 +1,50 @@
+//! The wire tests: the real binary and the real AWS SDK over real HTTP on loopback, against the
+//! local fake in `fake/`. One binary, one module per behaviour.
+//!
+//! Where a new test goes: in the module of the behaviour it pins, below. A new module only for
+//! a behaviour none of them covers; add it here, in order, with a line saying what it pins.
+//! Arrange with the helpers in `support` (start and seed the fake, run the binary), so that
+//! the test shows only its case. A test of one function over plain data goes
+//! next to the code in `src/` (a paused clock for anything timed), one of the verdict over data
+//! in tests/model, one of the repository's files in tests/repo.
+
+// Starting and seeding the fake, running the binary, synthetic accounts.
+#[macro_use]
+mod support;
+
+// Every sample in `events/` through `evaluate`, change and oversized, and bad input.
+mod change;
+// Periodic sweeps: pagination, more than 100 evaluations, rate and concurrency.
+mod sweep;
+// Results that stay true between sweeps: job-definition changes, exemptions, the job-definition
+// rule, stale results and remediation over the wire.
+mod results;
+// Stale clean-up only when provably stale, and results never wrong under faults.
+mod stale;
+// What Config records and bills, sweep after sweep.
+mod cost;
+// Throttling, server errors, resets, slow and malformed answers, failed evaluations.
+mod faults;
+// No write without consent, only the intended write, credentials that never lapse, nothing
+// sensitive in logs.
+mod safety;
+// One function for a whole organization: a role assumed in each event's account.
+mod organization;
+// `audit` across accounts and regions.
+mod audit;
+// `audit --aggregator` from one Config aggregator.
+mod aggregator;
+// `SecurityHub=annotate|suppress` against the fake's Security Hub.
+mod security_hub;
+// `check` on templates and plans, `--resolve-live` against the fake.
+mod check;
+// The CloudFormation Lambda hook under the fake's Runtime API.
+mod hook;
+// The binary under a Lambda runtime: the fake's Runtime API and cargo-lambda's emulator.
+mod runtime;
+// AWS errors a person reads: operation, code, message and request id, no SDK dump.
+mod errors;
+// A closed pipe is the reader's choice, not a failure.
+mod pipe;
+// The fake's answers held against recorded ones.
+mod recordings;
