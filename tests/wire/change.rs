@@ -1,4 +1,6 @@
-//! Every sample in `events/` through `evaluate`, and bad input through the same door.
+//! Change events through `evaluate`: every sample in `events/`, job-definition changes that
+//! re-judge the schedules naming them (from Config's history when oversized), items Config
+//! does not record, and bad input through the same door.
 
 use crate::support::*;
 use fake_aws::faults::Faults;
@@ -467,5 +469,136 @@ fn a_job_definition_change_rejudges_the_schedule_that_names_it() {
     assert_eq!(
         operations,
         ["ListDiscoveredResources", "ListMonitoringSchedules"]
+    );
+}
+
+#[test]
+fn a_job_definition_change_rejudges_its_two_schedules_and_no_others() {
+    let (seed, _) = synthetic_account(200);
+    let fake = start(seed);
+    // jd-02 is named by the DataQuality schedules 2 and 102. The seed says it is isolated;
+    // the changed item says it is not, and the item is what counts.
+    let run = evaluate(
+        &fake,
+        &job_definition_change("DataQuality", "jd-02", "OK", Some(false)),
+        false,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let delivered = delivered_by_id(&fake);
+    assert_eq!(delivered.len(), 3, "{delivered:#?}");
+    for name in ["schedule-00002", "schedule-00102"] {
+        let evaluation = &delivered[&schedule_id(name)][0];
+        assert_eq!(evaluation["ComplianceType"], "NON_COMPLIANT");
+        assert!(
+            evaluation["Annotation"]
+                .as_str()
+                .unwrap()
+                .contains("DataQuality job definition 'jd-02' sets EnableNetworkIsolation=false")
+        );
+    }
+    let definition = delivered
+        .iter()
+        .find(|(_, e)| e[0]["ComplianceResourceType"] == "AWS::SageMaker::DataQualityJobDefinition")
+        .unwrap();
+    assert_eq!(definition.1[0]["ComplianceType"], "NOT_APPLICABLE");
+    let calls = fake.call_counts();
+    assert_eq!(calls["ListMonitoringSchedules"], 1);
+    // Their summaries name the job definition: nothing to describe.
+    assert!(
+        !calls.contains_key("DescribeMonitoringSchedule"),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.contains_key("DescribeDataQualityJobDefinition"),
+        "{calls:?}"
+    );
+
+    // Deleted: both schedules now name a job definition that does not exist.
+    let fake = start(synthetic_account(200).0);
+    let run = evaluate(
+        &fake,
+        &job_definition_change("DataQuality", "jd-02", "ResourceDeleted", None),
+        false,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let delivered = delivered_by_id(&fake);
+    assert_eq!(delivered.len(), 3);
+    let evaluation = &delivered[&schedule_id("schedule-00102")][0];
+    assert!(
+        evaluation["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains("which does not exist"),
+        "{evaluation}"
+    );
+}
+
+#[test]
+fn items_that_are_not_recorded_are_not_applicable() {
+    let fake = start(sample_seed());
+    for status in ["ResourceNotRecorded", "ResourceDeletedNotRecorded"] {
+        let mut event = event_file("change-deleted.json");
+        let mut invoking: Value =
+            serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+        invoking["configurationItem"]["configurationItemStatus"] = json!(status);
+        event["invokingEvent"] = json!(invoking.to_string());
+        let run = evaluate(&fake, &event, false, &[]);
+        assert_eq!(run.code, 0, "{status}: {}", run.stderr);
+        let last = fake.evaluations().pop().unwrap().evaluation;
+        assert_eq!(last["ComplianceType"], "NOT_APPLICABLE", "{status}");
+        assert!(last["Annotation"].as_str().unwrap().contains(status));
+    }
+    assert!(
+        !fake
+            .calls()
+            .iter()
+            .any(|c| c.operation.starts_with("Describe")),
+        "nothing to describe"
+    );
+}
+
+#[test]
+fn an_oversized_job_definition_change_rejudges_its_schedules_from_configs_history() {
+    let mut seed = sample_seed();
+    let arn = "arn:aws:sagemaker:us-east-1:123456789012:model-bias-job-definition/test-c7n-mdl-bias-job-def";
+    // Config's copy says the definition is no longer isolated.
+    seed.account.config_items.push(json!({
+        "resourceType": "AWS::SageMaker::ModelBiasJobDefinition",
+        "resourceId": arn,
+        "resourceName": "test-c7n-mdl-bias-job-def",
+        "configurationItemCaptureTime": "2026-11-28T10:05:12.250Z",
+        "configurationItemStatus": "OK",
+        "configuration": {"JobDefinitionName": "test-c7n-mdl-bias-job-def",
+                          "NetworkConfig": {"EnableNetworkIsolation": false}},
+    }));
+    let fake = start(seed);
+    let mut event = event_file("oversized-embedded-not-isolated.json");
+    event["invokingEvent"] = json!(
+        json!({
+            "messageType": "OversizedConfigurationItemChangeNotification",
+            "notificationCreationTime": "2026-11-28T10:05:13.000Z",
+            "configurationItemSummary": {
+                "resourceType": "AWS::SageMaker::ModelBiasJobDefinition",
+                "resourceId": arn,
+                "resourceName": "test-c7n-mdl-bias-job-def",
+                "configurationItemCaptureTime": "2026-11-28T10:05:12.250Z",
+                "configurationItemStatus": "OK",
+            }
+        })
+        .to_string()
+    );
+    let run = evaluate(&fake, &event, false, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let delivered = delivered_by_id(&fake);
+    let schedule = &delivered[&schedule_arn("fraud-model-bias-weekly")][0];
+    assert_eq!(schedule["ComplianceType"], "NON_COMPLIANT", "{schedule}");
+    assert_eq!(delivered[arn][0]["ComplianceType"], "NOT_APPLICABLE");
+    let calls = fake.call_counts();
+    assert_eq!(calls["GetResourceConfigHistory"], 1);
+    assert!(
+        !calls.contains_key("DescribeModelBiasJobDefinition"),
+        "{calls:?}"
     );
 }

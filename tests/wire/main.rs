@@ -12,22 +12,26 @@
 #[macro_use]
 mod support;
 
-// Every sample in `events/` through `evaluate`, change and oversized, and bad input.
+// Change events: every sample in `events/`, change and oversized, job-definition changes,
+// items Config does not record, and bad input.
 mod change;
-// Periodic sweeps: pagination, more than 100 evaluations, rate and concurrency.
+// Periodic sweeps: pagination, more than 100 evaluations, rate and concurrency, exemptions,
+// the job-definition rule.
 mod sweep;
-// Results that stay true between sweeps: job-definition changes, exemptions, the job-definition
-// rule, stale results and remediation over the wire.
-mod results;
-// Stale clean-up only when provably stale, and results never wrong under faults.
+// Stale results cleared under their own types, and only when provably stale.
 mod stale;
 // What Config records and bills, sweep after sweep.
 mod cost;
-// Throttling, server errors, resets, slow and malformed answers, failed evaluations.
+// What a run cut short by the deadline delivers and names.
+mod deadline;
+// Throttling, server errors, resets, slow and malformed answers, failed evaluations, refused
+// types, a list that repeats its token.
 mod faults;
-// No write without consent, only the intended write, credentials that never lapse, nothing
-// sensitive in logs.
-mod safety;
+// The dry run, consent, and the exact requests remediation sends.
+mod remediation;
+// Credentials renewed before they lapse, a role only in the event's account and partition, and
+// no token, configuration or credential in the logs.
+mod credentials;
 // One function for a whole organization: a role assumed in each event's account.
 mod organization;
 // `audit` across accounts and regions.

@@ -1,20 +1,10 @@
-//! Honest under faults: a result is never wrong, a failure is never silent, and the fake that
-//! proves it is as strict as AWS.
+//! Stale results: cleared under their own types, and only when provably stale. A result is
+//! never wrong, and the fake that proves it is as strict as AWS.
 
 use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
-use fake_aws::seed::Seed;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-
-/// A held result with its annotation and the time Config recorded it.
-fn held_recorded(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {
-    let mut result = held(rule, resource_type, id, compliance);
-    result["Annotation"] = json!("held");
-    result["ResultRecordedTime"] = json!(1_795_000_000);
-    result
-}
 
 /// The evaluations delivered for one resource id.
 fn delivered_with(fake: &FakeAws, id: &str) -> Vec<Value> {
@@ -149,246 +139,6 @@ fn narrowed_job_definition_types_are_out_of_scope_not_gone() {
 }
 
 #[test]
-fn a_refused_type_in_a_mixed_batch_is_named_and_the_rest_is_delivered() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
-        refuse_resource_types: vec!["AWS::SageMaker::ModelBiasJobDefinition".into()],
-        ..Faults::default()
-    });
-    let run = evaluate(
-        &fake,
-        &rule_event("r1", r#"{"Control":"JobDefinitions"}"#),
-        false,
-        &[],
-    );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("refused ComplianceResourceType AWS::SageMaker::ModelBiasJobDefinition"),
-        "{}",
-        run.stderr
-    );
-    let types: Vec<String> = fake
-        .evaluations()
-        .iter()
-        .map(|e| {
-            e.evaluation["ComplianceResourceType"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(
-        types.len(),
-        7,
-        "every other job definition was delivered: {types:?}"
-    );
-    assert!(!types.iter().any(|t| t.contains("ModelBias")));
-}
-
-/// The binary, stopped after `limit` if it has not finished by then. Real time, as a watchdog
-/// only: a list that loops never ends, so the test must end it; no speed is asserted.
-fn evaluate_within(fake: &FakeAws, event: &Value, limit: Duration) -> (Option<Run>, Duration) {
-    let started = Instant::now();
-    let (done, finished) = std::sync::mpsc::channel();
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let _ = done.send(evaluate(
-                fake,
-                event,
-                false,
-                &[("ATTEMPT_TIMEOUT_MS", "2000")],
-            ));
-        });
-        let run = finished.recv_timeout(limit).ok();
-        if run.is_none() {
-            // Stop the runaway: the fake refuses everything from now on.
-            fake.set_faults(Faults {
-                deny: [
-                    "ListMonitoringSchedules",
-                    "ListDiscoveredResources",
-                    "GetComplianceDetailsByConfigRule",
-                    "DescribeMonitoringSchedule",
-                    "PutEvaluations",
-                ]
-                .map(String::from)
-                .to_vec(),
-                ..Faults::default()
-            });
-        }
-        (run, started.elapsed())
-    })
-}
-
-#[test]
-fn an_endpoint_that_repeats_its_token_cannot_make_a_list_loop() {
-    for operation in [
-        "ListMonitoringSchedules",
-        "ListDiscoveredResources",
-        "GetComplianceDetailsByConfigRule",
-    ] {
-        let (mut seed, expected) = synthetic_account(150);
-        // Enough held results for a second page.
-        seed.account.results = (0..150)
-            .map(|i| {
-                held_recorded(
-                    "r1",
-                    SCHEDULE_TYPE,
-                    &schedule_id(&format!("schedule-{i:05}")),
-                    "COMPLIANT",
-                )
-            })
-            .collect();
-        let fake = start(seed);
-        fake.set_faults(Faults {
-            repeat_tokens: vec![operation.into()],
-            ..Faults::default()
-        });
-        let (run, took) = evaluate_within(&fake, &rule_event("r1", "{}"), Duration::from_secs(30));
-        let run = run.unwrap_or_else(|| panic!("{operation}: still paging after {took:?}"));
-        let calls = fake.call_counts()[operation];
-        assert!(calls <= 3, "{operation} was called {calls} times");
-        assert!(
-            run.stderr.contains(operation),
-            "{operation}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains("returned before"),
-            "{operation}: {}",
-            run.stderr
-        );
-        // Nothing was delivered twice, and nothing was guessed.
-        for (id, evaluations) in delivered_by_id(&fake) {
-            assert_eq!(evaluations.len(), 1, "{operation}: {id} delivered twice");
-            if let Some(want) = expected.get(&id) {
-                assert_eq!(evaluations[0]["ComplianceType"], *want);
-            }
-        }
-    }
-}
-
-fn embedded(name: &str, isolated: bool) -> Value {
-    json!({
-        "MonitoringScheduleArn": schedule_arn(name),
-        "MonitoringScheduleName": name,
-        "MonitoringScheduleStatus": "Scheduled",
-        "MonitoringScheduleConfig": {"MonitoringType": "DataQuality", "MonitoringJobDefinition": {
-            "MonitoringInputs": [{"EndpointInput": {"EndpointName": "e", "LocalPath": "/in"}}],
-            "MonitoringOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "s3://b/o", "LocalPath": "/out"}}]},
-            "MonitoringResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}},
-            "MonitoringAppSpecification": {"ImageUri": "image"},
-            "RoleArn": "arn:aws:iam::123456789012:role/monitor",
-            "NetworkConfig": {"EnableNetworkIsolation": isolated}
-        }}
-    })
-}
-
-#[test]
-fn remediation_after_the_sweep_stops_at_the_deadline_and_names_what_it_left() {
-    let schedules: Vec<Value> = (0..40)
-        .map(|i| embedded(&format!("open-{i:02}"), i % 2 == 0))
-        .collect();
-    let seed = Seed::from_json(&json!({"schedules": schedules}).to_string()).unwrap();
-    let fake = start(seed);
-    fake.set_faults(Faults {
-        latency_ms: 150,
-        ..Faults::default()
-    });
-    // Twenty fixes at 150 ms a call cannot all fit in 5 s. When each stops is pinned on a
-    // paused clock in src/rule/tests/deadline.rs (remediation_after_the_sweep_starts_no_fix_
-    // after_stop_starting_and_names_what_it_left); here, what the function answered.
-    let mut function = lambda_command(&fake).spawn().unwrap();
-    let answer = fake.invoke(
-        &rule_event("r1", r#"{"Remediate":"true"}"#),
-        Duration::from_secs(5),
-        Duration::from_secs(60),
-    );
-    let _ = function.kill();
-    let _ = function.wait();
-    let error = answer.expect_err("remediation was cut short");
-    let message = error["errorMessage"].as_str().unwrap();
-    assert!(
-        message.contains("remediation(s) not started before the Lambda deadline"),
-        "{message}"
-    );
-    assert!(message.contains("open-"), "{message}");
-    assert_eq!(
-        fake.evaluations().len(),
-        40,
-        "every verdict was still delivered"
-    );
-}
-
-#[test]
-fn items_that_are_not_recorded_are_not_applicable() {
-    let fake = start(sample_seed());
-    for status in ["ResourceNotRecorded", "ResourceDeletedNotRecorded"] {
-        let mut event = event_file("change-deleted.json");
-        let mut invoking: Value =
-            serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
-        invoking["configurationItem"]["configurationItemStatus"] = json!(status);
-        event["invokingEvent"] = json!(invoking.to_string());
-        let run = evaluate(&fake, &event, false, &[]);
-        assert_eq!(run.code, 0, "{status}: {}", run.stderr);
-        let last = fake.evaluations().pop().unwrap().evaluation;
-        assert_eq!(last["ComplianceType"], "NOT_APPLICABLE", "{status}");
-        assert!(last["Annotation"].as_str().unwrap().contains(status));
-    }
-    assert!(
-        !fake
-            .calls()
-            .iter()
-            .any(|c| c.operation.starts_with("Describe")),
-        "nothing to describe"
-    );
-}
-
-#[test]
-fn an_oversized_job_definition_change_rejudges_its_schedules_from_configs_history() {
-    let mut seed = sample_seed();
-    let arn = "arn:aws:sagemaker:us-east-1:123456789012:model-bias-job-definition/test-c7n-mdl-bias-job-def";
-    // Config's copy says the definition is no longer isolated.
-    seed.account.config_items.push(json!({
-        "resourceType": "AWS::SageMaker::ModelBiasJobDefinition",
-        "resourceId": arn,
-        "resourceName": "test-c7n-mdl-bias-job-def",
-        "configurationItemCaptureTime": "2026-11-28T10:05:12.250Z",
-        "configurationItemStatus": "OK",
-        "configuration": {"JobDefinitionName": "test-c7n-mdl-bias-job-def",
-                          "NetworkConfig": {"EnableNetworkIsolation": false}},
-    }));
-    let fake = start(seed);
-    let mut event = event_file("oversized-embedded-not-isolated.json");
-    event["invokingEvent"] = json!(
-        json!({
-            "messageType": "OversizedConfigurationItemChangeNotification",
-            "notificationCreationTime": "2026-11-28T10:05:13.000Z",
-            "configurationItemSummary": {
-                "resourceType": "AWS::SageMaker::ModelBiasJobDefinition",
-                "resourceId": arn,
-                "resourceName": "test-c7n-mdl-bias-job-def",
-                "configurationItemCaptureTime": "2026-11-28T10:05:12.250Z",
-                "configurationItemStatus": "OK",
-            }
-        })
-        .to_string()
-    );
-    let run = evaluate(&fake, &event, false, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let delivered = delivered_by_id(&fake);
-    let schedule = &delivered[&schedule_arn("fraud-model-bias-weekly")][0];
-    assert_eq!(schedule["ComplianceType"], "NON_COMPLIANT", "{schedule}");
-    assert_eq!(delivered[arn][0]["ComplianceType"], "NOT_APPLICABLE");
-    let calls = fake.call_counts();
-    assert_eq!(calls["GetResourceConfigHistory"], 1);
-    assert!(
-        !calls.contains_key("DescribeModelBiasJobDefinition"),
-        "{calls:?}"
-    );
-}
-
-#[test]
 fn what_config_holds_after_a_sweep_is_the_account_even_when_it_held_newer_looking_results() {
     // Config keeps, per resource, the evaluation with the newest OrderingTimestamp (the fake
     // does too): a sweep whose evaluations carried a timestamp older than the results held an
@@ -446,4 +196,111 @@ fn a_schedule_missing_from_configs_inventory_keeps_its_live_result() {
     let held = fake.with_state(|state| state.account(ACCOUNT).results.clone());
     let key = ("r1".to_owned(), SCHEDULE_TYPE.to_owned(), lagging.clone());
     assert_eq!(held[&key]["ComplianceType"], expected[&lagging]);
+}
+
+#[test]
+fn stale_results_are_turned_not_applicable_under_their_own_types() {
+    let (mut seed, expected) = synthetic_account(30);
+    seed.account.results = vec![
+        held(
+            "r1",
+            SCHEDULE_TYPE,
+            &schedule_id("schedule-00003"),
+            "NON_COMPLIANT",
+        ),
+        held(
+            "r1",
+            SCHEDULE_TYPE,
+            &schedule_id("schedule-00005"),
+            "COMPLIANT",
+        ),
+        held(
+            "r1",
+            SCHEDULE_TYPE,
+            &schedule_id("deleted-last-week"),
+            "NON_COMPLIANT",
+        ),
+        held(
+            "r1",
+            "AWS::SageMaker::DataQualityJobDefinition",
+            "arn:aws:sagemaker:us-east-1:123456789012:data-quality-job-definition/gone",
+            "NON_COMPLIANT",
+        ),
+        held("r1", "AWS::::Account", ACCOUNT, "NON_COMPLIANT"),
+        held(
+            "r1",
+            SCHEDULE_TYPE,
+            &schedule_id("already-not-applicable"),
+            "NOT_APPLICABLE",
+        ),
+        held(
+            "r2",
+            SCHEDULE_TYPE,
+            &schedule_id("another-rules-row"),
+            "NON_COMPLIANT",
+        ),
+    ];
+    let fake = start(seed);
+    // schedule-00005 cannot be read: it exists, so its old result must stay.
+    fake.set_faults(Faults {
+        deny_resources: vec!["schedule-00005".into()],
+        ..Faults::default()
+    });
+    let event = rule_event("r1", "{}");
+    let run = evaluate(&fake, &event, false, &[]);
+    assert_eq!(run.code, 1, "schedule-00005 is unjudged: {}", run.stderr);
+    let delivered = delivered_by_id(&fake);
+    // A schedule that is gone, and types this rule does not sweep (an old account-level row,
+    // a job definition judged when the rule had another Control).
+    for (resource_type, id, why) in [
+        (
+            SCHEDULE_TYPE,
+            schedule_id("deleted-last-week"),
+            "no longer exists",
+        ),
+        (
+            "AWS::SageMaker::DataQualityJobDefinition",
+            "arn:aws:sagemaker:us-east-1:123456789012:data-quality-job-definition/gone".to_owned(),
+            "out of this rule's scope",
+        ),
+        (
+            "AWS::::Account",
+            ACCOUNT.to_owned(),
+            "out of this rule's scope",
+        ),
+    ] {
+        let evaluations = delivered
+            .get(&id)
+            .unwrap_or_else(|| panic!("{id} was not cleared"));
+        assert_eq!(evaluations.len(), 1);
+        assert_eq!(evaluations[0]["ComplianceResourceType"], resource_type);
+        assert_eq!(evaluations[0]["ComplianceType"], "NOT_APPLICABLE");
+        let annotation = evaluations[0]["Annotation"].as_str().unwrap();
+        assert!(annotation.contains(why), "{annotation}");
+    }
+    assert_eq!(
+        delivered[&schedule_id("schedule-00003")][0]["ComplianceType"],
+        expected[&schedule_id("schedule-00003")]
+    );
+    assert!(!delivered.contains_key(&schedule_id("schedule-00005")));
+    assert!(!delivered.contains_key(&schedule_id("already-not-applicable")));
+    assert!(!delivered.contains_key(&schedule_id("another-rules-row")));
+    assert_eq!(delivered.len(), 29 + 3);
+
+    // A sweep that could not list everything clears nothing.
+    let (mut seed, _) = synthetic_account(30);
+    seed.account.results = vec![held(
+        "r1",
+        SCHEDULE_TYPE,
+        &schedule_id("deleted-last-week"),
+        "NON_COMPLIANT",
+    )];
+    let fake = start(seed);
+    fake.set_faults(Faults {
+        deny: vec!["ListMonitoringSchedules".into()],
+        ..Faults::default()
+    });
+    let run = evaluate(&fake, &event, false, &[]);
+    assert_eq!(run.code, 1);
+    assert!(fake.evaluations().is_empty());
 }
