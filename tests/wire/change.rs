@@ -80,193 +80,189 @@ fn item_of(event: &Value) -> Value {
         .unwrap()
 }
 
-#[test]
-fn every_sample_event_gets_its_verdict_in_a_dry_run() {
-    let fake = start(sample_seed());
-    for (file, resource_type, name, compliance) in SAMPLES {
-        let event = event_file(file);
-        let run = evaluate(&fake, &event, true, &[]);
-        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
-        let lines = run.lines();
-        assert_eq!(lines.len(), 1, "{file}: {}", run.stdout);
-        let line = &lines[0];
-        let item = item_of(&event);
-        assert_eq!(line["ComplianceResourceType"], *resource_type, "{file}");
-        assert_eq!(line["ComplianceResourceId"], item["resourceId"], "{file}");
-        if !name.is_empty() {
-            assert_eq!(line["ComplianceResourceId"], schedule_arn(name), "{file}");
+wire_test!(
+    every_sample_event_gets_its_verdict_in_a_dry_run,
+    sample_seed(),
+    |fake, bin| {
+        for (file, resource_type, name, compliance) in SAMPLES {
+            let event = event_file(file);
+            let run = bin.dry_run(&event);
+            assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+            let lines = run.lines();
+            assert_eq!(lines.len(), 1, "{file}: {}", run.stdout);
+            let line = &lines[0];
+            let item = item_of(&event);
+            assert_eq!(line["ComplianceResourceType"], *resource_type, "{file}");
+            assert_eq!(line["ComplianceResourceId"], item["resourceId"], "{file}");
+            if !name.is_empty() {
+                assert_eq!(line["ComplianceResourceId"], schedule_arn(name), "{file}");
+            }
+            assert_eq!(
+                line["ComplianceType"], *compliance,
+                "{file}: {}",
+                line["Annotation"]
+            );
+            let time = |value: &Value| parse_time("t", value.as_str().unwrap()).unwrap();
+            assert_eq!(
+                time(&line["OrderingTimestamp"]),
+                time(&item["configurationItemCaptureTime"]),
+                "{file}"
+            );
+            let annotation = line["Annotation"].as_str().unwrap();
+            assert!(
+                !annotation.is_empty() && annotation.chars().count() <= 256,
+                "{file}"
+            );
+            let mut keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(
+                keys,
+                [
+                    "Annotation",
+                    "ComplianceResourceId",
+                    "ComplianceResourceType",
+                    "ComplianceType",
+                    "OrderingTimestamp"
+                ]
+            );
         }
-        assert_eq!(
-            line["ComplianceType"], *compliance,
-            "{file}: {}",
-            line["Annotation"]
-        );
-        let time = |value: &Value| parse_time("t", value.as_str().unwrap()).unwrap();
-        assert_eq!(
-            time(&line["OrderingTimestamp"]),
-            time(&item["configurationItemCaptureTime"]),
-            "{file}"
-        );
-        let annotation = line["Annotation"].as_str().unwrap();
+        assert!(fake.evaluations().is_empty(), "dry runs write nothing");
         assert!(
-            !annotation.is_empty() && annotation.chars().count() <= 256,
-            "{file}"
+            !fake
+                .calls()
+                .iter()
+                .any(|call| call.operation == "PutEvaluations")
         );
-        let mut keys: Vec<&String> = line.as_object().unwrap().keys().collect();
-        keys.sort();
+    }
+);
+
+wire_test!(
+    every_sample_event_is_delivered_once_with_the_event_token,
+    sample_seed(),
+    |fake, bin| {
+        for (file, _, _, compliance) in SAMPLES {
+            let event = event_file(file);
+            let before = fake.evaluations().len();
+            let run = bin.evaluate(&event);
+            assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+            let recorded = fake.evaluations();
+            assert_eq!(recorded.len(), before + 1, "{file}");
+            let last = recorded.last().unwrap();
+            assert_eq!(last.result_token, event["resultToken"].as_str().unwrap());
+            assert!(!last.test_mode);
+            assert_eq!(last.evaluation["ComplianceType"], *compliance, "{file}");
+            assert_eq!(
+                last.evaluation["ComplianceResourceId"],
+                item_of(&event)["resourceId"]
+            );
+        }
+    }
+);
+
+wire_test!(
+    a_testmode_token_asks_config_to_record_nothing,
+    sample_seed(),
+    |fake, bin| {
+        let mut event = event_file("change-embedded-isolated.json");
+        event["resultToken"] = json!("TESTMODE");
+        let run = bin.evaluate(&event);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let recorded = fake.evaluations();
+        assert_eq!(recorded.len(), 1);
+        assert!(recorded[0].test_mode);
+        assert_eq!(recorded[0].result_token, "TESTMODE");
+    }
+);
+
+wire_test!(
+    change_events_call_sagemaker_only_for_named_job_definitions,
+    sample_seed(),
+    |fake, bin| {
+        bin.dry_run(&event_file("change-embedded-isolated.json"));
+        assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+        bin.dry_run(&event_file("change-named-model-bias-isolated.json"));
+        let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+        assert_eq!(operations, ["DescribeModelBiasJobDefinition"]);
+    }
+);
+
+wire_test!(
+    an_oversized_item_is_read_from_config_history_first,
+    sample_seed(),
+    |fake, bin| {
+        let run = bin.dry_run(&event_file("oversized-embedded-not-isolated.json"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+        assert_eq!(operations, ["GetResourceConfigHistory"]);
+    }
+);
+
+wire_test!(
+    an_oversized_item_config_does_not_hold_is_described_instead,
+    sample_seed(),
+    |fake, bin| {
+        let mut event = event_file("oversized-embedded-not-isolated.json");
+        let mut invoking: Value =
+            serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+        let summary = &mut invoking["configurationItemSummary"];
+        summary["resourceId"] = json!(schedule_arn("fraud-model-bias-weekly"));
+        summary["resourceName"] = json!("fraud-model-bias-weekly");
+        event["invokingEvent"] = json!(invoking.to_string());
+        let run = bin.dry_run(&event);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
+        let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
         assert_eq!(
-            keys,
+            operations,
             [
-                "Annotation",
-                "ComplianceResourceId",
-                "ComplianceResourceType",
-                "ComplianceType",
-                "OrderingTimestamp"
+                "GetResourceConfigHistory",
+                "DescribeMonitoringSchedule",
+                "DescribeModelBiasJobDefinition"
             ]
         );
     }
-    assert!(fake.evaluations().is_empty(), "dry runs write nothing");
-    assert!(
-        !fake
-            .calls()
-            .iter()
-            .any(|call| call.operation == "PutEvaluations")
-    );
-}
+);
 
-#[test]
-fn every_sample_event_is_delivered_once_with_the_event_token() {
-    let fake = start(sample_seed());
-    for (file, _, _, compliance) in SAMPLES {
-        let event = event_file(file);
-        let before = fake.evaluations().len();
-        let run = evaluate(&fake, &event, false, &[]);
-        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
-        let recorded = fake.evaluations();
-        assert_eq!(recorded.len(), before + 1, "{file}");
-        let last = recorded.last().unwrap();
-        assert_eq!(last.result_token, event["resultToken"].as_str().unwrap());
-        assert!(!last.test_mode);
-        assert_eq!(last.evaluation["ComplianceType"], *compliance, "{file}");
-        assert_eq!(
-            last.evaluation["ComplianceResourceId"],
-            item_of(&event)["resourceId"]
-        );
-    }
-}
-
-#[test]
-fn a_testmode_token_asks_config_to_record_nothing() {
-    let fake = start(sample_seed());
-    let mut event = event_file("change-embedded-isolated.json");
-    event["resultToken"] = json!("TESTMODE");
-    let run = evaluate(&fake, &event, false, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let recorded = fake.evaluations();
-    assert_eq!(recorded.len(), 1);
-    assert!(recorded[0].test_mode);
-    assert_eq!(recorded[0].result_token, "TESTMODE");
-}
-
-#[test]
-fn change_events_call_sagemaker_only_for_named_job_definitions() {
-    let fake = start(sample_seed());
-    evaluate(
-        &fake,
-        &event_file("change-embedded-isolated.json"),
-        true,
-        &[],
-    );
-    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
-    evaluate(
-        &fake,
-        &event_file("change-named-model-bias-isolated.json"),
-        true,
-        &[],
-    );
-    let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
-    assert_eq!(operations, ["DescribeModelBiasJobDefinition"]);
-}
-
-#[test]
-fn an_oversized_item_is_read_from_config_history_first() {
-    let fake = start(sample_seed());
-    let run = evaluate(
-        &fake,
-        &event_file("oversized-embedded-not-isolated.json"),
-        true,
-        &[],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
-    assert_eq!(operations, ["GetResourceConfigHistory"]);
-}
-
-#[test]
-fn an_oversized_item_config_does_not_hold_is_described_instead() {
-    let fake = start(sample_seed());
-    let mut event = event_file("oversized-embedded-not-isolated.json");
-    let mut invoking: Value =
-        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
-    let summary = &mut invoking["configurationItemSummary"];
-    summary["resourceId"] = json!(schedule_arn("fraud-model-bias-weekly"));
-    summary["resourceName"] = json!("fraud-model-bias-weekly");
-    event["invokingEvent"] = json!(invoking.to_string());
-    let run = evaluate(&fake, &event, true, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
-    let operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
-    assert_eq!(
-        operations,
-        [
-            "GetResourceConfigHistory",
-            "DescribeMonitoringSchedule",
-            "DescribeModelBiasJobDefinition"
-        ]
-    );
-}
-
-#[test]
-fn a_named_job_definition_survives_throttling_on_a_change_event() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    a_named_job_definition_survives_throttling_on_a_change_event,
+    sample_seed(),
+    Faults {
         throttle: 0.5,
         operations: vec!["DescribeModelBiasJobDefinition".into()],
         seed: 3,
         ..Faults::default()
-    });
-    let run = evaluate(
-        &fake,
-        &event_file("change-named-model-bias-isolated.json"),
-        true,
-        &[("AWS_RETRY_MODE", "standard")],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
-}
+    },
+    |fake, bin| {
+        let run = evaluate(
+            &fake,
+            &event_file("change-named-model-bias-isolated.json"),
+            true,
+            &[("AWS_RETRY_MODE", "standard")],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
+    }
+);
 
-#[test]
-fn a_change_whose_job_definition_cannot_be_read_is_not_guessed() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    a_change_whose_job_definition_cannot_be_read_is_not_guessed,
+    sample_seed(),
+    Faults {
         deny_resources: vec!["test-c7n-mdl-bias-job-def".into()],
         ..Faults::default()
-    });
-    let run = evaluate(
-        &fake,
-        &event_file("change-named-model-bias-isolated.json"),
-        false,
-        &[],
-    );
-    assert_eq!(run.code, 1);
-    assert!(fake.evaluations().is_empty());
-    assert!(
-        run.stderr
-            .contains("fraud-model-bias-weekly (DescribeModelBiasJobDefinition: access denied"),
-        "{}",
-        run.stderr
-    );
-}
+    },
+    |fake, bin| {
+        let run = bin.evaluate(&event_file("change-named-model-bias-isolated.json"));
+        assert_eq!(run.code, 1);
+        assert!(fake.evaluations().is_empty());
+        assert!(
+            run.stderr
+                .contains("fraud-model-bias-weekly (DescribeModelBiasJobDefinition: access denied"),
+            "{}",
+            run.stderr
+        );
+    }
+);
 
 /// Bad input: exit 2, one line on stderr, nothing called.
 fn assert_bad_input(input: &[u8], expected: &str) {
@@ -341,65 +337,66 @@ fn a_configuration_of_the_wrong_shape_is_refused_not_judged() {
     );
 }
 
-#[test]
-fn a_missing_event_file_is_bad_input() {
-    let fake = start(sample_seed());
-    let run = run(
-        &fake,
-        &["evaluate", "--event", "/nonexistent/event.json"],
-        None,
-        &[],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("cannot read the event /nonexistent/event.json"),
-        "{}",
-        run.stderr
-    );
-}
-
-#[test]
-fn a_missing_event_left_scope_is_read_as_false() {
-    let fake = start(sample_seed());
-    let mut event = event_file("change-embedded-isolated.json");
-    event.as_object_mut().unwrap().remove("eventLeftScope");
-    let run = evaluate(&fake, &event, true, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
-}
-
-#[test]
-fn audit_prints_a_table_and_json_lines_without_writing() {
-    let fake = start(sample_seed());
-    let table = run(&fake, &["audit"], None, &[]);
-    assert_eq!(table.code, 3, "NON_COMPLIANT found: {}", table.stderr);
-    let mut rows = table.stdout.lines();
-    assert!(rows.next().unwrap().starts_with("VERDICT         SCHEDULE"));
-    let hourly = table
-        .stdout
-        .lines()
-        .find(|row| row.split_whitespace().nth(1) == Some("churn-data-quality-hourly"))
-        .unwrap();
-    assert!(hourly.starts_with("COMPLIANT "), "{hourly}");
-    assert_eq!(table.stdout.lines().count(), 16);
-
-    let json_run = run(&fake, &["audit", "--json", "--strict"], None, &[]);
-    assert_eq!(json_run.code, 3, "{}", json_run.stderr);
-    let lines = json_run.lines();
-    assert_eq!(lines.len(), 15);
-    for line in &lines {
-        assert_eq!(line["AccountId"], ACCOUNT, "{line}");
-        assert_eq!(line["Region"], "us-east-1", "{line}");
+wire_test!(
+    a_missing_event_file_is_bad_input,
+    sample_seed(),
+    |fake, bin| {
+        let run = bin.run(&["evaluate", "--event", "/nonexistent/event.json"]);
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr
+                .contains("cannot read the event /nonexistent/event.json"),
+            "{}",
+            run.stderr
+        );
     }
-    let bias = lines
-        .iter()
-        .find(|l| l["MonitoringScheduleName"] == "fraud-model-bias-weekly")
-        .unwrap();
-    assert_eq!(bias["ComplianceType"], "NON_COMPLIANT", "strict reading");
-    assert!(fake.evaluations().is_empty());
-    assert!(!fake.calls().iter().any(|c| c.operation == "PutEvaluations"));
-}
+);
+
+wire_test!(
+    a_missing_event_left_scope_is_read_as_false,
+    sample_seed(),
+    |fake, bin| {
+        let mut event = event_file("change-embedded-isolated.json");
+        event.as_object_mut().unwrap().remove("eventLeftScope");
+        let run = bin.dry_run(&event);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.lines()[0]["ComplianceType"], "COMPLIANT");
+    }
+);
+
+wire_test!(
+    audit_prints_a_table_and_json_lines_without_writing,
+    sample_seed(),
+    |fake, bin| {
+        let table = bin.run(&["audit"]);
+        assert_eq!(table.code, 3, "NON_COMPLIANT found: {}", table.stderr);
+        let mut rows = table.stdout.lines();
+        assert!(rows.next().unwrap().starts_with("VERDICT         SCHEDULE"));
+        let hourly = table
+            .stdout
+            .lines()
+            .find(|row| row.split_whitespace().nth(1) == Some("churn-data-quality-hourly"))
+            .unwrap();
+        assert!(hourly.starts_with("COMPLIANT "), "{hourly}");
+        assert_eq!(table.stdout.lines().count(), 16);
+
+        let json_run = bin.run(&["audit", "--json", "--strict"]);
+        assert_eq!(json_run.code, 3, "{}", json_run.stderr);
+        let lines = json_run.lines();
+        assert_eq!(lines.len(), 15);
+        for line in &lines {
+            assert_eq!(line["AccountId"], ACCOUNT, "{line}");
+            assert_eq!(line["Region"], "us-east-1", "{line}");
+        }
+        let bias = lines
+            .iter()
+            .find(|l| l["MonitoringScheduleName"] == "fraud-model-bias-weekly")
+            .unwrap();
+        assert_eq!(bias["ComplianceType"], "NON_COMPLIANT", "strict reading");
+        assert!(fake.evaluations().is_empty());
+        assert!(!fake.calls().iter().any(|c| c.operation == "PutEvaluations"));
+    }
+);
 
 #[test]
 fn without_a_region_the_command_says_what_to_set() {
@@ -439,38 +436,40 @@ fn every_file_in_events_is_exercised() {
     }
 }
 
-#[test]
-fn a_job_definition_change_rejudges_the_schedule_that_names_it() {
-    let fake = start(sample_seed());
-    let event = event_file("change-job-definition-created.json");
-    let run = evaluate(&fake, &event, true, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let lines = run.lines();
-    assert_eq!(lines.len(), 2, "{}", run.stdout);
-    let schedule = &lines[0];
-    assert_eq!(schedule["ComplianceResourceType"], SCHEDULE_TYPE);
-    assert_eq!(
-        schedule["ComplianceResourceId"],
-        "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415"
-    );
-    // The seed has no such job definition: the verdict comes from the item in the event.
-    assert_eq!(schedule["ComplianceType"], "COMPLIANT");
-    assert_eq!(schedule["OrderingTimestamp"], "2026-11-28T10:05:12.25Z");
-    let definition = &lines[1];
-    assert_eq!(
-        definition["ComplianceResourceType"],
-        "AWS::SageMaker::ModelQualityJobDefinition"
-    );
-    assert_eq!(definition["ComplianceType"], "NOT_APPLICABLE");
-    let mut operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
-    operations.sort();
-    // One filtered list page and one discovery page: the summary names the job definition,
-    // so the schedule is not described, and the item is the job definition's state.
-    assert_eq!(
-        operations,
-        ["ListDiscoveredResources", "ListMonitoringSchedules"]
-    );
-}
+wire_test!(
+    a_job_definition_change_rejudges_the_schedule_that_names_it,
+    sample_seed(),
+    |fake, bin| {
+        let event = event_file("change-job-definition-created.json");
+        let run = bin.dry_run(&event);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let lines = run.lines();
+        assert_eq!(lines.len(), 2, "{}", run.stdout);
+        let schedule = &lines[0];
+        assert_eq!(schedule["ComplianceResourceType"], SCHEDULE_TYPE);
+        assert_eq!(
+            schedule["ComplianceResourceId"],
+            "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415"
+        );
+        // The seed has no such job definition: the verdict comes from the item in the event.
+        assert_eq!(schedule["ComplianceType"], "COMPLIANT");
+        assert_eq!(schedule["OrderingTimestamp"], "2026-11-28T10:05:12.25Z");
+        let definition = &lines[1];
+        assert_eq!(
+            definition["ComplianceResourceType"],
+            "AWS::SageMaker::ModelQualityJobDefinition"
+        );
+        assert_eq!(definition["ComplianceType"], "NOT_APPLICABLE");
+        let mut operations: Vec<String> = fake.calls().into_iter().map(|c| c.operation).collect();
+        operations.sort();
+        // One filtered list page and one discovery page: the summary names the job definition,
+        // so the schedule is not described, and the item is the job definition's state.
+        assert_eq!(
+            operations,
+            ["ListDiscoveredResources", "ListMonitoringSchedules"]
+        );
+    }
+);
 
 #[test]
 fn a_job_definition_change_rejudges_its_two_schedules_and_no_others() {
@@ -535,29 +534,31 @@ fn a_job_definition_change_rejudges_its_two_schedules_and_no_others() {
     );
 }
 
-#[test]
-fn items_that_are_not_recorded_are_not_applicable() {
-    let fake = start(sample_seed());
-    for status in ["ResourceNotRecorded", "ResourceDeletedNotRecorded"] {
-        let mut event = event_file("change-deleted.json");
-        let mut invoking: Value =
-            serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
-        invoking["configurationItem"]["configurationItemStatus"] = json!(status);
-        event["invokingEvent"] = json!(invoking.to_string());
-        let run = evaluate(&fake, &event, false, &[]);
-        assert_eq!(run.code, 0, "{status}: {}", run.stderr);
-        let last = fake.evaluations().pop().unwrap().evaluation;
-        assert_eq!(last["ComplianceType"], "NOT_APPLICABLE", "{status}");
-        assert!(last["Annotation"].as_str().unwrap().contains(status));
+wire_test!(
+    items_that_are_not_recorded_are_not_applicable,
+    sample_seed(),
+    |fake, bin| {
+        for status in ["ResourceNotRecorded", "ResourceDeletedNotRecorded"] {
+            let mut event = event_file("change-deleted.json");
+            let mut invoking: Value =
+                serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+            invoking["configurationItem"]["configurationItemStatus"] = json!(status);
+            event["invokingEvent"] = json!(invoking.to_string());
+            let run = bin.evaluate(&event);
+            assert_eq!(run.code, 0, "{status}: {}", run.stderr);
+            let last = fake.evaluations().pop().unwrap().evaluation;
+            assert_eq!(last["ComplianceType"], "NOT_APPLICABLE", "{status}");
+            assert!(last["Annotation"].as_str().unwrap().contains(status));
+        }
+        assert!(
+            !fake
+                .calls()
+                .iter()
+                .any(|c| c.operation.starts_with("Describe")),
+            "nothing to describe"
+        );
     }
-    assert!(
-        !fake
-            .calls()
-            .iter()
-            .any(|c| c.operation.starts_with("Describe")),
-        "nothing to describe"
-    );
-}
+);
 
 #[test]
 fn an_oversized_job_definition_change_rejudges_its_schedules_from_configs_history() {

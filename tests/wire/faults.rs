@@ -257,66 +257,65 @@ fn every_fault_at_once() {
     assert_eq!(delivered, 500, "{}", run.stderr);
 }
 
-#[test]
-fn faults_on_a_change_event_never_produce_a_verdict_they_did_not_earn() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    faults_on_a_change_event_never_produce_a_verdict_they_did_not_earn,
+    sample_seed(),
+    Faults {
         malformed: 1.0,
         operations: vec!["DescribeModelBiasJobDefinition".into()],
         ..Faults::default()
-    });
-    let run = evaluate(
-        &fake,
-        &event_file("change-named-model-bias-isolated.json"),
-        false,
-        &[("AWS_MAX_ATTEMPTS", "2")],
-    );
-    assert_eq!(run.code, 1);
-    assert!(fake.evaluations().is_empty());
-    assert!(
-        run.stderr.contains("fraud-model-bias-weekly"),
-        "{}",
-        run.stderr
-    );
-}
+    },
+    |fake, bin| {
+        let run = evaluate(
+            &fake,
+            &event_file("change-named-model-bias-isolated.json"),
+            false,
+            &[("AWS_MAX_ATTEMPTS", "2")],
+        );
+        assert_eq!(run.code, 1);
+        assert!(fake.evaluations().is_empty());
+        assert!(
+            run.stderr.contains("fraud-model-bias-weekly"),
+            "{}",
+            run.stderr
+        );
+    }
+);
 
-#[test]
-fn a_refused_type_in_a_mixed_batch_is_named_and_the_rest_is_delivered() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    a_refused_type_in_a_mixed_batch_is_named_and_the_rest_is_delivered,
+    sample_seed(),
+    Faults {
         refuse_resource_types: vec!["AWS::SageMaker::ModelBiasJobDefinition".into()],
         ..Faults::default()
-    });
-    let run = evaluate(
-        &fake,
-        &rule_event("r1", r#"{"Control":"JobDefinitions"}"#),
-        false,
-        &[],
-    );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("refused ComplianceResourceType AWS::SageMaker::ModelBiasJobDefinition"),
-        "{}",
-        run.stderr
-    );
-    let types: Vec<String> = fake
-        .evaluations()
-        .iter()
-        .map(|e| {
-            e.evaluation["ComplianceResourceType"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(
-        types.len(),
-        7,
-        "every other job definition was delivered: {types:?}"
-    );
-    assert!(!types.iter().any(|t| t.contains("ModelBias")));
-}
+    },
+    |fake, bin| {
+        let run = bin.evaluate(&rule_event("r1", r#"{"Control":"JobDefinitions"}"#));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("refused ComplianceResourceType AWS::SageMaker::ModelBiasJobDefinition"),
+            "{}",
+            run.stderr
+        );
+        let types: Vec<String> = fake
+            .evaluations()
+            .iter()
+            .map(|e| {
+                e.evaluation["ComplianceResourceType"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            types.len(),
+            7,
+            "every other job definition was delivered: {types:?}"
+        );
+        assert!(!types.iter().any(|t| t.contains("ModelBias")));
+    }
+);
 
 /// The binary, stopped after `limit` if it has not finished by then. Real time, as a watchdog
 /// only: a list that loops never ends, so the test must end it; no speed is asserted.

@@ -19,34 +19,28 @@ fn seeded_schedule(seed: &Seed, name: &str) -> Value {
         .clone()
 }
 
+/// `remediate --schedule NAME`, a dry run unless `apply`.
+fn remediate(fake: &FakeAws, schedule: &str, apply: bool) -> Run {
+    let mut args = vec!["remediate", "--schedule", schedule];
+    if apply {
+        args.push("--apply");
+    }
+    run(fake, &args, None, &[])
+}
+
 #[test]
 fn remediating_an_embedded_definition_changes_only_the_flag() {
     let seed = sample_seed();
     let original = seeded_schedule(&seed, "churn-data-quality-staging");
     let fake = start(seed);
-    let dry = run(
-        &fake,
-        &["remediate", "--schedule", "churn-data-quality-staging"],
-        None,
-        &[],
-    );
+    let dry = remediate(&fake, "churn-data-quality-staging", false);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(dry.stdout.contains("would apply"), "{}", dry.stdout);
     assert!(dry.stdout.contains("UpdateMonitoringSchedule churn-data-quality-staging: MonitoringJobDefinition.NetworkConfig.EnableNetworkIsolation false -> true"), "{}", dry.stdout);
     assert!(dry.stdout.contains("VPC endpoints"), "{}", dry.stdout);
     assert!(writes(&fake).is_empty(), "a dry run writes nothing");
 
-    let applied = run(
-        &fake,
-        &[
-            "remediate",
-            "--schedule",
-            "churn-data-quality-staging",
-            "--apply",
-        ],
-        None,
-        &[],
-    );
+    let applied = remediate(&fake, "churn-data-quality-staging", true);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     let writes = writes(&fake);
     assert_eq!(writes.len(), 1);
@@ -78,12 +72,7 @@ fn remediating_a_named_definition_creates_an_isolated_copy_and_repoints_the_sche
     let seed = sample_seed();
     let original = seeded_schedule(&seed, "fraud-data-quality-daily");
     let fake = start(seed);
-    let dry = run(
-        &fake,
-        &["remediate", "--schedule", "fraud-data-quality-daily"],
-        None,
-        &[],
-    );
+    let dry = remediate(&fake, "fraud-data-quality-daily", false);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(dry.stdout.contains("CreateDataQualityJobDefinition c7n-test-isolated: a copy of c7n-test with NetworkConfig.EnableNetworkIsolation=true"), "{}", dry.stdout);
     assert!(
@@ -93,17 +82,7 @@ fn remediating_a_named_definition_creates_an_isolated_copy_and_repoints_the_sche
         dry.stdout
     );
 
-    let applied = run(
-        &fake,
-        &[
-            "remediate",
-            "--schedule",
-            "fraud-data-quality-daily",
-            "--apply",
-        ],
-        None,
-        &[],
-    );
+    let applied = remediate(&fake, "fraud-data-quality-daily", true);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     let writes = writes(&fake);
     assert_eq!(
@@ -134,17 +113,7 @@ fn remediating_a_named_definition_creates_an_isolated_copy_and_repoints_the_sche
     assert_eq!(writes[1].1["MonitoringScheduleConfig"], want);
 
     // Idempotent: a second run finds the schedule isolated.
-    let again = run(
-        &fake,
-        &[
-            "remediate",
-            "--schedule",
-            "fraud-data-quality-daily",
-            "--apply",
-        ],
-        None,
-        &[],
-    );
+    let again = remediate(&fake, "fraud-data-quality-daily", true);
     assert!(
         again.stdout.contains("nothing to change"),
         "{}",
@@ -153,30 +122,27 @@ fn remediating_a_named_definition_creates_an_isolated_copy_and_repoints_the_sche
     assert_eq!(self::writes(&fake).len(), 2);
 }
 
-#[test]
-fn the_lambda_remediates_only_when_the_parameter_says_so() {
-    let fake = start(sample_seed());
-    evaluate(
-        &fake,
-        &event_file("change-embedded-not-isolated-vpc.json"),
-        false,
-        &[],
-    );
-    assert!(writes(&fake).is_empty());
-    let event = with_params(
-        event_file("change-embedded-not-isolated-vpc.json"),
-        r#"{"Remediate":"true"}"#,
-    );
-    let run = evaluate(&fake, &event, false, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(
-        fake.evaluations().last().unwrap().evaluation["ComplianceType"],
-        "NON_COMPLIANT"
-    );
-    let writes = writes(&fake);
-    assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0].0, "UpdateMonitoringSchedule");
-}
+wire_test!(
+    the_lambda_remediates_only_when_the_parameter_says_so,
+    sample_seed(),
+    |fake, bin| {
+        bin.evaluate(&event_file("change-embedded-not-isolated-vpc.json"));
+        assert!(writes(&fake).is_empty());
+        let event = with_params(
+            event_file("change-embedded-not-isolated-vpc.json"),
+            r#"{"Remediate":"true"}"#,
+        );
+        let run = bin.evaluate(&event);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            fake.evaluations().last().unwrap().evaluation["ComplianceType"],
+            "NON_COMPLIANT"
+        );
+        let writes = writes(&fake);
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].0, "UpdateMonitoringSchedule");
+    }
+);
 
 const KINDS: [&str; 4] = [
     "DataQuality",
@@ -194,38 +160,40 @@ fn write_calls(fake: &FakeAws) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_dry_run_never_writes_even_when_the_event_asks_for_remediation() {
-    let fake = start(sample_seed());
-    let change = with_params(
-        event_file("change-embedded-not-isolated-vpc.json"),
-        r#"{"Remediate":"true"}"#,
-    );
-    let run = evaluate(&fake, &change, true, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.lines()[0]["ComplianceType"], "NON_COMPLIANT");
-    assert!(
-        run.stderr
-            .contains("would remediate churn-data-quality-staging"),
-        "the dry run says what it would have fixed: {}",
-        run.stderr
-    );
-    // The sample account has schedules whose job definitions do not exist: their fix cannot be
-    // planned, and the run says so (exit 1); every other fix is planned, none made.
-    let periodic = periodic_event(r#"{"Remediate":"true"}"#, "token");
-    let run = evaluate(&fake, &periodic, true, &[]);
-    assert!(run.lines().len() > 10, "{}", run.stdout);
-    let planned = run.stderr.matches("would remediate ").count();
-    assert!(planned >= 5, "{}", run.stderr);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("remediation(s) failed"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(write_calls(&fake), Vec::<String>::new());
-    assert!(fake.with_state(|state| state.writes.is_empty()));
-}
+wire_test!(
+    a_dry_run_never_writes_even_when_the_event_asks_for_remediation,
+    sample_seed(),
+    |fake, bin| {
+        let change = with_params(
+            event_file("change-embedded-not-isolated-vpc.json"),
+            r#"{"Remediate":"true"}"#,
+        );
+        let run = bin.dry_run(&change);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.lines()[0]["ComplianceType"], "NON_COMPLIANT");
+        assert!(
+            run.stderr
+                .contains("would remediate churn-data-quality-staging"),
+            "the dry run says what it would have fixed: {}",
+            run.stderr
+        );
+        // The sample account has schedules whose job definitions do not exist: their fix cannot be
+        // planned, and the run says so (exit 1); every other fix is planned, none made.
+        let periodic = periodic_event(r#"{"Remediate":"true"}"#, "token");
+        let run = bin.dry_run(&periodic);
+        assert!(run.lines().len() > 10, "{}", run.stdout);
+        let planned = run.stderr.matches("would remediate ").count();
+        assert!(planned >= 5, "{}", run.stderr);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("remediation(s) failed"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(write_calls(&fake), Vec::<String>::new());
+        assert!(fake.with_state(|state| state.writes.is_empty()));
+    }
+);
 
 /// A complete job definition of `kind`, as Describe returns it and Create takes it.
 fn job_definition(kind: &str, name: &str, isolated: bool, role: &str) -> Value {
@@ -331,123 +299,113 @@ fn substance(definition: &Value) -> Value {
     definition
 }
 
-#[test]
-fn remediation_points_every_schedule_at_a_copy_of_its_own_job_definition() {
-    let fake = start(remediation_account());
-    let schedule_names: Vec<String> = KINDS
-        .iter()
-        .flat_map(|kind| {
-            [
+wire_test!(
+    remediation_points_every_schedule_at_a_copy_of_its_own_job_definition,
+    remediation_account(),
+    |fake, bin| {
+        let schedule_names: Vec<String> = KINDS
+            .iter()
+            .flat_map(|kind| {
+                [
+                    format!("{kind}-long-0"),
+                    format!("{kind}-long-1"),
+                    format!("{kind}-short"),
+                ]
+            })
+            .collect();
+        let apply = |name: &str| bin.run(&["remediate", "--schedule", name, "--apply"]);
+        for name in &schedule_names {
+            let run = apply(name);
+            assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
+        }
+        let (schedules, definitions) = fake.with_state(|state| {
+            let account = state.account(ACCOUNT);
+            (account.schedules.clone(), account.job_definitions.clone())
+        });
+        let mut copies_used = BTreeMap::new();
+        for kind in KINDS {
+            let sources = [
+                long_names(kind)[0].clone(),
+                long_names(kind)[1].clone(),
+                format!("{kind}-short"),
+            ];
+            let schedules_of_kind = [
                 format!("{kind}-long-0"),
                 format!("{kind}-long-1"),
                 format!("{kind}-short"),
-            ]
-        })
-        .collect();
-    let apply = |name: &str| {
-        run(
-            &fake,
-            &["remediate", "--schedule", name, "--apply"],
-            None,
-            &[],
-        )
-    };
-    for name in &schedule_names {
-        let run = apply(name);
-        assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
-    }
-    let (schedules, definitions) = fake.with_state(|state| {
-        let account = state.account(ACCOUNT);
-        (account.schedules.clone(), account.job_definitions.clone())
-    });
-    let mut copies_used = BTreeMap::new();
-    for kind in KINDS {
-        let sources = [
-            long_names(kind)[0].clone(),
-            long_names(kind)[1].clone(),
-            format!("{kind}-short"),
-        ];
-        let schedules_of_kind = [
-            format!("{kind}-long-0"),
-            format!("{kind}-long-1"),
-            format!("{kind}-short"),
-        ];
-        for (schedule, source) in schedules_of_kind.iter().zip(&sources) {
-            let named =
-                schedules[schedule]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-            assert!(named.len() <= 63, "{named} is too long for SageMaker");
-            assert_ne!(&named, source, "{schedule} still names its source");
-            let copy = &definitions[&(kind.to_owned(), named.clone())];
-            let original = &definitions[&(kind.to_owned(), source.clone())];
-            assert_eq!(copy["NetworkConfig"]["EnableNetworkIsolation"], true);
+            ];
+            for (schedule, source) in schedules_of_kind.iter().zip(&sources) {
+                let named =
+                    schedules[schedule]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                assert!(named.len() <= 63, "{named} is too long for SageMaker");
+                assert_ne!(&named, source, "{schedule} still names its source");
+                let copy = &definitions[&(kind.to_owned(), named.clone())];
+                let original = &definitions[&(kind.to_owned(), source.clone())];
+                assert_eq!(copy["NetworkConfig"]["EnableNetworkIsolation"], true);
+                assert_eq!(
+                    substance(copy),
+                    substance(original),
+                    "{schedule} must run a copy of {source}, not {named}"
+                );
+                assert!(
+                    copies_used
+                        .insert((kind, named.clone()), schedule.clone())
+                        .is_none(),
+                    "two schedules share the copy {named}"
+                );
+            }
+            let foreign = &definitions[&(kind.to_owned(), format!("{kind}-short-isolated"))];
             assert_eq!(
-                substance(copy),
-                substance(original),
-                "{schedule} must run a copy of {source}, not {named}"
-            );
-            assert!(
-                copies_used
-                    .insert((kind, named.clone()), schedule.clone())
-                    .is_none(),
-                "two schedules share the copy {named}"
+                foreign["RoleArn"], FOREIGN_ROLE,
+                "the foreign definition is untouched"
             );
         }
-        let foreign = &definitions[&(kind.to_owned(), format!("{kind}-short-isolated"))];
-        assert_eq!(
-            foreign["RoleArn"], FOREIGN_ROLE,
-            "the foreign definition is untouched"
-        );
+        // A second run changes nothing.
+        let writes_before = write_calls(&fake).len();
+        for name in &schedule_names {
+            let run = apply(name);
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            assert!(run.stdout.contains("nothing to change"), "{}", run.stdout);
+        }
+        assert_eq!(write_calls(&fake).len(), writes_before);
     }
-    // A second run changes nothing.
-    let writes_before = write_calls(&fake).len();
-    for name in &schedule_names {
-        let run = apply(name);
-        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
-        assert!(run.stdout.contains("nothing to change"), "{}", run.stdout);
-    }
-    assert_eq!(write_calls(&fake).len(), writes_before);
-}
+);
 
-#[test]
-fn a_copy_made_by_an_earlier_run_is_reused_when_the_schedule_points_back_at_its_source() {
-    let fake = start(remediation_account());
-    let apply = |name: &str| {
-        run(
-            &fake,
-            &["remediate", "--schedule", name, "--apply"],
-            None,
-            &[],
-        )
-    };
-    for kind in KINDS {
-        let schedule = format!("{kind}-long-0");
-        assert_eq!(apply(&schedule).code, 0);
-        let copy = fake.with_state(|state| {
+wire_test!(
+    a_copy_made_by_an_earlier_run_is_reused_when_the_schedule_points_back_at_its_source,
+    remediation_account(),
+    |fake, bin| {
+        let apply = |name: &str| bin.run(&["remediate", "--schedule", name, "--apply"]);
+        for kind in KINDS {
+            let schedule = format!("{kind}-long-0");
+            assert_eq!(apply(&schedule).code, 0);
+            let copy = fake.with_state(|state| {
             state.account(ACCOUNT).schedules[&schedule]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"].clone()
         });
-        // Someone points the schedule back at the original; the fix reuses the copy.
-        fake.with_state(|state| {
+            // Someone points the schedule back at the original; the fix reuses the copy.
+            fake.with_state(|state| {
             state.account(ACCOUNT).schedules.get_mut(&schedule).unwrap()["MonitoringScheduleConfig"]
                 ["MonitoringJobDefinitionName"] = json!(long_names(kind)[0]);
         });
-        let creates_before = write_calls(&fake)
-            .iter()
-            .filter(|op| op.starts_with("Create"))
-            .count();
-        let again = apply(&schedule);
-        assert_eq!(again.code, 0, "{}", again.stderr);
-        assert!(again.stdout.contains("reuse"), "{}", again.stdout);
-        let creates_after = write_calls(&fake)
-            .iter()
-            .filter(|op| op.starts_with("Create"))
-            .count();
-        assert_eq!(creates_after, creates_before, "{kind}: no second copy");
-        let named = fake.with_state(|state| {
+            let creates_before = write_calls(&fake)
+                .iter()
+                .filter(|op| op.starts_with("Create"))
+                .count();
+            let again = apply(&schedule);
+            assert_eq!(again.code, 0, "{}", again.stderr);
+            assert!(again.stdout.contains("reuse"), "{}", again.stdout);
+            let creates_after = write_calls(&fake)
+                .iter()
+                .filter(|op| op.starts_with("Create"))
+                .count();
+            assert_eq!(creates_after, creates_before, "{kind}: no second copy");
+            let named = fake.with_state(|state| {
             state.account(ACCOUNT).schedules[&schedule]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"].clone()
         });
-        assert_eq!(named, copy);
+            assert_eq!(named, copy);
+        }
     }
-}
+);

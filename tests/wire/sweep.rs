@@ -359,56 +359,58 @@ fn the_strict_reading_fails_every_named_schedule_without_describing_job_definiti
     assert!(!served(&fake).contains_key("DescribeDataQualityJobDefinition"));
 }
 
-#[test]
-fn the_sample_account_matches_the_fixture_verdicts() {
-    let fake = start(sample_seed());
-    let run = evaluate(&fake, &event_file("periodic.json"), true, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(fake.evaluations().is_empty(), "a dry run writes nothing");
-    let verdicts: BTreeMap<String, String> = run
-        .lines()
-        .into_iter()
-        .map(|line| {
-            let id = line["ComplianceResourceId"].as_str().unwrap().to_owned();
-            (id, line["ComplianceType"].as_str().unwrap().to_owned())
-        })
-        .collect();
-    let want = [
-        ("churn-data-quality-hourly", "COMPLIANT"),
-        ("churn-data-quality-staging", "NON_COMPLIANT"),
-        ("pricing-data-quality-vpc-only", "NON_COMPLIANT"),
-        ("fraud-model-bias-weekly", "COMPLIANT"),
-        ("fraud-data-quality-daily", "NON_COMPLIANT"),
-        ("fraud-model-quality-daily", "NON_COMPLIANT"),
-        ("fraud-explainability-weekly", "NON_COMPLIANT"),
-        ("recsys-model-quality-isolated", "COMPLIANT"),
-        ("recsys-explainability-isolated", "COMPLIANT"),
-        ("recsys-data-quality-open", "NON_COMPLIANT"),
-        ("sdk-defaults-isolated", "COMPLIANT"),
-    ];
-    for (name, compliance) in want {
-        assert_eq!(verdicts[&schedule_arn(name)], compliance, "{name}");
+wire_test!(
+    the_sample_account_matches_the_fixture_verdicts,
+    sample_seed(),
+    |fake, bin| {
+        let run = bin.dry_run(&event_file("periodic.json"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(fake.evaluations().is_empty(), "a dry run writes nothing");
+        let verdicts: BTreeMap<String, String> = run
+            .lines()
+            .into_iter()
+            .map(|line| {
+                let id = line["ComplianceResourceId"].as_str().unwrap().to_owned();
+                (id, line["ComplianceType"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        let want = [
+            ("churn-data-quality-hourly", "COMPLIANT"),
+            ("churn-data-quality-staging", "NON_COMPLIANT"),
+            ("pricing-data-quality-vpc-only", "NON_COMPLIANT"),
+            ("fraud-model-bias-weekly", "COMPLIANT"),
+            ("fraud-data-quality-daily", "NON_COMPLIANT"),
+            ("fraud-model-quality-daily", "NON_COMPLIANT"),
+            ("fraud-explainability-weekly", "NON_COMPLIANT"),
+            ("recsys-model-quality-isolated", "COMPLIANT"),
+            ("recsys-explainability-isolated", "COMPLIANT"),
+            ("recsys-data-quality-open", "NON_COMPLIANT"),
+            ("sdk-defaults-isolated", "COMPLIANT"),
+        ];
+        for (name, compliance) in want {
+            assert_eq!(verdicts[&schedule_arn(name)], compliance, "{name}");
+        }
+        // Recorded fixtures keep their own ARNs.
+        for (arn, compliance) in [
+            (
+                "arn:aws:sagemaker:us-east-1:account:monitoring-schedule/monitoring-schedule",
+                "NON_COMPLIANT",
+            ),
+            ("arn:aws:monitoring-schedule", "NON_COMPLIANT"),
+            (
+                "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415",
+                "NON_COMPLIANT",
+            ),
+            (
+                "arn:aws:sagemaker:us-west-2:521695447989:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-05-18-0029",
+                "NON_COMPLIANT",
+            ),
+        ] {
+            assert_eq!(verdicts[arn], compliance, "{arn}");
+        }
+        assert_eq!(verdicts.len(), 15);
     }
-    // Recorded fixtures keep their own ARNs.
-    for (arn, compliance) in [
-        (
-            "arn:aws:sagemaker:us-east-1:account:monitoring-schedule/monitoring-schedule",
-            "NON_COMPLIANT",
-        ),
-        ("arn:aws:monitoring-schedule", "NON_COMPLIANT"),
-        (
-            "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415",
-            "NON_COMPLIANT",
-        ),
-        (
-            "arn:aws:sagemaker:us-west-2:521695447989:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-05-18-0029",
-            "NON_COMPLIANT",
-        ),
-    ] {
-        assert_eq!(verdicts[arn], compliance, "{arn}");
-    }
-    assert_eq!(verdicts.len(), 15);
-}
+);
 
 #[test]
 fn exemptions_by_tag_and_by_name_are_reported_and_cost_no_calls_when_off() {

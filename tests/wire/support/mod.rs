@@ -1,6 +1,14 @@
 //! Shared by the wire-level tests: start the local fake, run the real binary against it, and
 //! build synthetic accounts whose expected verdicts the test knows independently of the code.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+#[macro_use]
+mod macros;
+mod binary;
+
+// The benches and tests/repo include this module and run the binary without it.
+#[allow(unused_imports)]
+pub use binary::Binary;
 
 use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
