@@ -420,7 +420,7 @@ fn without_a_region_the_command_says_what_to_set() {
 fn every_file_in_events_is_exercised() {
     let mut covered: Vec<&str> = SAMPLES.iter().map(|(file, ..)| *file).collect();
     covered.extend(["periodic.json", "change-job-definition-created.json"]);
-    // Sent to the Lambda by tests/security_hub.rs.
+    // Sent to the Lambda by tests/wire/security_hub.rs.
     covered.push("periodic-security-hub.json");
     for entry in std::fs::read_dir(root().join("events")).unwrap() {
         let entry = entry.unwrap();
