@@ -3,10 +3,11 @@
 //!
 //! Where a new test goes: in the module of the behaviour it pins, below. A new module only for
 //! a behaviour none of them covers; add it here, in order, with a line saying what it pins.
-//! Arrange with `wire_test!` (it starts and seeds the fake and hands the test the binary pointed
-//! at it) or the helpers in `support`, so that the test shows only its case. A test of one function over plain data goes
-//! next to the code in `src/` (a paused clock for anything timed), one of the verdict over data
-//! in tests/model, one of the repository's files in tests/repo.
+//! Arrange with `wire_test!` (it starts and seeds the fake and hands the test the binary
+//! pointed at it) or the helpers in `support`, so that the test shows only its case. A test of
+//! one function over plain data goes next to the code in `src/` (a paused clock for anything
+//! timed), one of the verdict over data in tests/model, one of the repository's files in
+//! tests/repo.
 
 // Starting and seeding the fake, running the binary, synthetic accounts, `wire_test!`.
 #[macro_use]
