@@ -10,7 +10,7 @@
 //! aggregator API allows (its pages plus a batch per hundred items), and wall time against the
 //! member-role audit of the same estate.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/wire/support/mod.rs"]
 mod support;
 
 use fake_aws::FakeAws;

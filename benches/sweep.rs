@@ -11,7 +11,7 @@
 //! throttling against the same sweep without, start-up against starting `/bin/true`. A sweep
 //! still running at the Lambda timeout (900 s) is stopped and shown as such.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/wire/support/mod.rs"]
 mod support;
 
 use fake_aws::FakeAws;

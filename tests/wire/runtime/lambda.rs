@@ -1,13 +1,11 @@
 //! The Lambda front door: the real binary under `AWS_LAMBDA_RUNTIME_API`, served by the fake's
 //! Runtime API, exactly as Lambda would run it.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use fake_aws::seed::DEFAULT_SECRET_KEY;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::*;
 
 const WAIT: Duration = Duration::from_secs(60);
 

@@ -1,12 +1,12 @@
 //! Faults on the wire. In every case: no panic, no guessed verdict, and each judged evaluation
 //! delivered exactly once or counted (and, up to the first twenty, named) in the final error.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::{Faults, Injected};
+use serde_json::Value;
 use std::collections::BTreeMap;
-use support::*;
+use std::time::{Duration, Instant};
 
 /// Reads "N resource(s) could not be judged" and "M evaluation(s) were computed but not
 /// delivered" out of the error.
@@ -257,25 +257,144 @@ fn every_fault_at_once() {
     assert_eq!(delivered, 500, "{}", run.stderr);
 }
 
-#[test]
-fn faults_on_a_change_event_never_produce_a_verdict_they_did_not_earn() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    faults_on_a_change_event_never_produce_a_verdict_they_did_not_earn,
+    sample_seed(),
+    Faults {
         malformed: 1.0,
         operations: vec!["DescribeModelBiasJobDefinition".into()],
         ..Faults::default()
-    });
-    let run = evaluate(
-        &fake,
-        &event_file("change-named-model-bias-isolated.json"),
-        false,
-        &[("AWS_MAX_ATTEMPTS", "2")],
-    );
-    assert_eq!(run.code, 1);
-    assert!(fake.evaluations().is_empty());
-    assert!(
-        run.stderr.contains("fraud-model-bias-weekly"),
-        "{}",
-        run.stderr
-    );
+    },
+    |fake, bin| {
+        let run = evaluate(
+            &fake,
+            &event_file("change-named-model-bias-isolated.json"),
+            false,
+            &[("AWS_MAX_ATTEMPTS", "2")],
+        );
+        assert_eq!(run.code, 1);
+        assert!(fake.evaluations().is_empty());
+        assert!(
+            run.stderr.contains("fraud-model-bias-weekly"),
+            "{}",
+            run.stderr
+        );
+    }
+);
+
+wire_test!(
+    a_refused_type_in_a_mixed_batch_is_named_and_the_rest_is_delivered,
+    sample_seed(),
+    Faults {
+        refuse_resource_types: vec!["AWS::SageMaker::ModelBiasJobDefinition".into()],
+        ..Faults::default()
+    },
+    |fake, bin| {
+        let run = bin.evaluate(&rule_event("r1", r#"{"Control":"JobDefinitions"}"#));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("refused ComplianceResourceType AWS::SageMaker::ModelBiasJobDefinition"),
+            "{}",
+            run.stderr
+        );
+        let types: Vec<String> = fake
+            .evaluations()
+            .iter()
+            .map(|e| {
+                e.evaluation["ComplianceResourceType"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            types.len(),
+            7,
+            "every other job definition was delivered: {types:?}"
+        );
+        assert!(!types.iter().any(|t| t.contains("ModelBias")));
+    }
+);
+
+/// The binary, stopped after `limit` if it has not finished by then. Real time, as a watchdog
+/// only: a list that loops never ends, so the test must end it; no speed is asserted.
+fn evaluate_within(fake: &FakeAws, event: &Value, limit: Duration) -> (Option<Run>, Duration) {
+    let started = Instant::now();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _ = done.send(evaluate(
+                fake,
+                event,
+                false,
+                &[("ATTEMPT_TIMEOUT_MS", "2000")],
+            ));
+        });
+        let run = finished.recv_timeout(limit).ok();
+        if run.is_none() {
+            // Stop the runaway: the fake refuses everything from now on.
+            fake.set_faults(Faults {
+                deny: [
+                    "ListMonitoringSchedules",
+                    "ListDiscoveredResources",
+                    "GetComplianceDetailsByConfigRule",
+                    "DescribeMonitoringSchedule",
+                    "PutEvaluations",
+                ]
+                .map(String::from)
+                .to_vec(),
+                ..Faults::default()
+            });
+        }
+        (run, started.elapsed())
+    })
+}
+
+#[test]
+fn an_endpoint_that_repeats_its_token_cannot_make_a_list_loop() {
+    for operation in [
+        "ListMonitoringSchedules",
+        "ListDiscoveredResources",
+        "GetComplianceDetailsByConfigRule",
+    ] {
+        let (mut seed, expected) = synthetic_account(150);
+        // Enough held results for a second page.
+        seed.account.results = (0..150)
+            .map(|i| {
+                held_recorded(
+                    "r1",
+                    SCHEDULE_TYPE,
+                    &schedule_id(&format!("schedule-{i:05}")),
+                    "COMPLIANT",
+                )
+            })
+            .collect();
+        let fake = start(seed);
+        fake.set_faults(Faults {
+            repeat_tokens: vec![operation.into()],
+            ..Faults::default()
+        });
+        let (run, took) = evaluate_within(&fake, &rule_event("r1", "{}"), Duration::from_secs(30));
+        let run = run.unwrap_or_else(|| panic!("{operation}: still paging after {took:?}"));
+        let calls = fake.call_counts()[operation];
+        assert!(calls <= 3, "{operation} was called {calls} times");
+        assert!(
+            run.stderr.contains(operation),
+            "{operation}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("returned before"),
+            "{operation}: {}",
+            run.stderr
+        );
+        // Nothing was delivered twice, and nothing was guessed.
+        for (id, evaluations) in delivered_by_id(&fake) {
+            assert_eq!(evaluations.len(), 1, "{operation}: {id} delivered twice");
+            if let Some(want) = expected.get(&id) {
+                assert_eq!(evaluations[0]["ComplianceType"], *want);
+            }
+        }
+    }
 }

@@ -1,32 +1,11 @@
 //! Pay for changes, not for sweeps: a sweep reports a verdict only when it differs from what
 //! Config holds, when Config holds none, or when the held one is older than the refresh
-//! interval. And a sweep cut short still reaches every schedule over successive runs.
+//! interval.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
-use fake_aws::faults::Faults;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
-use support::*;
-
-const RULE: &str = "r1";
-
-/// Evaluations the fake accepted from the `count` most recent PutEvaluations calls on, by id.
-fn reported_since(fake: &FakeAws, before: usize) -> BTreeMap<String, Value> {
-    fake.evaluations()
-        .into_iter()
-        .skip(before)
-        .map(|recorded| {
-            let id = recorded.evaluation["ComplianceResourceId"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            (id, recorded.evaluation)
-        })
-        .collect()
-}
 
 fn set_schedule(fake: &FakeAws, name: &str, change: impl FnOnce(&mut Value)) {
     fake.with_state(|state| change(state.account(ACCOUNT).schedules.get_mut(name).unwrap()));
@@ -153,70 +132,4 @@ fn a_sweep_with_nothing_new_still_tells_config_it_ran_and_clears_what_is_gone() 
     assert_eq!(reported.len(), 1, "{reported:?}");
     let cleared = &reported[&schedule_id("schedule-00007")];
     assert_eq!(cleared["ComplianceType"], "NOT_APPLICABLE");
-}
-
-#[test]
-fn sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn() {
-    // A hundred schedules that each take a describe; about 40% fit before each deadline.
-    let schedules: Vec<Value> = (0..100)
-        .map(|i| {
-            let name = format!("schedule-{i:05}");
-            json!({
-                "MonitoringScheduleArn": schedule_arn(&name),
-                "MonitoringScheduleName": name,
-                "MonitoringScheduleConfig": {"MonitoringJobDefinition": {
-                    "NetworkConfig": {"EnableNetworkIsolation": i % 3 == 0}}},
-            })
-        })
-        .collect();
-    let seed = fake_aws::seed::Seed::from_json(&json!({ "schedules": schedules }).to_string());
-    let fake = start(seed.unwrap());
-    // Config holds a result for every schedule, all as old as each other: without an order by
-    // age, and without re-stating what a cut-short run judged unchanged, every run would judge
-    // the same first 40%.
-    assert_eq!(evaluate(&fake, &rule_event(RULE, "{}"), false, &[]).code, 0);
-    // Real time: the function runs under the fake's Runtime API, and 50 ms a call cuts each
-    // 3.2 s invocation short, however fast the machine.
-    fake.set_faults(Faults {
-        latency_ms: 50,
-        ..Faults::default()
-    });
-    let mut function = lambda_command(&fake).spawn().unwrap();
-    let mut judged: Vec<BTreeSet<String>> = Vec::new();
-    for _ in 0..3 {
-        let before = fake.evaluations().len();
-        let answer = fake.invoke(
-            &rule_event(RULE, r#"{"DescribeConcurrency":"2"}"#),
-            Duration::from_millis(3_200),
-            Duration::from_secs(60),
-        );
-        let error = answer.expect_err("a cut-short sweep fails, naming what it left");
-        assert!(
-            error["errorMessage"]
-                .as_str()
-                .unwrap()
-                .contains("stopped before the Lambda deadline"),
-            "{error}"
-        );
-        judged.push(reported_since(&fake, before).into_keys().collect());
-    }
-    let _ = function.kill();
-    let _ = function.wait();
-    // How many each run judges depends on the machine; which it judges does not. Each run
-    // takes first what no run has judged yet, so a run that re-judges a schedule has judged
-    // every one not judged before it. The exact count per run is pinned on a paused clock in
-    // src/rule/tests/cut_short.rs (sweeps_cut_short_by_the_deadline_reach_every_schedule_in_turn).
-    let counts: Vec<usize> = judged.iter().map(BTreeSet::len).collect();
-    assert!(counts.iter().all(|count| *count > 0), "{counts:?}");
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    for run in &judged {
-        if !run.is_disjoint(&seen) {
-            assert_eq!(
-                seen.union(run).count(),
-                100,
-                "a schedule was re-judged while another was never judged: {counts:?}"
-            );
-        }
-        seen.extend(run.iter().cloned());
-    }
 }

@@ -1,15 +1,11 @@
 //! What the repository promises about itself: IAM that enforces what the code intends, and a
 //! toolchain that cannot drift. Read from the files themselves, as a reviewer would.
 
-mod support;
-
+use crate::policy::{Principal, Request, Vars, allowed, parameters, render_list, role_statements};
+use crate::support::{ACCOUNT, root};
 use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::policy::{
-    Principal, Request, Vars, allowed, parameters, render_list, role_statements,
-};
-use support::{ACCOUNT, root};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -3,13 +3,11 @@
 //! SigV4 scope and the account from its credentials, and refuses calls in a region the account
 //! has not enabled (ap-east-1) as AWS does.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::*;
 
 const B: &str = "222222222222";
 const C: &str = "333333333333";

@@ -2,8 +2,7 @@
 //! `events/check/` gets its verdict, in all three formats, with the documented exit codes; named
 //! job definitions are described in the (fake) account only with `--resolve-live`.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -12,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use support::*;
 
 /// `check` from the repository root (so paths are relative, as in CI), with no AWS
 /// environment unless `env` gives one.
@@ -639,44 +637,46 @@ fn resolve_live_describes_named_job_definitions_in_the_account_read_only() {
     );
 }
 
-#[test]
-fn a_describe_that_fails_leaves_the_schedule_unresolved_with_the_failure() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    a_describe_that_fails_leaves_the_schedule_unresolved_with_the_failure,
+    sample_seed(),
+    Faults {
         deny: vec!["DescribeDataQualityJobDefinition".into()],
         ..Faults::default()
-    });
-    let run = check(
-        &["--format", "json", "--resolve-live", LIVE],
-        &aws_env(&fake),
-    );
-    assert_eq!(run.code, 0, "nothing NON_COMPLIANT: {}", run.stdout);
-    let found = verdicts(&run);
-    assert_eq!(found["AccountIsolated"], "COMPLIANT");
-    assert_eq!(found["AccountOpen"], "UNRESOLVED");
-    let annotation = line_for(&run, "AccountOpen")["Annotation"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
+    },
+    |fake, bin| {
+        let run = check(
+            &["--format", "json", "--resolve-live", LIVE],
+            &aws_env(&fake),
+        );
+        assert_eq!(run.code, 0, "nothing NON_COMPLIANT: {}", run.stdout);
+        let found = verdicts(&run);
+        assert_eq!(found["AccountIsolated"], "COMPLIANT");
+        assert_eq!(found["AccountOpen"], "UNRESOLVED");
+        let annotation = line_for(&run, "AccountOpen")["Annotation"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
         annotation.contains(
             "describing it in the account failed: DescribeDataQualityJobDefinition: access denied"
         ),
         "{annotation}"
     );
 
-    // Without a region --resolve-live cannot start: a setup error, exit 2.
-    let run = check(
-        &["--resolve-live", LIVE],
-        &[("AWS_EC2_METADATA_DISABLED".into(), "true".into())],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("no AWS region is configured"),
-        "{}",
-        run.stderr
-    );
-}
+        // Without a region --resolve-live cannot start: a setup error, exit 2.
+        let run = check(
+            &["--resolve-live", LIVE],
+            &[("AWS_EC2_METADATA_DISABLED".into(), "true".into())],
+        );
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr.contains("no AWS region is configured"),
+            "{}",
+            run.stderr
+        );
+    }
+);
 
 #[test]
 fn the_table_shows_verdict_location_resource_type_and_annotation() {

@@ -4,17 +4,15 @@
 //! reversal, idempotence, batches and unprocessed findings, throttling, dry runs, and the notes
 //! for Security Hub not enabled and no findings.
 
-mod support;
-
+use crate::support::{
+    ACCOUNT, Run, assert_inert, evaluate, injected, periodic_event, sample_seed, schedule_arn,
+    start, synthetic_account,
+};
 use fake_aws::FakeAws;
 use fake_aws::faults::{Faults, Injected, Unprocessed};
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::{
-    ACCOUNT, Run, assert_inert, evaluate, injected, periodic_event, run, sample_seed, schedule_arn,
-    start, synthetic_account,
-};
 
 /// The `Note.UpdatedBy` the rule signs with.
 const MARKER: &str = "sagemaker-monitoring-schedule-isolation";
@@ -77,7 +75,7 @@ fn failed_everywhere(count: usize) -> (Seed, BTreeMap<String, &'static str>) {
     let (mut seed, expected) = synthetic_account(count);
     let by_arn: BTreeMap<String, &str> = expected
         .iter()
-        .map(|(id, verdict)| (schedule_arn(support::name_of(id)), *verdict))
+        .map(|(id, verdict)| (schedule_arn(crate::support::name_of(id)), *verdict))
         .collect();
     seed.account.findings = by_arn
         .keys()
@@ -228,61 +226,63 @@ fn a_suppression_is_reversed_when_its_evidence_is_gone() {
     assert!(run.stderr.contains("1 reopened"), "{}", run.stderr);
 }
 
-#[test]
-fn a_dry_run_and_an_audit_write_nothing_and_print_every_change() {
-    let fake = start(sample_seed());
-    let before = findings(&fake);
-    let dry = sweep_with(&fake, "suppress", true);
-    assert_eq!(dry.code, 0, "{}", dry.stderr);
-    assert_eq!(calls(&fake, "BatchUpdateFindings"), 0);
-    assert_eq!(calls(&fake, "PutEvaluations"), 0);
-    assert_eq!(findings(&fake), before);
-    let arn = schedule_arn("fraud-model-bias-weekly");
-    let (id, _) = before
-        .iter()
-        .find(|(_, f)| {
-            f["Resources"][0]["Id"] == arn.as_str()
-                && f["RecordState"] == "ACTIVE"
-                && f["Region"] == "us-east-1"
-        })
-        .unwrap();
-    let line = dry
-        .stderr
-        .lines()
-        .find(|line| line.contains(id.as_str()))
-        .unwrap_or_else(|| panic!("{id} not in {}", dry.stderr));
-    assert!(
+wire_test!(
+    a_dry_run_and_an_audit_write_nothing_and_print_every_change,
+    sample_seed(),
+    |fake, bin| {
+        let before = findings(&fake);
+        let dry = sweep_with(&fake, "suppress", true);
+        assert_eq!(dry.code, 0, "{}", dry.stderr);
+        assert_eq!(calls(&fake, "BatchUpdateFindings"), 0);
+        assert_eq!(calls(&fake, "PutEvaluations"), 0);
+        assert_eq!(findings(&fake), before);
+        let arn = schedule_arn("fraud-model-bias-weekly");
+        let (id, _) = before
+            .iter()
+            .find(|(_, f)| {
+                f["Resources"][0]["Id"] == arn.as_str()
+                    && f["RecordState"] == "ACTIVE"
+                    && f["Region"] == "us-east-1"
+            })
+            .unwrap();
+        let line = dry
+            .stderr
+            .lines()
+            .find(|line| line.contains(id.as_str()))
+            .unwrap_or_else(|| panic!("{id} not in {}", dry.stderr));
+        assert!(
         line.starts_with(&format!(
             "Security Hub: would suppress finding {id} for schedule fraud-model-bias-weekly: NEW -> SUPPRESSED; note: Network isolation is on"
         )),
         "{line}"
     );
-    assert_inert(&dry.stderr, "stderr");
-    let planned = dry.stderr.matches("Security Hub: would ").count();
-    assert!(planned >= 2, "{}", dry.stderr);
+        assert_inert(&dry.stderr, "stderr");
+        let planned = dry.stderr.matches("Security Hub: would ").count();
+        assert!(planned >= 2, "{}", dry.stderr);
 
-    let audit = run(&fake, &["audit", "--security-hub"], None, &[]);
-    assert_eq!(audit.code, 3, "NON_COMPLIANT found: {}", audit.stderr);
-    assert_eq!(calls(&fake, "BatchUpdateFindings"), 0);
-    assert_eq!(findings(&fake), before);
-    assert_eq!(
-        audit.stderr.matches("Security Hub: would suppress").count(),
-        planned,
-        "{}",
-        audit.stderr
-    );
-    let annotate = run(&fake, &["audit", "--security-hub=annotate"], None, &[]);
-    assert_eq!(
-        annotate
-            .stderr
-            .matches("Security Hub: would annotate")
-            .count(),
-        planned,
-        "{}",
-        annotate.stderr
-    );
-    assert_eq!(calls(&fake, "BatchUpdateFindings"), 0);
-}
+        let audit = bin.run(&["audit", "--security-hub"]);
+        assert_eq!(audit.code, 3, "NON_COMPLIANT found: {}", audit.stderr);
+        assert_eq!(calls(&fake, "BatchUpdateFindings"), 0);
+        assert_eq!(findings(&fake), before);
+        assert_eq!(
+            audit.stderr.matches("Security Hub: would suppress").count(),
+            planned,
+            "{}",
+            audit.stderr
+        );
+        let annotate = bin.run(&["audit", "--security-hub=annotate"]);
+        assert_eq!(
+            annotate
+                .stderr
+                .matches("Security Hub: would annotate")
+                .count(),
+            planned,
+            "{}",
+            annotate.stderr
+        );
+        assert_eq!(calls(&fake, "BatchUpdateFindings"), 0);
+    }
+);
 
 #[test]
 fn batches_hold_at_most_a_hundred_and_unprocessed_findings_are_retried_then_named() {
@@ -403,26 +403,28 @@ fn off_makes_no_security_hub_call() {
     assert!(!run.stderr.contains("Security Hub ("), "{}", run.stderr);
 }
 
-#[test]
-fn a_change_event_reconciles_its_one_schedule() {
-    let fake = start(sample_seed());
-    let mut event = support::event_file("change-named-model-bias-isolated.json");
-    event["ruleParameters"] = json!(json!({"SecurityHub": "suppress"}).to_string());
-    let run = evaluate(&fake, &event, false, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let changed: Vec<Value> = findings(&fake).into_values().filter(is_ours).collect();
-    assert_eq!(changed.len(), 1, "{changed:?}\n{}", run.stderr);
-    let schedule = changed[0]["Resources"][0]["Id"].as_str().unwrap();
-    assert!(
-        verdicts(&fake).get(schedule).map(String::as_str) == Some("COMPLIANT"),
-        "{schedule}"
-    );
-}
+wire_test!(
+    a_change_event_reconciles_its_one_schedule,
+    sample_seed(),
+    |fake, bin| {
+        let mut event = crate::support::event_file("change-named-model-bias-isolated.json");
+        event["ruleParameters"] = json!(json!({"SecurityHub": "suppress"}).to_string());
+        let run = bin.evaluate(&event);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let changed: Vec<Value> = findings(&fake).into_values().filter(is_ours).collect();
+        assert_eq!(changed.len(), 1, "{changed:?}\n{}", run.stderr);
+        let schedule = changed[0]["Resources"][0]["Id"].as_str().unwrap();
+        assert!(
+            verdicts(&fake).get(schedule).map(String::as_str) == Some("COMPLIANT"),
+            "{schedule}"
+        );
+    }
+);
 
 #[test]
 fn the_lambda_counts_what_it_reconciled_in_its_emf_record_and_fails_on_unprocessed() {
     let fake = start(sample_seed());
-    let function = support::Function::start(&fake);
+    let function = crate::support::Function::start(&fake);
     let unprocessed = findings(&fake)
         .into_iter()
         .find(|(_, f)| {
@@ -439,7 +441,7 @@ fn the_lambda_counts_what_it_reconciled_in_its_emf_record_and_fails_on_unprocess
         ..Faults::default()
     });
     let wait = std::time::Duration::from_secs(60);
-    let event = support::event_file("periodic-security-hub.json");
+    let event = crate::support::event_file("periodic-security-hub.json");
     let failed = fake
         .invoke(&event, std::time::Duration::from_secs(30), wait)
         .expect_err("an unprocessed finding fails the invocation");

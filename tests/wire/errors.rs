@@ -3,13 +3,11 @@
 //! the real binary, on the command line (its stderr) and under the Lambda runtime (its error
 //! result and its log).
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::*;
 
 const MEMBER: &str = "222222222222";
 const ROLE: &str = "sm14-member-reader";

@@ -2,14 +2,12 @@
 //! built from a stand-in zip, so no arm64 build is needed; the Serverless Application
 //! Repository metadata; and which build the binary says it is.
 
-mod support;
-
+use crate::support::{BINARY, built_from, root};
 use monitoring_schedule_isolation::Template;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{BINARY, built_from, root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const TEMPLATES: [&str; 5] = [

@@ -1,14 +1,12 @@
 //! The function under cargo-lambda's Lambda emulator (`cargo lambda watch` + `cargo lambda
 //! invoke`), the way developers run Rust Lambdas locally.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::cargo_lambda::Emulator;
 use serde_json::{Value, json};
 use std::ffi::OsStr;
 use std::process::Stdio;
 use std::time::Duration;
-use support::*;
 
 const FUNCTION: &str = Emulator::APIS_ONLY_FUNCTION;
 

@@ -2,15 +2,13 @@
 //! answering hook requests of the documented shape (`events/hook/`), and `template-hook.yaml`
 //! granting exactly what the hook needs.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::faults::Faults;
 use monitoring_schedule_isolation::Template;
 use serde_json::{Value, json};
 use std::process::Child;
 use std::time::Duration;
-use support::*;
 
 /// The function, running as Lambda runs it; stopped when dropped.
 struct Function(Child);
@@ -113,24 +111,26 @@ fn a_named_job_definition_is_described_in_the_account() {
     );
 }
 
-#[test]
-fn a_job_definition_that_cannot_be_described_fails_closed() {
-    let fake = start(sample_seed());
-    fake.set_faults(Faults {
+wire_test!(
+    a_job_definition_that_cannot_be_described_fails_closed,
+    sample_seed(),
+    Faults {
         deny: vec!["DescribeModelQualityJobDefinition".into()],
         ..Faults::default()
-    });
-    let _function = Function::start(&fake);
-    let answer = hook(&fake, "create-schedule-named-isolated.json");
-    assert_eq!(answer["hookStatus"], "FAILED");
-    assert_eq!(answer["errorCode"], "InternalFailure");
-    let message = answer["message"].as_str().unwrap();
-    assert!(
+    },
+    |fake, bin| {
+        let _function = Function::start(&fake);
+        let answer = hook(&fake, "create-schedule-named-isolated.json");
+        assert_eq!(answer["hookStatus"], "FAILED");
+        assert_eq!(answer["errorCode"], "InternalFailure");
+        let message = answer["message"].as_str().unwrap();
+        assert!(
         message.starts_with("Could not describe ModelQuality job definition 'recsys-model-quality-isolated' to judge this schedule, so the hook fails closed: DescribeModelQualityJobDefinition: access denied"),
         "{message}"
     );
-    assert!(message.chars().count() <= 256, "hooks cut long messages");
-}
+        assert!(message.chars().count() <= 256, "hooks cut long messages");
+    }
+);
 
 #[test]
 fn job_definitions_deletions_and_other_types() {

@@ -1,10 +1,14 @@
 //! Shared by the wire-level tests: start the local fake, run the real binary against it, and
 //! build synthetic accounts whose expected verdicts the test knows independently of the code.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
-pub mod foreach;
-pub mod lambda_policy;
-pub mod policy;
+#[macro_use]
+mod macros;
+mod binary;
+
+// The benches and tests/repo include this module and run the binary without it.
+#[allow(unused_imports)]
+pub use binary::Binary;
 
 use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
@@ -380,4 +384,85 @@ pub fn assert_inert(text: &str, what: &str) {
     if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("::")) {
         panic!("{what}: a workflow command line {line:?}");
     }
+}
+
+pub fn with_params(mut event: Value, params: &str) -> Value {
+    event["ruleParameters"] = json!(params);
+    event
+}
+
+pub fn job_definition_change(
+    kind: &str,
+    name: &str,
+    status: &str,
+    isolation: Option<bool>,
+) -> Value {
+    let mut event = event_file("change-job-definition-created.json");
+    let mut invoking: Value =
+        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    let item = &mut invoking["configurationItem"];
+    let arn = format!(
+        "arn:aws:sagemaker:us-east-1:{ACCOUNT}:{}-job-definition/{name}",
+        if kind == "DataQuality" {
+            "data-quality"
+        } else {
+            "model-bias"
+        }
+    );
+    item["resourceType"] = json!(format!("AWS::SageMaker::{kind}JobDefinition"));
+    item["resourceId"] = json!(arn);
+    item["resourceName"] = json!(name);
+    item["ARN"] = json!(arn);
+    item["configurationItemStatus"] = json!(status);
+    item["configuration"] = match isolation {
+        Some(flag) => {
+            json!({"JobDefinitionName": name, "NetworkConfig": {"EnableNetworkIsolation": flag}})
+        }
+        None => Value::Null,
+    };
+    event["invokingEvent"] = json!(invoking.to_string());
+    event
+}
+
+/// A held result with its annotation and the time Config recorded it.
+pub fn held_recorded(rule: &str, resource_type: &str, id: &str, compliance: &str) -> Value {
+    let mut result = held(rule, resource_type, id, compliance);
+    result["Annotation"] = json!("held");
+    result["ResultRecordedTime"] = json!(1_795_000_000);
+    result
+}
+
+/// A schedule with its job definition embedded, isolated or not.
+pub fn embedded(name: &str, isolated: bool) -> Value {
+    json!({
+        "MonitoringScheduleArn": schedule_arn(name),
+        "MonitoringScheduleName": name,
+        "MonitoringScheduleStatus": "Scheduled",
+        "MonitoringScheduleConfig": {"MonitoringType": "DataQuality", "MonitoringJobDefinition": {
+            "MonitoringInputs": [{"EndpointInput": {"EndpointName": "e", "LocalPath": "/in"}}],
+            "MonitoringOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "s3://b/o", "LocalPath": "/out"}}]},
+            "MonitoringResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}},
+            "MonitoringAppSpecification": {"ImageUri": "image"},
+            "RoleArn": "arn:aws:iam::123456789012:role/monitor",
+            "NetworkConfig": {"EnableNetworkIsolation": isolated}
+        }}
+    })
+}
+
+/// The Config rule a test's sweeps report under.
+pub const RULE: &str = "r1";
+
+/// Evaluations the fake accepted from the `count` most recent PutEvaluations calls on, by id.
+pub fn reported_since(fake: &FakeAws, before: usize) -> BTreeMap<String, Value> {
+    fake.evaluations()
+        .into_iter()
+        .skip(before)
+        .map(|recorded| {
+            let id = recorded.evaluation["ComplianceResourceId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (id, recorded.evaluation)
+        })
+        .collect()
 }

@@ -1,13 +1,11 @@
 //! A closed pipe (`audit --json | head -1`, with `--aggregator` too) is the reader's choice, not a failure: the command
 //! line stops writing there and exits 0, without a panic or a message.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use support::*;
 
 /// Schedules enough that their rows (about 300 bytes each) outgrow any pipe's buffer, so the
 /// binary is still writing when the reader goes; each names one job definition that is not

@@ -3,7 +3,7 @@
 //! fragment's keys name the identifier as `${Id}` and whose values use it as `Ref: Id` or in
 //! `Fn::Sub`. A nested loop, or `&{Id}`, panics rather than expand wrongly.
 
-use crate::support::policy::{Vars, render_list};
+use crate::policy::{Vars, render_list};
 use serde_json::{Map, Value};
 
 /// The `Resources` section with every `Fn::ForEach::*` entry replaced by the resources it

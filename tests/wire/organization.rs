@@ -1,14 +1,12 @@
 //! One function for a whole organization: assuming a role in each event's account, with
 //! credentials the fake's STS hands out and its SigV4 check holds every later call to.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::Faults;
 use fake_aws::seed::{DEFAULT_ACCESS_KEY, Seed};
 use serde_json::{Value, json};
 use std::process::Child;
 use std::time::Duration;
-use support::*;
 
 const B: &str = "222222222222";
 const C: &str = "333333333333";
@@ -206,46 +204,51 @@ fn an_event_for_another_account_without_a_role_is_refused() {
     assert!(fake.calls().is_empty());
 }
 
-#[test]
-fn a_permission_the_member_role_lacks_is_named_with_the_role() {
-    let fake = start(organization());
-    fake.set_faults(Faults {
+wire_test!(
+    a_permission_the_member_role_lacks_is_named_with_the_role,
+    organization(),
+    Faults {
         deny_resources: vec!["b-open".into()],
         ..Faults::default()
-    });
-    let _function = function(&fake);
-    let error = fake
-        .invoke(&member_event(B), Duration::from_secs(60), WAIT)
-        .expect_err("incomplete");
-    assert_eq!(error["errorType"], "Incomplete");
-    let message = error["errorMessage"].as_str().unwrap();
-    assert!(
-        message.starts_with(&format!(
-            "acting as {}: 1 resource(s) could not be judged",
-            role(B)
-        )),
-        "{message}"
-    );
-    assert!(
-        message
-            .contains("b-open (DescribeMonitoringSchedule: access denied (AccessDeniedException)"),
-        "{message}"
-    );
-    assert_eq!(fake.evaluations().len(), 1, "b-isolated is still delivered");
-}
+    },
+    |fake, bin| {
+        let _function = function(&fake);
+        let error = fake
+            .invoke(&member_event(B), Duration::from_secs(60), WAIT)
+            .expect_err("incomplete");
+        assert_eq!(error["errorType"], "Incomplete");
+        let message = error["errorMessage"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "acting as {}: 1 resource(s) could not be judged",
+                role(B)
+            )),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "b-open (DescribeMonitoringSchedule: access denied (AccessDeniedException)"
+            ),
+            "{message}"
+        );
+        assert_eq!(fake.evaluations().len(), 1, "b-isolated is still delivered");
+    }
+);
 
-#[test]
-fn the_command_line_assumes_the_role_too() {
-    let fake = start(organization());
-    let run = evaluate(&fake, &member_event(C), true, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.lines().len(), 1);
-    assert!(
-        fake.calls()
-            .iter()
-            .any(|c| c.operation == "DescribeMonitoringSchedule" && c.account == C)
-    );
-}
+wire_test!(
+    the_command_line_assumes_the_role_too,
+    organization(),
+    |fake, bin| {
+        let run = bin.dry_run(&member_event(C));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.lines().len(), 1);
+        assert!(
+            fake.calls()
+                .iter()
+                .any(|c| c.operation == "DescribeMonitoringSchedule" && c.account == C)
+        );
+    }
+);
 
 /// Real time, by the fake's clock: B's sweep is paced to the rate B's limit admits (seconds for
 /// its describes), C's runs at full speed (milliseconds). The margin is a hundredfold.

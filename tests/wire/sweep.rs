@@ -1,12 +1,11 @@
-//! Periodic sweeps over the wire: the real binary, the real SDK, the local fake.
+//! Periodic sweeps over the wire: the real binary, the real SDK, the local fake. Pages and
+//! batches within the API limits, rate and concurrency, exemptions, the job-definition rule.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::faults::{Faults, Injected};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::*;
 
 #[test]
 fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_evaluation() {
@@ -383,53 +382,258 @@ fn the_strict_reading_fails_every_named_schedule_without_describing_job_definiti
     assert!(!served(&fake).contains_key("DescribeDataQualityJobDefinition"));
 }
 
+wire_test!(
+    the_sample_account_matches_the_fixture_verdicts,
+    sample_seed(),
+    |fake, bin| {
+        let run = bin.dry_run(&event_file("periodic.json"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(fake.evaluations().is_empty(), "a dry run writes nothing");
+        let verdicts: BTreeMap<String, String> = run
+            .lines()
+            .into_iter()
+            .map(|line| {
+                let id = line["ComplianceResourceId"].as_str().unwrap().to_owned();
+                (id, line["ComplianceType"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        let want = [
+            ("churn-data-quality-hourly", "COMPLIANT"),
+            ("churn-data-quality-staging", "NON_COMPLIANT"),
+            ("pricing-data-quality-vpc-only", "NON_COMPLIANT"),
+            ("fraud-model-bias-weekly", "COMPLIANT"),
+            ("fraud-data-quality-daily", "NON_COMPLIANT"),
+            ("fraud-model-quality-daily", "NON_COMPLIANT"),
+            ("fraud-explainability-weekly", "NON_COMPLIANT"),
+            ("recsys-model-quality-isolated", "COMPLIANT"),
+            ("recsys-explainability-isolated", "COMPLIANT"),
+            ("recsys-data-quality-open", "NON_COMPLIANT"),
+            ("sdk-defaults-isolated", "COMPLIANT"),
+        ];
+        for (name, compliance) in want {
+            assert_eq!(verdicts[&schedule_arn(name)], compliance, "{name}");
+        }
+        // Recorded fixtures keep their own ARNs.
+        for (arn, compliance) in [
+            (
+                "arn:aws:sagemaker:us-east-1:account:monitoring-schedule/monitoring-schedule",
+                "NON_COMPLIANT",
+            ),
+            ("arn:aws:monitoring-schedule", "NON_COMPLIANT"),
+            (
+                "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415",
+                "NON_COMPLIANT",
+            ),
+            (
+                "arn:aws:sagemaker:us-west-2:521695447989:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-05-18-0029",
+                "NON_COMPLIANT",
+            ),
+        ] {
+            assert_eq!(verdicts[arn], compliance, "{arn}");
+        }
+        assert_eq!(verdicts.len(), 15);
+    }
+);
+
 #[test]
-fn the_sample_account_matches_the_fixture_verdicts() {
+fn exemptions_by_tag_and_by_name_are_reported_and_cost_no_calls_when_off() {
     let fake = start(sample_seed());
-    let run = evaluate(&fake, &event_file("periodic.json"), true, &[]);
+    let params = r#"{"ExemptTag":"compliance-exempt","ExemptNamePatterns":"fraud-*"}"#;
+    let run = evaluate(
+        &fake,
+        &with_params(event_file("periodic.json"), params),
+        true,
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(fake.evaluations().is_empty(), "a dry run writes nothing");
-    let verdicts: BTreeMap<String, String> = run
-        .lines()
-        .into_iter()
-        .map(|line| {
-            let id = line["ComplianceResourceId"].as_str().unwrap().to_owned();
-            (id, line["ComplianceType"].as_str().unwrap().to_owned())
-        })
-        .collect();
-    let want = [
-        ("churn-data-quality-hourly", "COMPLIANT"),
-        ("churn-data-quality-staging", "NON_COMPLIANT"),
-        ("pricing-data-quality-vpc-only", "NON_COMPLIANT"),
-        ("fraud-model-bias-weekly", "COMPLIANT"),
-        ("fraud-data-quality-daily", "NON_COMPLIANT"),
-        ("fraud-model-quality-daily", "NON_COMPLIANT"),
-        ("fraud-explainability-weekly", "NON_COMPLIANT"),
-        ("recsys-model-quality-isolated", "COMPLIANT"),
-        ("recsys-explainability-isolated", "COMPLIANT"),
-        ("recsys-data-quality-open", "NON_COMPLIANT"),
-        ("sdk-defaults-isolated", "COMPLIANT"),
-    ];
-    for (name, compliance) in want {
-        assert_eq!(verdicts[&schedule_arn(name)], compliance, "{name}");
-    }
-    // Recorded fixtures keep their own ARNs.
-    for (arn, compliance) in [
-        (
-            "arn:aws:sagemaker:us-east-1:account:monitoring-schedule/monitoring-schedule",
-            "NON_COMPLIANT",
-        ),
-        ("arn:aws:monitoring-schedule", "NON_COMPLIANT"),
-        (
-            "arn:aws:sagemaker:us-west-2:262002448484:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-02-05-0415",
-            "NON_COMPLIANT",
-        ),
-        (
-            "arn:aws:sagemaker:us-west-2:521695447989:monitoring-schedule/demo-xgb-churn-monitoring-schedule-2021-05-18-0029",
-            "NON_COMPLIANT",
-        ),
+    let lines = run.lines();
+    let by_id = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["ComplianceResourceId"] == schedule_arn(name))
+            .unwrap()
+            .clone()
+    };
+    let tagged = by_id("recsys-data-quality-open");
+    assert_eq!(tagged["ComplianceType"], "NOT_APPLICABLE");
+    assert!(
+        tagged["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains("ExemptTag: the schedule carries the tag compliance-exempt (SEC-1234)"),
+        "{tagged}"
+    );
+    for name in [
+        "fraud-model-bias-weekly",
+        "fraud-data-quality-daily",
+        "fraud-model-quality-daily",
+        "fraud-explainability-weekly",
     ] {
-        assert_eq!(verdicts[arn], compliance, "{arn}");
+        let line = by_id(name);
+        assert_eq!(line["ComplianceType"], "NOT_APPLICABLE");
+        assert!(
+            line["Annotation"]
+                .as_str()
+                .unwrap()
+                .contains("matches 'fraud-*'"),
+            "{line}"
+        );
     }
-    assert_eq!(verdicts.len(), 15);
+    assert_eq!(
+        by_id("churn-data-quality-hourly")["ComplianceType"],
+        "COMPLIANT"
+    );
+    let calls = fake.call_counts();
+    assert_eq!(
+        calls["ListTags"], 11,
+        "every schedule not exempt by name: {calls:?}"
+    );
+    // Of the 11, the 6 whose summary names no job definition are described; exempt ones and
+    // those whose summary names their job definition are not.
+    assert_eq!(calls["DescribeMonitoringSchedule"], 6, "{calls:?}");
+
+    let fake = start(sample_seed());
+    evaluate(&fake, &event_file("periodic.json"), true, &[]);
+    assert!(
+        !fake.call_counts().contains_key("ListTags"),
+        "no exemption tag, no ListTags"
+    );
+
+    // On a change event the item's own tags decide, without a call.
+    let fake = start(sample_seed());
+    let event = with_params(
+        event_file("change-embedded-not-isolated-vpc.json"),
+        r#"{"ExemptTag":"env=staging"}"#,
+    );
+    let run = evaluate(&fake, &event, true, &[]);
+    assert_eq!(run.lines()[0]["ComplianceType"], "NOT_APPLICABLE");
+    assert!(
+        run.lines()[0]["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains("tagged env=staging")
+    );
+    assert!(fake.calls().is_empty());
+}
+
+#[test]
+fn the_job_definition_rule_judges_all_four_types() {
+    let fake = start(sample_seed());
+    let run = evaluate(
+        &fake,
+        &with_params(
+            event_file("periodic.json"),
+            r#"{"Control":"JobDefinitions"}"#,
+        ),
+        true,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    let verdict = |kind: &str, name: &str| {
+        let line = lines
+            .iter()
+            .find(|l| {
+                l["ComplianceResourceType"] == format!("AWS::SageMaker::{kind}JobDefinition")
+                    && l["ComplianceResourceId"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("/{}", name.to_lowercase()))
+            })
+            .unwrap_or_else(|| panic!("no evaluation for {kind} {name}: {lines:#?}"));
+        line["ComplianceType"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        verdict("ModelBias", "test-c7n-mdl-bias-job-def"),
+        "COMPLIANT"
+    );
+    assert_eq!(verdict("DataQuality", "c7n-test"), "NON_COMPLIANT");
+    assert_eq!(verdict("ModelQuality", "c7n-test"), "NON_COMPLIANT");
+    assert_eq!(verdict("ModelExplainability", "c7n-test"), "NON_COMPLIANT");
+    assert_eq!(
+        verdict("ModelQuality", "recsys-model-quality-isolated"),
+        "COMPLIANT"
+    );
+    assert_eq!(
+        verdict("ModelExplainability", "recsys-explainability-isolated"),
+        "COMPLIANT"
+    );
+    assert_eq!(
+        verdict("DataQuality", "recsys-data-quality-open"),
+        "NON_COMPLIANT"
+    );
+    assert_eq!(lines.len(), 8);
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l["ComplianceResourceType"] == SCHEDULE_TYPE)
+    );
+    let calls = fake.call_counts();
+    for kind in [
+        "DataQuality",
+        "ModelQuality",
+        "ModelBias",
+        "ModelExplainability",
+    ] {
+        assert_eq!(calls[&format!("List{kind}JobDefinitions")], 1);
+    }
+
+    // Change events: a job definition is judged itself; a schedule is not this rule's.
+    let fake = start(sample_seed());
+    let event = with_params(
+        job_definition_change("ModelBias", "open-bias", "OK", Some(false)),
+        r#"{"Control":"JobDefinitions"}"#,
+    );
+    let run = evaluate(&fake, &event, true, &[]);
+    assert_eq!(run.lines().len(), 1);
+    assert_eq!(
+        run.lines()[0]["ComplianceResourceType"],
+        "AWS::SageMaker::ModelBiasJobDefinition"
+    );
+    assert_eq!(run.lines()[0]["ComplianceType"], "NON_COMPLIANT");
+    let event = with_params(
+        event_file("change-embedded-isolated.json"),
+        r#"{"Control":"JobDefinitions"}"#,
+    );
+    assert_eq!(
+        evaluate(&fake, &event, true, &[]).lines()[0]["ComplianceType"],
+        "NOT_APPLICABLE"
+    );
+    let event = with_params(
+        job_definition_change("DataQuality", "jd-x", "OK", Some(true)),
+        r#"{"Control":"JobDefinitions","JobDefinitionTypes":"ModelBias"}"#,
+    );
+    assert_eq!(
+        evaluate(&fake, &event, true, &[]).lines()[0]["ComplianceType"],
+        "NOT_APPLICABLE"
+    );
+}
+
+#[test]
+fn a_rule_name_longer_than_config_reads_back_is_named_with_the_limit() {
+    // A rule may be named with 128 characters; Config's GetComplianceDetailsByConfigRule takes
+    // at most 64, so such a rule's held results cannot be read at all.
+    let rule = "r".repeat(65);
+    let fake = start(sample_seed());
+    let run = evaluate(&fake, &rule_event(&rule, "{}"), false, &[]);
+    assert_eq!(
+        run.code, 0,
+        "the sweep still judges and delivers: {}",
+        run.stderr
+    );
+    assert!(!fake.evaluations().is_empty());
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("64 characters"))
+        .collect();
+    assert_eq!(said.len(), 1, "one line names the limit: {}", run.stderr);
+    for consequence in ["every verdict is reported again", "never cleared"] {
+        assert!(said[0].contains(consequence), "{}", said[0]);
+    }
+    assert_eq!(
+        served(&fake).get("GetComplianceDetailsByConfigRule"),
+        None,
+        "a read Config must refuse is not sent"
+    );
 }

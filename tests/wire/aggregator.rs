@@ -5,13 +5,11 @@
 //! identifiers retried then named; and nothing written, no role assumed, only the aggregator's
 //! three read operations called.
 
-mod support;
-
+use crate::support::*;
 use fake_aws::FakeAws;
 use fake_aws::seed::Seed;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::*;
 
 const B: &str = "222222222222";
 const C: &str = "333333333333";

@@ -9,24 +9,22 @@
 //! parameter fit what Lambda and CloudFormation take; and the organization conformance pack is
 //! the organization rule, within Config's limits for a pack.
 
-mod support;
-
+use crate::foreach::expand_resources;
+use crate::lambda_policy::{
+    self, FUNCTION_ARN_CHARS, FUNCTION_NAME_CHARS, POLICY_BYTES, STATEMENT_ID_CHARS,
+    service_statement,
+};
+use crate::policy::{
+    Principal, Request, Vars, actions, allowed, condition, conditions, deployed_statements,
+    parameters, render, role_statements, with_conditions,
+};
+use crate::support::{root, run, sample_seed, start};
 use monitoring_schedule_isolation::{RuleParams, Template};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use regex::Regex;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::foreach::expand_resources;
-use support::lambda_policy::{
-    self, FUNCTION_ARN_CHARS, FUNCTION_NAME_CHARS, POLICY_BYTES, STATEMENT_ID_CHARS,
-    service_statement,
-};
-use support::policy::{
-    Principal, Request, Vars, actions, allowed, condition, conditions, deployed_statements,
-    parameters, render, role_statements, with_conditions,
-};
-use support::{root, run, sample_seed, start};
 
 const ADMIN: &str = "111111111111";
 /// The organization conformance pack's template.
@@ -568,7 +566,7 @@ fn the_aggregator_audit_role_may_make_every_call_audit_aggregator_makes_on_that_
         state
             .aggregators
             .owners
-            .insert("org".into(), support::ACCOUNT.into())
+            .insert("org".into(), crate::support::ACCOUNT.into())
     });
     let audited = run(
         &fake,
@@ -581,7 +579,7 @@ fn the_aggregator_audit_role_may_make_every_call_audit_aggregator_makes_on_that_
         "read everything: {}",
         audited.stderr
     );
-    let called = actions_called(&fake, support::ACCOUNT);
+    let called = actions_called(&fake, crate::support::ACCOUNT);
     assert_eq!(called.len(), 3, "{called:?}");
 
     let role = &global["Resources"]["AggregatorAuditRole"];
