@@ -61,9 +61,12 @@ static: cargo tools
 	$(VENV)/cfn-lint $(TEMPLATES)
 	@for template in $(TEMPLATES); do SAM_CLI_TELEMETRY=0 $(VENV)/sam validate --lint --language-extensions --template $$template || exit 1; done
 
-# The gate: the static checks, then every test. `cargo test` alone is the inner loop.
+# The gate: the static checks, then every test. `cargo test` alone is the inner loop. The wire
+# and repository tests mostly wait (on the fake, on back-off, on cfn-lint), so they run more
+# at once than there are cores.
+TEST_THREADS ?= 8
 test: static
-	cargo test --locked --workspace -- --include-ignored
+	cargo test --locked --workspace -- --include-ignored --test-threads=$(TEST_THREADS)
 
 run: cargo
 	cargo build --locked --workspace --bins
