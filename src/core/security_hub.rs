@@ -510,20 +510,7 @@ mod tests {
 
     /// A FAILED, ACTIVE, NEW control finding for the schedule, with no note.
     fn failed() -> Finding {
-        Finding {
-            id:
-                "arn:aws:securityhub:us-east-1:123456789012:security-control/SageMaker.14/finding/1"
-                    .into(),
-            product_arn: "arn:aws:securityhub:us-east-1::product/aws/securityhub".into(),
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            control: Some(CONTROL.into()),
-            status: Some(ControlStatus::Failed),
-            workflow: Some(Workflow::New),
-            active: true,
-            resources: vec![ARN.into()],
-            note: None,
-        }
+        crate::rule::security_hub::memory::failed("1", ARN)
     }
 
     fn one(finding: &Finding, verdict: Option<&Judged>, mode: Reconcile) -> Result<Change, Left> {

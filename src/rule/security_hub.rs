@@ -472,13 +472,7 @@ mod tests {
         let done = reconcile(&&hub, &&hub, &judged, settings(Reconcile::Suppress)).await;
         assert_eq!(done.done(Action::Suppress), 250);
         assert!(done.is_complete());
-        let sizes: Vec<usize> = hub
-            .requests
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|b| b.findings.len())
-            .collect();
+        let sizes = hub.batch_sizes();
         // Three notes (one per job definition): 84, 83 and 83 findings, each one request.
         assert_eq!(sizes, [84, 83, 83]);
         assert!(
@@ -533,13 +527,7 @@ mod tests {
         assert!(!done.is_complete());
         // Each its own note, so its own request: s-0 twice, s-1 three times (every attempt the
         // policy allows), s-2 once (a finding that is gone is not sent again).
-        let sent: Vec<usize> = hub
-            .requests
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|b| b.findings.len())
-            .collect();
+        let sent = hub.batch_sizes();
         assert_eq!(sent, [1, 1, 1, 1, 1, 1]);
     }
 
@@ -619,17 +607,17 @@ mod tests {
             ..hub(1)
         };
         let deadline = Deadline::within(Duration::from_secs(2), Duration::from_secs(1));
-        let start = tokio::time::Instant::now();
-        let done = reconcile(
-            &&hub,
-            &&hub,
-            &compliant(1),
-            Settings {
+        let verdicts = compliant(1);
+        let hub = &hub;
+        let run = || {
+            let settings = Settings {
                 deadline: Some(deadline),
                 ..settings(Reconcile::Suppress)
-            },
-        )
-        .await;
+            };
+            reconcile(&hub, &hub, &verdicts, settings)
+        };
+        let start = tokio::time::Instant::now();
+        let done = run().await;
         assert_eq!(
             tokio::time::Instant::now() - start,
             Duration::from_millis(1_500)
@@ -638,16 +626,7 @@ mod tests {
             done.failure.as_deref(),
             Some("GetFindings given up at the Lambda deadline")
         );
-        let done = reconcile(
-            &&hub,
-            &&hub,
-            &compliant(1),
-            Settings {
-                deadline: Some(deadline),
-                ..settings(Reconcile::Suppress)
-            },
-        )
-        .await;
+        let done = run().await;
         assert_eq!(
             done.failure.as_deref(),
             Some("not started before the Lambda deadline")

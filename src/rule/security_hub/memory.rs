@@ -51,6 +51,12 @@ impl Hub {
         }
     }
 
+    /// How many findings each BatchUpdateFindings request carried, in order.
+    pub fn batch_sizes(&self) -> Vec<usize> {
+        let requests = self.requests.lock().unwrap();
+        requests.iter().map(|batch| batch.findings.len()).collect()
+    }
+
     /// Each finding's workflow status and whether it carries this rule's note, by schedule.
     pub fn states(&self) -> Vec<(String, Workflow, bool)> {
         self.findings
