@@ -32,9 +32,40 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Waits between attempts of a flush double up to this; a flush also stops retrying before the
-/// Lambda deadline (see [`Deadline`]).
-pub(crate) const MAX_DELAY: Duration = Duration::from_secs(2);
+/// Waits between attempts double up to this; retrying also stops before the Lambda deadline
+/// (see [`Deadline`]).
+const MAX_DELAY: Duration = Duration::from_secs(2);
+
+/// The waits between the attempts a [`RetryPolicy`] allows: each twice the last, up to
+/// `MAX_DELAY`, and none after which the next attempt would come past the deadline's
+/// `last_delivery`.
+pub(crate) struct Backoff {
+    delay: Duration,
+    deadline: Option<Deadline>,
+}
+
+impl Backoff {
+    pub(crate) fn new(policy: &RetryPolicy, deadline: Option<Deadline>) -> Self {
+        Backoff {
+            delay: policy.first_delay,
+            deadline,
+        }
+    }
+
+    /// Waits before the next attempt; `false`, at once, when that attempt would come too late.
+    pub(crate) async fn wait(&mut self) -> bool {
+        let retry_at = tokio::time::Instant::now() + self.delay;
+        if self
+            .deadline
+            .is_some_and(|deadline| retry_at >= deadline.last_delivery)
+        {
+            return false;
+        }
+        tokio::time::sleep_until(retry_at).await;
+        self.delay = (self.delay * 2).min(MAX_DELAY);
+        true
+    }
+}
 
 /// What became of every evaluation handed to a [`Delivery`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,7 +196,7 @@ impl<'a, D: Deliver> Delivery<'a, D> {
     /// Sends one batch, retrying what Config did not take, until the policy or the deadline
     /// says stop: what is left undelivered, and why, if anything is.
     async fn send(&mut self, mut batch: Vec<Evaluation>) -> Option<(Vec<Evaluation>, String)> {
-        let mut delay = self.policy.first_delay;
+        let mut backoff = Backoff::new(&self.policy, self.deadline);
         let mut reason = String::new();
         let mut attempt = 0;
         while attempt < self.policy.attempts && !batch.is_empty() {
@@ -219,16 +250,8 @@ impl<'a, D: Deliver> Delivery<'a, D> {
                     reason = failure.to_string();
                 }
             }
-            if attempt < self.policy.attempts {
-                let retry_at = tokio::time::Instant::now() + delay;
-                if self
-                    .deadline
-                    .is_some_and(|deadline| retry_at >= deadline.last_delivery)
-                {
-                    break;
-                }
-                tokio::time::sleep_until(retry_at).await;
-                delay = (delay * 2).min(MAX_DELAY);
+            if attempt < self.policy.attempts && !backoff.wait().await {
+                break;
             }
         }
         (!batch.is_empty()).then_some((batch, reason))

@@ -13,7 +13,7 @@ use crate::core::security_hub::{
 };
 use crate::error::ApiFailure;
 use crate::rule::deadline::{Abandoned, Deadline, within};
-use crate::rule::delivery::{MAX_DELAY, RetryPolicy};
+use crate::rule::delivery::{Backoff, RetryPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
@@ -321,7 +321,7 @@ async fn send<W: FindingsWrites>(
     settings: Settings<'_>,
 ) -> Vec<(String, Fate)> {
     let mut fates = Vec::new();
-    let mut delay = settings.retry.first_delay;
+    let mut backoff = Backoff::new(&settings.retry, settings.deadline);
     let mut reason = String::from("not sent");
     for attempt in 1..=settings.retry.attempts {
         let update = writes.update(&batch);
@@ -383,16 +383,8 @@ async fn send<W: FindingsWrites>(
                 "Security Hub did not process some findings; sending them again"
             );
         }
-        if attempt < settings.retry.attempts {
-            let retry_at = tokio::time::Instant::now() + delay;
-            if settings
-                .deadline
-                .is_some_and(|deadline| retry_at >= deadline.last_delivery)
-            {
-                break;
-            }
-            tokio::time::sleep_until(retry_at).await;
-            delay = (delay * 2).min(MAX_DELAY);
+        if attempt < settings.retry.attempts && !backoff.wait().await {
+            break;
         }
     }
     fates.extend(
