@@ -62,7 +62,7 @@ fn substitute(text: &str, vars: &Vars) -> String {
     out
 }
 
-/// The branch of an `Fn::If` that a stack with these [`with_conditions`] takes.
+/// The branch of an `Fn::If` the stack takes, by the conditions [`with_conditions`] put in `vars`.
 fn branch<'v>(form: &'v Value, vars: &Vars) -> &'v Value {
     let name = form[0].as_str().expect("Fn::If names a condition");
     match lookup(vars, &condition_key(name)).as_str() {
@@ -88,11 +88,6 @@ pub fn with_conditions(template: &Value, mut vars: Vars) -> Vars {
         vars.insert(condition_key(&name), holds.to_string());
     }
     vars
-}
-
-/// [`with_conditions`] for a borrowed `vars`.
-pub fn conditions(template: &Value, vars: &Vars) -> Vars {
-    with_conditions(template, vars.clone())
 }
 
 /// A string value: a literal, `Ref`, `Fn::Sub` (either form), `Fn::Join`, `Fn::If` (after
@@ -386,7 +381,7 @@ pub fn role_statements(role: &Value) -> Vec<Value> {
 }
 
 /// The statements of a role's inline policies as deployed: a policy under `!If [Condition,
-/// policy, !Ref AWS::NoValue]` only when the stack's [`conditions`] (in `vars`) make it so.
+/// policy, !Ref AWS::NoValue]` only when the stack's [`with_conditions`] (in `vars`) make it so.
 pub fn deployed_statements(role: &Value, vars: &Vars) -> Vec<Value> {
     let mut found = Vec::new();
     for policy in role["Properties"]["Policies"]

@@ -15,8 +15,8 @@ use crate::lambda_policy::{
     service_statement,
 };
 use crate::policy::{
-    Principal, Request, Vars, actions, allowed, condition, conditions, deployed_statements,
-    parameters, render, role_statements, with_conditions,
+    Principal, Request, Vars, actions, allowed, condition, deployed_statements, parameters, render,
+    role_statements, with_conditions,
 };
 use crate::support::{root, run, sample_seed, start};
 use monitoring_schedule_isolation::{RuleParams, Template};
@@ -836,7 +836,7 @@ fn reconciling_roles(mode: &str) -> Vec<(String, Vec<Value>, Vars, String, Strin
     let mut roles = Vec::new();
     for path in ["template.yaml", "template-org.yaml"] {
         let template = template(path);
-        let vars = conditions(&template, &parameters(&template, &with, ADMIN, REGIONS[1]));
+        let vars = with_conditions(&template, parameters(&template, &with, ADMIN, REGIONS[1]));
         let role = &template["Resources"]["RuleFunctionRole"];
         roles.push((
             path.to_owned(),
@@ -848,7 +848,7 @@ fn reconciling_roles(mode: &str) -> Vec<(String, Vec<Value>, Vars, String, Strin
     }
     let global = template("template-org-global.yaml");
     let (member, member_vars) = member_stack(&global, &global_context(&global, &with));
-    let member_vars = conditions(&member, &member_vars);
+    let member_vars = with_conditions(&member, member_vars);
     roles.push((
         "the member role".to_owned(),
         deployed_statements(&member["Resources"]["MemberRole"], &member_vars),
@@ -939,7 +939,7 @@ fn the_audit_role_reads_findings_only_when_security_hub_is_on() {
             ),
         ]);
         let (member, vars) = member_stack(&global, &global_context(&global, &overrides));
-        let vars = conditions(&member, &vars);
+        let vars = with_conditions(&member, vars);
         let statements = deployed_statements(&member["Resources"]["AuditRole"], &vars);
         let hub = format!("arn:aws:securityhub:{}:{MEMBER}:hub/default", REGIONS[0]);
         let read = Request::new("securityhub:GetFindings").on(&hub);
