@@ -64,6 +64,8 @@ fn a_result_recorded_while_the_sweep_runs_is_not_cleared() {
     let created = schedule_id("created-during-the-sweep");
     let recorded = created.clone();
     fake.on_call("GetComplianceDetailsByConfigRule", 1, move |state| {
+        // The wall clock, read once: later than the sweep's notificationCreationTime (a fixed
+        // past date); nothing here waits on it.
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()

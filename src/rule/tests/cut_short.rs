@@ -1,6 +1,7 @@
 use super::*;
 
-/// An hour ago, in epoch seconds.
+/// An hour ago, in epoch seconds. The wall clock, read once, because `Held` ages results by
+/// it; no test here waits on it (their time is tokio's paused clock).
 fn an_hour_ago() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
