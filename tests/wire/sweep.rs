@@ -39,7 +39,7 @@ fn a_thousand_schedules_with_twenty_percent_throttling_each_get_one_correct_eval
 #[test]
 fn a_rate_limit_is_met_by_sending_slower_not_by_retrying_harder() {
     // Real time, one of the few: the fake's token bucket refills by the clock, and the pacing
-    // must find its rate.
+    // must find its rate. `make test` runs it alone, after the rest (the Makefile's ALONE).
     // A token bucket of 20 calls a second per operation, bursts of 10, as SageMaker throttles:
     // every verdict exact, and few attempts throttled once the pacing has found the rate.
     let faults = Faults {
